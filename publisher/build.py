@@ -1,0 +1,264 @@
+"""Build a release: validate, write dumps, checksums and a report, and swap it in atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from publisher import __version__
+from publisher.formats import RDF_FORMATS
+from publisher.project import Project
+from publisher.sources import Sources, load_shapes, load_sources
+from publisher.validation import Report, validate_sources
+
+__all__ = [
+    "DATASET_NAME",
+    "GRAPH_FILE",
+    "BuildRefused",
+    "BuildResult",
+    "Release",
+    "build",
+    "current_release",
+    "list_releases",
+    "register_step",
+]
+
+DATASET_NAME = "kiezgraph-pankow"
+GRAPH_FILE = "graph.nq"
+BUILD_INFO = "build.json"
+INDEX = "releases.json"
+CURRENT = "current"
+
+# Extra artefacts (catalogue, VoID, rendered documents, …) hook in here, so this
+# module does not have to know every one of them: each step gets the release folder,
+# the build info (a dict it may extend) and the settings, after the dumps are written.
+_STEPS: list[Callable[..., None]] = []
+
+
+def register_step(step: Callable[..., None]) -> Callable[..., None]:
+    """Add a build step: step(release_dir, info, settings, dataset) runs after the dumps."""
+    if step not in _STEPS:
+        _STEPS.append(step)
+    return step
+
+
+class BuildRefused(RuntimeError):
+    """The graph does not conform to the shapes; nothing was written."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        super().__init__(f"{len(report.violations)} SHACL violation(s); build refused")
+
+
+@dataclass(frozen=True)
+class Release:
+    """A finished build on disk."""
+
+    path: Path
+    info: dict
+
+    @property
+    def version(self) -> str:
+        """The release version: the date its content first appeared and its content hash."""
+        return self.info["version"]
+
+    @property
+    def build_id(self) -> str:
+        """Unique per build; what ETags are made of."""
+        return self.info["build_id"]
+
+    @property
+    def graph_file(self) -> Path:
+        """The canonical N-Quads file the stores load."""
+        return self.path / GRAPH_FILE
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did."""
+
+    release: Release
+    report: Report
+    changed: bool
+    seconds: float
+
+
+def _canonical_nquads(sources: Sources) -> bytes:
+    """The dataset as canonical (RDFC-1.0), sorted N-Quads: same data, same bytes."""
+    raw = sources.dataset.serialize(format="nquads", encoding="utf-8")
+    dataset = ox.Dataset(ox.parse(raw, format=ox.RdfFormat.N_QUADS))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    lines = sorted(set(ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).splitlines()))
+    return b"\n".join(lines) + b"\n"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_gzip(path: Path) -> Path:
+    target = path.with_name(path.name + ".gz")
+    with path.open("rb") as src, target.open("wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:
+        shutil.copyfileobj(src, out)
+    return target
+
+
+def _prefixes(sources: Sources) -> dict[str, str]:
+    wanted = {"rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "prov", "org", "schema", "foaf",
+              "locn", "geo", "cv", "vcard", "void", "dcat"}
+    return {p: str(ns) for p, ns in sources.dataset.namespaces()
+            if p in wanted or str(ns).startswith(sources.base)}
+
+
+def _write_dumps(folder: Path, version: str, nquads: bytes, sources: Sources) -> list[dict]:
+    """Write each dump format and its .gz; return their file entries."""
+    quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    triples = sorted({q.triple for q in quads}, key=str)
+    prefixes = _prefixes(sources)
+    files = []
+    for fmt in RDF_FORMATS:
+        path = folder / f"{DATASET_NAME}-{version}.{fmt.suffix}"
+        if fmt.graph:
+            kwargs = {"prefixes": prefixes} if fmt.name in ("turtle", "rdfxml", "jsonld") else {}
+            ox.serialize(triples, str(path), format=fmt.oxigraph, **kwargs)
+        else:
+            path.write_bytes(nquads)
+        for written in (path, _write_gzip(path)):
+            files.append({"name": written.name, "format": fmt.name,
+                          "media_type": fmt.media_type,
+                          "compressed": written.suffix == ".gz",
+                          "bytes": written.stat().st_size, "sha256": _sha256(written)})
+    return files
+
+
+def _read_index(out: Path) -> list[dict]:
+    try:
+        return json.loads((out / INDEX).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def _point_current(out: Path, target: Path) -> None:
+    """Switch out/current to target in one rename, so readers never see a half state."""
+    link = out / CURRENT
+    tmp = out / f".{CURRENT}.{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(os.path.relpath(target, out), tmp)
+    os.replace(tmp, link)
+
+
+def list_releases(out: str | Path) -> list[Release]:
+    """The releases kept in an output folder, oldest first."""
+    out = Path(out)
+    releases = []
+    for entry in _read_index(out):
+        path = out / entry["path"]
+        info_file = path / BUILD_INFO
+        if info_file.is_file():
+            releases.append(Release(path, json.loads(info_file.read_text(encoding="utf-8"))))
+    return releases
+
+
+def current_release(out: str | Path) -> Release | None:
+    """The release out/current points at, or None when there is no good build yet."""
+    path = Path(out) / CURRENT
+    info_file = path / BUILD_INFO
+    if not info_file.is_file():
+        return None
+    return Release(path.resolve(), json.loads(info_file.read_text(encoding="utf-8")))
+
+
+def build(project: Project, settings, out: str | Path) -> BuildResult:
+    """Validate the project and, only if it conforms, write a release and make it current."""
+    started = time.monotonic()
+    base = settings.base_uri
+    sources = load_sources(project, base)
+    shapes = load_shapes(project, base)
+    report = validate_sources(sources, shapes)
+    if not report.conforms:
+        raise BuildRefused(report)
+
+    nquads = _canonical_nquads(sources)
+    content_hash = hashlib.sha256(nquads).hexdigest()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    index = _read_index(out)
+    previous = next((e for e in reversed(index) if e.get("base_uri", base) == base), None)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    changed = previous is None or previous["content_hash"] != content_hash
+    if changed:
+        version = f"{today.replace('-', '')}-{content_hash[:8]}"
+        issued = index[0]["issued"] if index else today
+        modified = today
+    else:
+        version, issued, modified = previous["version"], previous["issued"], previous["modified"]
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    build_id = f"{version}.{stamp}"
+    (out / "builds").mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out / "builds", prefix=".partial-"))
+    try:
+        (tmp / GRAPH_FILE).write_bytes(nquads)
+        files = _write_dumps(tmp, version, nquads, sources)
+        counts = {str(iri): len(sources.dataset.graph(iri)) for iri in sources.files}
+        info = {
+            "dataset": DATASET_NAME, "version": version, "build_id": build_id,
+            "content_hash": content_hash, "issued": issued, "modified": modified,
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "base_uri": base, "publisher_version": __version__,
+            "triples": len({q.triple for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)}),
+            "quads": nquads.count(b"\n"), "graphs": counts,
+            "sources": {str(iri): project.relative(path) for iri, path in sources.files.items()},
+            "files": files,
+        }
+        for step in _STEPS:
+            step(tmp, info, settings, sources)
+        sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in info["files"])
+        (tmp / "SHA256SUMS").write_text(sums, encoding="utf-8")
+        (tmp / "validation.txt").write_text(report.as_text() + "\n", encoding="utf-8")
+        info["seconds"] = round(time.monotonic() - started, 3)
+        (tmp / BUILD_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n",
+                                      encoding="utf-8")
+        final = out / "builds" / build_id
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; web servers must read releases
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+    _point_current(out, final)
+    entry = {"version": version, "content_hash": content_hash, "issued": issued,
+             "modified": modified, "base_uri": base, "path": f"builds/{build_id}"}
+    superseded = [e for e in index if e["version"] == version]
+    index = [e for e in index if e["version"] != version] + [entry]
+    _atomic_write(out / INDEX, json.dumps(index, indent=2) + "\n")
+    for old in superseded:  # an older build of the same content: the new one replaces it
+        shutil.rmtree(out / old["path"], ignore_errors=True)
+    release = Release(final, info)
+    return BuildResult(release=release, report=report, changed=changed,
+                       seconds=time.monotonic() - started)

@@ -1,0 +1,166 @@
+"""The one settings table, layered: defaults, config file, KIEZGRAPH_* environment, CLI flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SETTINGS", "ConfigError", "Setting", "Settings", "load_settings"]
+
+ENV_PREFIX = "KIEZGRAPH_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table."""
+
+    name: str
+    default: Any
+    help: str
+    type: type = str
+    secret: bool = False
+
+
+# Every setting the publisher reads is here, once. tests/test_config.py fails when
+# one is missing from README.md, so the table and the docs cannot drift apart.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("base_uri", "https://w3id.org/kiezgraph/pankow/",
+            "Base of every IRI in the graph; things live at <base>id/<kind>/<slug>."),
+    Setting("root", "", "Folder holding ontology/, data/ and shapes/ (empty: the current folder "
+            "when it holds them, else the copy bundled with the package)."),
+    Setting("out", "build", "Folder that builds are written to and served from."),
+    Setting("host", "127.0.0.1", "Address the server listens on."),
+    Setting("port", 8080, "Port the server listens on.", int),
+    Setting("threads", 8, "Worker threads of the WSGI server.", int),
+    Setting("rewrite_base", True, "Answer with IRIs on the host the request came to "
+            "(off in production behind the real base).", bool),
+    Setting("store", "", "URL of an external SPARQL 1.1 endpoint to serve from "
+            "(empty: the embedded store)."),
+    Setting("update_endpoint", "", "SPARQL 1.1 Update endpoint of the external store."),
+    Setting("graph_store", "", "SPARQL 1.1 Graph Store HTTP Protocol endpoint of the "
+            "external store."),
+    Setting("store_user", "", "User name for the external store.", secret=False),
+    Setting("store_password", "", "Password for the external store (never logged).",
+            secret=True),
+    Setting("query_timeout", 10.0, "Seconds a SPARQL query may run before it is stopped.",
+            float),
+    Setting("max_results", 10000, "Most rows (or triples) a SPARQL answer holds.", int),
+    Setting("max_query_length", 20000, "Longest SPARQL query text accepted, in characters.",
+            int),
+    Setting("query_workers", 2, "Processes that evaluate SPARQL queries.", int),
+    Setting("max_concurrent_queries", 4, "SPARQL queries evaluated at once; more wait "
+            "briefly, then get 503.", int),
+    Setting("license", "http://dcat-ap.de/def/licenses/cc-zero",
+            "dcat-ap.de licence IRI of the dataset and its distributions."),
+    Setting("contact_email", "", "E-mail address of the dataset's contact point "
+            "(mailto: IRI in the catalogue)."),
+    Setting("contact_url", "https://www.berlin.de/ba-pankow/",
+            "Web page of the dataset's contact point."),
+    Setting("contributor_id", "", "dcatde:contributorID IRI, only when GovData assigned one."),
+    Setting("log_level", "INFO", "Level of the server's log (DEBUG, INFO, WARNING, ERROR)."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, value: Any) -> Any:
+    """Turn a raw value (from a file, the environment or a flag) into the setting's type."""
+    if value is None:
+        return setting.default
+    try:
+        if setting.type is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        return setting.type(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"setting {setting.name!r}: {value!r} is not a valid {setting.type.__name__}"
+        ) from None
+
+
+class Settings(Mapping[str, Any]):
+    """Resolved settings, read like a mapping or by attribute."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values = dict(values)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with some settings changed (coerced like any other layer)."""
+        values = dict(self._values)
+        for name, value in changes.items():
+            if name not in _BY_NAME:
+                raise ConfigError(f"unknown setting {name!r}")
+            values[name] = _coerce(_BY_NAME[name], value)
+        return Settings(values)
+
+    def public(self) -> dict[str, Any]:
+        """The settings with secrets masked, for logs and reports."""
+        return {k: ("***" if _BY_NAME[k].secret and v else v) for k, v in self._values.items()}
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Resolve settings: defaults, then the TOML config file, then KIEZGRAPH_* env, then flags."""
+    env = os.environ if env is None else env
+    values = {s.name: s.default for s in SETTINGS}
+    config_file = config_file or env.get(ENV_PREFIX + "CONFIG") or None
+    if config_file:
+        path = Path(config_file)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        section = data.get("kiezgraph", data)
+        for key, value in section.items():
+            name = key.replace("-", "_")
+            if name not in _BY_NAME:
+                raise ConfigError(f"config file {path}: unknown setting {key!r}")
+            values[name] = _coerce(_BY_NAME[name], value)
+    for setting in SETTINGS:
+        raw = env.get(ENV_PREFIX + setting.name.upper())
+        if raw is not None:
+            values[setting.name] = _coerce(setting, raw)
+    for name, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if name not in _BY_NAME:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _coerce(_BY_NAME[name], value)
+    base = values["base_uri"]
+    if not (base.startswith(("http://", "https://")) and base.endswith("/")):
+        raise ConfigError(f"base_uri must be an http(s) IRI ending in '/', not {base!r}")
+    return Settings(values)

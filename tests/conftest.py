@@ -1,0 +1,105 @@
+"""Shared fixtures: settings, a build, the app, a test client, the CLI runner, a live server."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from publisher.build import build
+from publisher.config import load_settings
+from publisher.project import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = ROOT.parent / "shared"
+BASE = "https://w3id.org/kiezgraph/pankow/"
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    """The knowledge graph shipped in this repository."""
+    return Project(ROOT)
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory, project) -> Path:
+    """One build of the shipped data, shared by the whole session (treat it as read-only)."""
+    out = tmp_path_factory.mktemp("build")
+    build(project, load_settings(env={}, overrides={"out": str(out)}), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def release(build_dir):
+    """The current release of the session's build."""
+    from publisher.build import current_release
+
+    return current_release(build_dir)
+
+
+@pytest.fixture(scope="session")
+def settings(build_dir):
+    """Default settings, isolated from the environment, serving the session's build."""
+    return load_settings(env={}, overrides={"out": str(build_dir)})
+
+
+@pytest.fixture(scope="session")
+def app(settings, release):
+    """The Flask app over the embedded store."""
+    from publisher.web import create_app
+
+    app = create_app(settings, release=release)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture()
+def client(app):
+    """Flask's test client."""
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner():
+    """Click's CLI runner."""
+    return CliRunner()
+
+
+@pytest.fixture()
+def workdir(tmp_path) -> Path:
+    """A writable copy of the project's ontology/, data/ and shapes/, to break on purpose."""
+    for part in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    return tmp_path
+
+
+class LiveServer:
+    """A real waitress server on a free loopback port, in a background thread."""
+
+    def __init__(self, app):
+        from waitress.server import create_server
+
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=8,
+                                    clear_untrusted_proxy_headers=True)
+        self.port = self.server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app behind a real HTTP server on a free port, for real clients."""
+    with LiveServer(app) as server:
+        yield server
