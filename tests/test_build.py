@@ -1,0 +1,87 @@
+"""Builds: refused on bad data, atomic, deterministic, and the last good one always stays."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+
+import pytest
+import rdflib
+
+from publisher.build import BuildRefused, build, current_release, list_releases
+from publisher.config import load_settings
+from publisher.project import Project
+from publisher.sources import SourceError
+
+
+def _settings(out):
+    return load_settings(env={}, overrides={"out": str(out)})
+
+
+def test_release_holds_every_dump_gzipped_with_checksums(release):
+    files = {f["name"]: f for f in release.info["files"]}
+    for suffix in ("ttl", "nt", "jsonld", "rdf", "nq"):
+        name = f"kiezgraph-pankow-{release.version}.{suffix}"
+        assert name in files and name + ".gz" in files
+        data = (release.path / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == files[name]["sha256"]
+        assert len(data) == files[name]["bytes"]
+        assert gzip.decompress((release.path / (name + ".gz")).read_bytes()) == data
+    sums = (release.path / "SHA256SUMS").read_text().splitlines()
+    assert len(sums) == len(files)
+
+
+@pytest.mark.parametrize("suffix,fmt", [("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"),
+                                        ("rdf", "xml")])
+def test_every_dump_parses_to_the_same_graph(release, suffix, fmt):
+    reference = rdflib.Graph().parse(release.path / f"kiezgraph-pankow-{release.version}.nt",
+                                     format="nt")
+    graph = rdflib.Graph().parse(release.path / f"kiezgraph-pankow-{release.version}.{suffix}",
+                                 format=fmt)
+    assert len(graph) == len(reference) == release.info["triples"]
+    assert rdflib.compare.isomorphic(graph, reference)
+
+
+def test_unchanged_data_keeps_version_and_dates(project, tmp_path):
+    first = build(project, _settings(tmp_path), tmp_path).release
+    second = build(project, _settings(tmp_path), tmp_path)
+    assert not second.changed
+    assert second.release.version == first.version
+    assert second.release.info["modified"] == first.info["modified"]
+    assert second.release.build_id != first.build_id
+    first_dump = (first.path / f"kiezgraph-pankow-{first.version}.ttl")
+    assert not first_dump.exists()  # the older build of the same content was replaced
+    assert [r.version for r in list_releases(tmp_path)] == [first.version]
+
+
+def test_changed_data_makes_a_new_version_and_keeps_the_old(workdir, tmp_path):
+    out = tmp_path / "out"
+    first = build(Project(workdir), _settings(out), out).release
+    extra = workdir / "data" / sorted(p.name for p in (workdir / "data").glob("*.ttl"))[0]
+    text = extra.read_text(encoding="utf-8")
+    extra.write_text(text + "\n# a comment changes nothing\n", encoding="utf-8")
+    assert not build(Project(workdir), _settings(out), out).changed
+    extra.write_text(text.replace('"@de', ' "@de', 1), encoding="utf-8")
+    second = build(Project(workdir), _settings(out), out)
+    assert second.changed and second.release.version != first.version
+    assert [r.version for r in list_releases(out)] == [first.version, second.release.version]
+    assert current_release(out).version == second.release.version
+
+
+def test_refused_build_keeps_the_last_good_one(workdir, tmp_path):
+    out = tmp_path / "out"
+    good = build(Project(workdir), _settings(out), out).release
+    (workdir / "data" / "zz-bad.ttl").write_text(
+        '@prefix org: <http://www.w3.org/ns/org#> .\n'
+        '<id/organisation/nameless> a org:Organization .\n', encoding="utf-8")
+    with pytest.raises(BuildRefused) as refused:
+        build(Project(workdir), _settings(out), out)
+    assert any("nameless" in v.focus for v in refused.value.report.violations)
+    (workdir / "data" / "zz-bad.ttl").write_text("not turtle at all", encoding="utf-8")
+    with pytest.raises(SourceError):
+        build(Project(workdir), _settings(out), out)
+    assert current_release(out).build_id == good.build_id
+    assert not [p for p in (out / "builds").iterdir() if p.name.startswith(".partial")]
+    info = json.loads((out / "current" / "build.json").read_text())
+    assert info["build_id"] == good.build_id
