@@ -1,0 +1,237 @@
+"""Describe a resource through the store: its concise bounded description and its links."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, RDFS, SKOS, XSD, Namespace
+
+from publisher.iris import ID
+
+__all__ = [
+    "LABEL_PROPERTIES",
+    "MAX_BLANK_DEPTH",
+    "MAX_INCOMING",
+    "PREFIXES",
+    "Kind",
+    "bind_prefixes",
+    "cbd",
+    "describe",
+    "exists",
+    "incoming",
+    "kinds",
+    "label_of",
+    "labels",
+    "ontology",
+    "sources",
+    "text_of",
+]
+
+SCHEMA = Namespace("http://schema.org/")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+ORG = Namespace("http://www.w3.org/ns/org#")
+
+# What names a thing, most specific first; the labels of linked resources use these.
+LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, SCHEMA.name, FOAF.name, DCTERMS.title)
+# Blank nodes nested deeper than this under a resource are not followed: a description
+# is a single SPARQL query (blank nodes cannot be named across queries), and SPARQL
+# property paths cannot require every step to be a blank node, so depth is spelled out.
+MAX_BLANK_DEPTH = 6
+MAX_INCOMING = 1000
+
+PREFIXES = {
+    "rdf": str(RDF), "rdfs": str(RDFS), "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#", "skos": str(SKOS), "dcterms": str(DCTERMS),
+    "prov": str(PROV), "org": str(ORG), "schema": str(SCHEMA), "foaf": str(FOAF),
+    "locn": "http://www.w3.org/ns/locn#", "geo": "http://www.opengis.net/ont/geosparql#",
+    "vcard": "http://www.w3.org/2006/vcard/ns#", "vann": "http://purl.org/vocab/vann/",
+    "dcat": "http://www.w3.org/ns/dcat#", "void": "http://rdfs.org/ns/void#",
+}
+
+
+def bind_prefixes(graph: Graph, base: str) -> Graph:
+    """Bind the usual prefixes and ours (kg: for the ontology) on a graph, for readable output."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    graph.bind("kg", base + "ontology/", override=True, replace=True)
+    return graph
+
+
+def _iri(term: URIRef | str) -> str:
+    """A term as SPARQL IRIREF; callers pass only IRIs checked by iris.is_safe_path or the store."""
+    text = str(term)
+    if any(c in text for c in '<>"{}|^`\\ \n\r\t'):
+        raise ValueError(f"not a safe IRI: {text!r}")
+    return f"<{text}>"
+
+
+def _values(terms) -> str:
+    return " ".join(_iri(t) for t in terms)
+
+
+def _construct(store, query: str) -> Graph:
+    """store.construct, with xsd:string literals written plain (the same in RDF 1.1)."""
+    graph = store.construct(query)
+    typed = [(s, p, o) for s, p, o in graph
+             if isinstance(o, Literal) and o.datatype == XSD.string]
+    for s, p, o in typed:
+        graph.remove((s, p, o))
+        graph.add((s, p, Literal(str(o))))
+    return graph
+
+
+def exists(store, iri: URIRef) -> bool:
+    """Whether the graph says anything about this IRI (as a subject)."""
+    return store.ask(f"ASK {{ {_iri(iri)} ?p ?o }}")
+
+
+def _cbd_query(subjects: list[URIRef], depth: int = MAX_BLANK_DEPTH) -> str:
+    """CONSTRUCT the triples of subjects and of the blank nodes they lead to, `depth` deep."""
+    branches = [f"{{ VALUES ?s {{ {_values(subjects)} }} ?s ?p ?o }}"]
+    for level in range(1, depth + 1):
+        steps = [f"VALUES ?r {{ {_values(subjects)} }}"]
+        previous = "?r"
+        for i in range(1, level + 1):
+            steps.append(f"{previous} ?p{i} ?b{i} . FILTER(isBlank(?b{i}))")
+            previous = f"?b{i}"
+        steps.append(f"{previous} ?p ?o . BIND({previous} AS ?s)")
+        branches.append("{ " + " ".join(steps) + " }")
+    return "CONSTRUCT { ?s ?p ?o } WHERE { " + " UNION ".join(branches) + " }"
+
+
+def cbd(store, iri: URIRef) -> Graph:
+    """The concise bounded description: the resource's triples, blank nodes closed."""
+    return _construct(store, _cbd_query([iri]))
+
+
+def incoming(store, iri: URIRef, limit: int = MAX_INCOMING) -> Graph:
+    """Links to the resource: (s p iri) from named resources, and through a blank node.
+
+    A qualified relation (prov:qualifiedAssociation [ prov:agent <org> ]) points at the
+    resource from a blank node; then the blank node's description and the triple that
+    holds it come along, so the page of an organisation shows the signing it took part in.
+    """
+    target = _iri(iri)
+    graph = _construct(
+        store,
+        f"CONSTRUCT {{ ?s ?p {target} }} WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }} "
+        f"LIMIT {limit}")
+    graph += _construct(
+        store,
+        f"CONSTRUCT {{ ?owner ?q ?b . ?b ?p ?o }} WHERE {{ ?b ?x {target} FILTER(isBlank(?b)) "
+        f"?owner ?q ?b FILTER(isIRI(?owner)) ?b ?p ?o }} LIMIT {limit}")
+    return graph
+
+
+def labels(store, iris) -> Graph:
+    """The label triples (LABEL_PROPERTIES) of the given IRIs."""
+    iris = sorted({i for i in iris if isinstance(i, URIRef)})
+    graph = Graph()
+    for start in range(0, len(iris), 200):
+        chunk = iris[start:start + 200]
+        graph += _construct(
+            store,
+            f"CONSTRUCT {{ ?s ?l ?v }} WHERE {{ VALUES ?s {{ {_values(chunk)} }} "
+            f"VALUES ?l {{ {_values(LABEL_PROPERTIES)} }} ?s ?l ?v }}")
+    return graph
+
+
+def describe(store, iri: URIRef, base: str = "") -> Graph:
+    """What a document about the resource holds: its CBD, incoming links, and linked labels."""
+    graph = cbd(store, iri)
+    graph += incoming(store, iri)
+    linked = {n for s, _p, o in graph for n in (s, o) if isinstance(n, URIRef) and n != iri}
+    graph += labels(store, linked)
+    return bind_prefixes(graph, base) if base else graph
+
+
+def sources(store, iri: URIRef) -> list[URIRef]:
+    """The named graphs (one per source file) that hold the resource's own triples."""
+    rows = store.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {_iri(iri)} ?p ?o }} }} "
+                        f"ORDER BY ?g")
+    return [row["g"] for row in rows if "g" in row]
+
+
+def ontology(store, base: str) -> Graph:
+    """The whole ontology: every triple of the source files under ontology/, blank nodes too."""
+    prefix = f"{base}graph/ontology/"
+    graph = _construct(
+        store,
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
+        f"FILTER(STRSTARTS(STR(?g), \"{prefix}\")) }}")
+    return bind_prefixes(graph, base)
+
+
+@dataclass
+class Kind:
+    """The things under one id/<kind>/ path segment, and the classes they have."""
+
+    name: str
+    members: list[URIRef] = field(default_factory=list)
+    types: Counter = field(default_factory=Counter)
+
+    @property
+    def count(self) -> int:
+        """How many things of this kind there are."""
+        return len(self.members)
+
+    @property
+    def main_type(self) -> URIRef | None:
+        """The class most members have (the most specific when they tie is not known)."""
+        return self.types.most_common(1)[0][0] if self.types else None
+
+
+def kinds(store, base: str) -> list[Kind]:
+    """The kinds of things (id/<kind>/…) with their members and classes, largest first."""
+    prefix = base + ID
+    rows = store.select(
+        f"SELECT DISTINCT ?s ?type WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && "
+        f"STRSTARTS(STR(?s), \"{prefix}\")) OPTIONAL {{ ?s a ?type }} }}")
+    found: dict[str, Kind] = {}
+    seen: set[tuple[str, URIRef]] = set()
+    for row in rows:
+        subject = row["s"]
+        name = subject[len(prefix):].split("/", 1)[0]
+        if not name:
+            continue
+        kind = found.setdefault(name, Kind(name))
+        if (name, subject) not in seen:
+            seen.add((name, subject))
+            kind.members.append(subject)
+        if "type" in row:
+            kind.types[row["type"]] += 1
+    for kind in found.values():
+        kind.members.sort()
+    return sorted(found.values(), key=lambda k: (-k.count, k.name))
+
+
+def text_of(graph: Graph, node, properties, lang: str) -> Literal | None:
+    """The value of the first property that has one, in `lang`, else German, English, untagged."""
+    order = (lang, "de", "en", None)
+    for prop in properties:
+        values = [v for v in graph.objects(node, prop) if isinstance(v, Literal)]
+        if not values:
+            continue
+        for wanted in order:
+            for value in values:
+                if value.language == wanted:
+                    return value
+        return sorted(values)[0]
+    return None
+
+
+def label_of(graph: Graph, node, lang: str = "de") -> str:
+    """A human label for a node: its label in `lang` (or a fallback), else the IRI's last part."""
+    value = text_of(graph, node, LABEL_PROPERTIES, lang)
+    if value is not None:
+        return str(value)
+    if isinstance(node, BNode):
+        return ""
+    text = str(node).rstrip("/")
+    for sep in ("#", "/"):
+        if sep in text:
+            text = text.rsplit(sep, 1)[1]
+            break
+    return text or str(node)
