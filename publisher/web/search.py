@@ -1,0 +1,128 @@
+"""The search blueprint: /search as a results page, or as JSON for autocomplete."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Blueprint, Flask, abort, jsonify, render_template, request
+
+from publisher.iris import local_path
+from publisher.search import SearchIndex, build_index
+from publisher.web.state import served
+
+__all__ = ["KIND_NAMES", "bp", "current_index", "init_app", "local_url", "page_lang"]
+
+bp = Blueprint("search", __name__)
+
+MAX_QUERY = 200
+MAX_LIMIT = 100
+EXTENSION = "kiezgraph.search"
+
+# What each kind of resource is called on the pages, by language.
+KIND_NAMES: dict[str, dict[str, str]] = {
+    "organisation": {"de": "Organisation", "en": "Organisation"},
+    "stadtteilzentrum": {"de": "Stadtteilzentrum", "en": "Neighbourhood centre"},
+    "agreement": {"de": "Vereinbarung", "en": "Agreement"},
+    "collaboration": {"de": "Zusammenarbeit", "en": "Collaboration"},
+    "membership": {"de": "Mitgliedschaft", "en": "Membership"},
+    "signing": {"de": "Unterzeichnung", "en": "Signing"},
+    "person": {"de": "Person", "en": "Person"},
+    "place": {"de": "Ort", "en": "Place"},
+    "site": {"de": "Standort", "en": "Site"},
+    "event": {"de": "Ereignis", "en": "Event"},
+    "change": {"de": "Änderung", "en": "Change"},
+    "concept": {"de": "Begriff", "en": "Concept"},
+    "scheme": {"de": "Begriffsschema", "en": "Concept scheme"},
+    "ontology": {"de": "Ontologie", "en": "Ontology"},
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the search routes and the per-snapshot index cache on the app."""
+    app.extensions[EXTENSION] = {"lock": threading.Lock(), "entry": None}
+    app.register_blueprint(bp)
+
+
+def current_index() -> SearchIndex:
+    """The search index of the snapshot being served, built on first use after each swap."""
+    from flask import current_app
+
+    state = served()
+    published = state.published
+    cache = current_app.extensions[EXTENSION]
+    with cache["lock"]:
+        entry = cache["entry"]
+        if entry is not None and entry[0] is published:
+            return entry[1]
+        index = build_index(published.store, state.settings.base_uri)
+        cache["entry"] = (published, index)
+        return index
+
+
+def page_lang() -> str:
+    """The page language: ?lang=de|en, else the browser's preference, else German."""
+    asked = request.args.get("lang", "")
+    if asked in ("de", "en"):
+        return asked
+    return request.accept_languages.best_match(["de", "en"], default="de")
+
+
+def local_url(iri: str) -> str:
+    """Where a resource's page is on this server (its document), else the IRI itself."""
+    path = local_path(iri, served().settings.base_uri)
+    return iri if path is None else "/" + path
+
+
+def _shown_iri(iri: str) -> str:
+    """The IRI as this server names it (on the request's host when rewrite_base is on)."""
+    settings = served().settings
+    if settings.rewrite_base and iri.startswith(settings.base_uri):
+        return request.host_url + iri[len(settings.base_uri):]
+    return iri
+
+
+def _wants_json() -> bool:
+    fmt = request.args.get("format", "")
+    if fmt:
+        if fmt not in ("json", "html"):
+            abort(400, description=f"format must be json or html, not {fmt!r}")
+        return fmt == "json"
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", "")
+    if not raw:
+        return 20
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+@bp.get("/search")
+def search():
+    """Resources whose labels match ?q=, ranked; HTML page or JSON (Accept or ?format=json)."""
+    as_json = _wants_json()
+    query = request.args.get("q", "").strip()
+    if len(query) > MAX_QUERY:
+        abort(400, description=f"the search text is longer than {MAX_QUERY} characters")
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in KIND_NAMES:
+        abort(400, description=f"unknown kind {kind!r}; one of {', '.join(KIND_NAMES)}")
+    limit = _limit()
+    hits = current_index().search(query, limit=limit, kind=kind) if query else []
+    lang = page_lang()
+    if as_json:
+        results = [{**hit.as_dict(), "iri": _shown_iri(hit.iri), "url": local_url(hit.iri),
+                    "label": hit.label(lang)} for hit in hits]
+        response = jsonify({"query": query, "lang": lang, "results": results})
+        response.vary.add("Accept")
+        return response
+    rows = [{"url": local_url(h.iri), "label": h.label(lang), "matched": h.matched,
+             "kind": h.kind, "kind_name": KIND_NAMES.get(h.kind, {}).get(lang, h.kind),
+             "iri": _shown_iri(h.iri)} for h in hits]
+    response = render_template("search.html", lang=lang, query=query, rows=rows, kind=kind,
+                               limit=limit)
+    return response, 200, {"Vary": "Accept, Accept-Language"}
+
