@@ -1,0 +1,219 @@
+"""The remote store: a SPARQL 1.1 endpoint (Virtuoso, Fuseki, …) queried through SPARQLWrapper.
+
+Readers follow the store's pointer to the current release (see publisher.store.releases) and
+send every query with that release's data graphs as its dataset (the protocol's
+default-graph-uri and named-graph-uri), so the default graph is the union of the release's
+graphs, as in the embedded store, and a release being loaded next to it stays invisible.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from SPARQLWrapper import BASIC, DIGEST, POST, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import (
+    EndPointInternalError,
+    EndPointNotFound,
+    QueryBadFormed,
+    SPARQLWrapperException,
+    Unauthorized,
+)
+
+from publisher.store.auth import challenge, describe_failure
+from publisher.store.base import StoreError
+from publisher.store.embedded import from_ox
+from publisher.store.releases import StoredRelease
+
+__all__ = ["RemoteStore", "from_json_term"]
+
+NTRIPLES = "application/n-triples"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def from_json_term(value: dict[str, str]) -> Any:
+    """An rdflib term for one binding of SPARQL 1.1 JSON results (and Virtuoso's typed-literal)."""
+    kind = value.get("type")
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"].removeprefix("nodeID://"))
+    if kind in ("literal", "typed-literal"):
+        if "xml:lang" in value:
+            return Literal(value["value"], lang=value["xml:lang"])
+        # RDF 1.1: a literal without a tag is an xsd:string, which is how the embedded
+        # store's terms spell it too, so both stores' answers compare equal.
+        return Literal(value["value"], datatype=URIRef(value.get("datatype", XSD_STRING)))
+    raise StoreError(f"unsupported term in the store's answer: {value!r}")
+
+
+class RemoteStore:
+    """A SPARQL 1.1 endpoint holding releases loaded by `kiezgraph load`."""
+
+    name = "remote"
+
+    def __init__(self, endpoint: str, base: str, *, user: str = "", password: str = "",
+                 timeout: float = 10.0, refresh: float = 5.0):
+        self.endpoint = endpoint
+        self.base = base
+        self.user = user
+        self._password = password
+        self.timeout = timeout
+        self.refresh = refresh
+        self._auth: tuple[str, str] | None = None
+        self._release: StoredRelease | None = None
+        self._resolved = 0.0
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.endpoint!r})"  # never the password
+
+    @classmethod
+    def from_settings(cls, settings) -> RemoteStore:
+        """The store the settings name; fails clearly when it cannot be reached or holds nothing."""
+        store = cls(settings.store, settings.base_uri, user=settings.store_user,
+                    password=settings.store_password, timeout=settings.query_timeout)
+        store.current()
+        return store
+
+    # -- the current release -------------------------------------------------------------
+
+    def current(self, fresh: bool = False) -> StoredRelease:
+        """The release the pointer names, looked up again after `refresh` seconds."""
+        with self._lock:
+            if (not fresh and self._release is not None
+                    and time.monotonic() - self._resolved < self.refresh):
+                return self._release
+        rows = self._select(StoredRelease.query(self.base), dataset=False)
+        release = StoredRelease.from_rows(rows)
+        if release is None:
+            raise StoreError(f"{self.endpoint} holds no kiezgraph release for {self.base}: "
+                             "run `kiezgraph load` first")
+        with self._lock:
+            self._release, self._resolved = release, time.monotonic()
+        return release
+
+    @property
+    def build_id(self) -> str:
+        """The build the store serves now."""
+        return self.current().build_id
+
+    # -- talking to the endpoint ---------------------------------------------------------
+
+    def _auth_scheme(self) -> tuple[str, str]:
+        if self._auth is None:
+            self._auth = challenge(self.endpoint, self.timeout) if self.user else ("", "")
+        return self._auth
+
+    def wrapper(self, query: str, *, dataset: bool = True, graphs: Iterable[str] | None = None,
+                timeout: float | None = None) -> SPARQLWrapper:
+        """A SPARQLWrapper for one query; its dataset: the current release's graphs, or these."""
+        sparql = SPARQLWrapper(self.endpoint, agent="kiezgraph")
+        sparql.setMethod(POST)
+        sparql.setOnlyConneg(True)
+        # SPARQLWrapper takes whole seconds; never 0, which would mean "wait for ever".
+        sparql.setTimeout(max(1, math.ceil(timeout or self.timeout)))
+        scheme, realm = self._auth_scheme()
+        if scheme:
+            sparql.setHTTPAuth(DIGEST if scheme == "digest" else BASIC)
+            sparql.setCredentials(self.user, self._password, realm=realm or "SPARQL")
+        if dataset:
+            for graph in self.current().graphs if graphs is None else graphs:
+                sparql.addDefaultGraph(graph)
+                sparql.addNamedGraph(graph)
+        sparql.setQuery(query)
+        return sparql
+
+    def send(self, sparql: SPARQLWrapper, accept: str) -> tuple[bytes, str]:
+        """Run a prepared query; the answer's bytes and media type, failures as StoreError."""
+        sparql.addCustomHttpHeader("Accept", accept)
+        try:
+            result = sparql.query()
+            body = result.response.read()
+            media_type = result.response.headers.get("Content-Type", accept)
+        except QueryBadFormed as exc:
+            raise StoreError(f"the store rejected the query: {_message(exc)}") from None
+        except Unauthorized:
+            raise StoreError(f"{self.endpoint}: the store refused the credentials (HTTP 401); "
+                             "check KIEZGRAPH_STORE_USER and KIEZGRAPH_STORE_PASSWORD") from None
+        except EndPointNotFound:
+            raise StoreError(f"{self.endpoint}: no SPARQL endpoint there (HTTP 404)") from None
+        except EndPointInternalError as exc:
+            raise StoreError(f"the store failed the query: {_message(exc)}") from None
+        except SPARQLWrapperException as exc:
+            raise StoreError(f"the store failed the query: {_message(exc)}") from None
+        except Exception as exc:  # urllib's, socket's and http.client's alike
+            raise describe_failure(self.endpoint, exc) from None
+        return body, media_type.split(";")[0].strip()
+
+    def _json(self, query: str, dataset: bool = True,
+              graphs: Iterable[str] | None = None) -> dict:
+        body, _ = self.send(self.wrapper(query, dataset=dataset, graphs=graphs),
+                            "application/sparql-results+json")
+        sparql_json = body.decode("utf-8")
+        try:
+            return json.loads(sparql_json)
+        except ValueError:
+            raise StoreError("the store's answer is not SPARQL JSON results") from None
+
+    def _select(self, query: str, dataset: bool = True,
+                graphs: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        data = self._json(query, dataset, graphs)
+        return [{name: from_json_term(value) for name, value in binding.items()}
+                for binding in data.get("results", {}).get("bindings", [])]
+
+    # -- the Store protocol --------------------------------------------------------------
+
+    def select(self, query: str) -> list[dict[str, Any]]:
+        """Rows of a SELECT query, each variable bound to an rdflib term (unbound ones left out)."""
+        return self._select(query)
+
+    def ask(self, query: str) -> bool:
+        """The answer of an ASK query."""
+        return bool(self._json(query).get("boolean"))
+
+    def construct(self, query: str) -> Graph:
+        """The graph of a CONSTRUCT or DESCRIBE query, as rdflib."""
+        body, _ = self.send(self.wrapper(query), NTRIPLES)
+        graph = Graph()
+        try:
+            for triple in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
+                graph.add((from_ox(triple.subject), from_ox(triple.predicate),
+                           from_ox(triple.object)))
+        except SyntaxError as exc:
+            raise StoreError(f"the store's answer is not N-Triples: {exc}") from None
+        return graph
+
+    def select_over(self, query: str, graphs: Iterable[str] | None) -> list[dict[str, Any]]:
+        """Rows of a SELECT over these graphs (None: the store's own default dataset)."""
+        return self._select(query, dataset=graphs is not None, graphs=graphs)
+
+    def triple_count(self) -> int:
+        """How many distinct triples the current release holds (checked when it was loaded)."""
+        return self.current().triples
+
+    def ping(self) -> bool:
+        """Whether the store answers right now (and still has a current release)."""
+        try:
+            self.current(fresh=True)
+        except StoreError:
+            return False
+        return True
+
+
+def _message(exc: SPARQLWrapperException) -> str:
+    """The store's own words from a SPARQLWrapper exception, shortened to a line or two."""
+    text = str(exc)
+    marker = "Response:\n"
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    text = text.strip().strip("b'\"").replace("\\n", "\n")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " ".join(lines[:3])[:500] or exc.__class__.__name__
+

@@ -1,0 +1,116 @@
+"""The remote store over a real Virtuoso: the same answers as the embedded store, clear failures."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+from virtuoso_server import free_port, virtuoso  # noqa: F401 - the fixture
+
+from publisher.load import Writer, load_release
+from publisher.store import EmbeddedStore, StoreError, StoreUnavailable
+from publisher.store.remote import RemoteStore, from_json_term
+
+pytestmark = pytest.mark.virtuoso
+
+BASE = "https://w3id.org/kiezgraph/pankow/"
+
+
+@pytest.fixture(scope="module")
+def embedded(release):
+    """The embedded store over the session's build."""
+    return EmbeddedStore.from_release(release)
+
+
+@pytest.fixture(scope="module")
+def remote(virtuoso, release):  # noqa: F811 - the fixture
+    """A RemoteStore over Virtuoso holding the session's build."""
+    store = RemoteStore(virtuoso.sparql, BASE)
+    writer = Writer(update_endpoint=virtuoso.sparql_auth, user=virtuoso.user,
+                    password=virtuoso.password)
+    load_release(release, store, writer)
+    return store
+
+
+def subjects(store) -> list[URIRef]:
+    """Every IRI subject under the base."""
+    rows = store.select(f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && '
+                        f'STRSTARTS(STR(?s), "{BASE}id/")) }} ORDER BY ?s')
+    return [row["s"] for row in rows]
+
+
+def test_same_subjects_and_count(remote, embedded):
+    assert subjects(remote) == subjects(embedded)
+    assert len(subjects(remote)) > 10
+    assert remote.triple_count() == embedded.triple_count()
+
+
+def test_every_resource_described_alike(remote, embedded):
+    """Each resource's outgoing triples (blank nodes compared by structure) match."""
+    for subject in subjects(embedded):
+        query = f"CONSTRUCT {{ <{subject}> ?p ?o }} WHERE {{ <{subject}> ?p ?o }}"
+        there, here = remote.construct(query), embedded.construct(query)
+        assert len(there) == len(here) > 0, subject
+        assert isomorphic(there, here), subject
+
+
+def test_select_terms_round_trip(remote, embedded):
+    """Language tags, datatypes and IRIs come back as the same rdflib terms."""
+    query = ("SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isLiteral(?o)) } "
+             "ORDER BY ?s ?p ?o")
+    there = {(r["s"], r["p"], r["o"]) for r in remote.select(query) if isinstance(r["s"], URIRef)}
+    here = {(r["s"], r["p"], r["o"]) for r in embedded.select(query)
+            if isinstance(r["s"], URIRef)}
+    assert there == here
+    assert any(o.language for _s, _p, o in here)
+    assert any(o.datatype for _s, _p, o in here)
+
+
+def test_ask(remote):
+    assert remote.ask(f"ASK {{ ?s a ?t FILTER(STRSTARTS(STR(?s), '{BASE}')) }}") is True
+    assert remote.ask("ASK { <urn:x:nothing> ?p ?o }") is False
+
+
+def test_graph_queries_see_only_the_release(remote):
+    """GRAPH ?g ranges over the release's graphs, each naming its source graph."""
+    release = remote.current()
+    rows = remote.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert {str(r["g"]) for r in rows} == set(release.graphs)
+    assert set(release.sources.values()) >= {f"{BASE}graph/data/organisations"}
+
+
+def test_bad_query_is_a_store_error(remote):
+    with pytest.raises(StoreError) as info:
+        remote.select("SELECT ?s WHERE { ?s ?p }")
+    assert not isinstance(info.value, StoreUnavailable)
+
+
+def test_unreachable_store_is_unavailable():
+    store = RemoteStore(f"http://127.0.0.1:{free_port()}/sparql", BASE, timeout=2)
+    with pytest.raises(StoreUnavailable, match="cannot reach the store"):
+        store.current()
+    assert store.ping() is False
+
+
+def test_empty_store_says_load_first(virtuoso):  # noqa: F811 - the fixture
+    store = RemoteStore(virtuoso.sparql, "https://example.org/other/")
+    with pytest.raises(StoreError, match="kiezgraph load"):
+        store.current()
+
+
+def test_password_never_in_repr(virtuoso):  # noqa: F811 - the fixture
+    store = RemoteStore(virtuoso.sparql_auth, BASE, user=virtuoso.user, password="s3cret")
+    assert "s3cret" not in repr(store)
+
+
+def test_json_terms():
+    assert from_json_term({"type": "typed-literal", "value": "1",
+                           "datatype": "http://www.w3.org/2001/XMLSchema#integer"}).toPython() == 1
+    assert from_json_term({"type": "literal", "value": "a"}).datatype.endswith("#string")
+    assert from_json_term({"type": "literal", "value": "a", "xml:lang": "de"}).language == "de"
+    with pytest.raises(StoreError):
+        from_json_term({"type": "triple", "value": {}})
+
+
+def test_graph_result_is_rdflib(remote):
+    assert isinstance(remote.construct("CONSTRUCT WHERE { ?s a ?o } LIMIT 3"), Graph)
