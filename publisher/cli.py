@@ -54,6 +54,8 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.pass_context
 def main(ctx: click.Context, config: str | None, base_uri: str | None) -> None:
     """Publish the Pankow neighbourhood-work cooperation network as linked open data."""
+    import publisher.metadata  # noqa: F401  (registers the catalogue and VoID build step)
+
     ctx.obj = Context(config, {"base_uri": base_uri})
 
 
@@ -75,12 +77,24 @@ def base_option(f):
 @base_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text",
               show_default=True, help="Report format.")
+@click.option("--catalog", "check_catalog", is_flag=True,
+              help="Check the DCAT-AP.de catalogue of the current build instead (needs "
+                   "--dcat-shapes).")
+@click.option("--dcat-shapes", type=click.Path(file_okay=False), default=None,
+              help="Folder holding the DCAT-AP(.de) shapes and vocabularies "
+                   "(e.g. ../shared/conformance).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Build folder whose catalogue --catalog checks (KIEZGRAPH_OUT).")
 @pass_ctx
-def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str) -> None:
+def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
+             check_catalog: bool, dcat_shapes: str | None, out: str | None) -> None:
     """Check the graph against the SHACL shapes: exit 0 conforms, 1 violations, 2 bad input."""
     from publisher.sources import load_shapes, load_sources
     from publisher.validation import validate_sources
 
+    if check_catalog:
+        settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out)
+        _validate_catalog(ctx, settings, root, dcat_shapes)
     settings = ctx.settings(root=root, base_uri=sub_base_uri)
     project = ctx.project(root or settings.root)
     try:
@@ -170,3 +184,129 @@ def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite) 
         _fail(str(exc))
     click.echo(f"serving {release.version} on http://{settings.host}:{settings.port}/", err=True)
     run(app, settings)
+
+
+@main.command()
+@root_option
+@base_option
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Build folder to load from (KIEZGRAPH_OUT, default ./build).")
+@click.option("--store", default=None,
+              help="SPARQL query endpoint of the store (KIEZGRAPH_STORE).")
+@click.option("--update-endpoint", default=None,
+              help="SPARQL 1.1 Update endpoint to write through (KIEZGRAPH_UPDATE_ENDPOINT).")
+@click.option("--graph-store", default=None,
+              help="Graph Store HTTP Protocol endpoint to write through "
+                   "(KIEZGRAPH_GRAPH_STORE).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="Triples sent per request.")
+@pass_ctx
+def load(ctx: Context, root, sub_base_uri, out, store, update_endpoint, graph_store,
+         chunk_size) -> None:
+    """Load the current build into an external store; readers switch once it is complete.
+
+    Credentials come from KIEZGRAPH_STORE_USER and KIEZGRAPH_STORE_PASSWORD only.
+    """
+    from publisher.load import Writer, load_release
+    from publisher.store import StoreError
+    from publisher.store.remote import RemoteStore
+
+    settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out, store=store,
+                            update_endpoint=update_endpoint, graph_store=graph_store)
+    if not settings.store:
+        _fail("no store to load into: give --store URL (or KIEZGRAPH_STORE)")
+    if not (settings.update_endpoint or settings.graph_store):
+        settings = settings.replace(update_endpoint=settings.store)
+    release = ensure_release(ctx, settings, root)
+    reader = RemoteStore(settings.store, settings.base_uri, user=settings.store_user,
+                         password=settings.store_password, timeout=max(settings.query_timeout,
+                                                                       60.0))
+    try:
+        writer = Writer(update_endpoint=settings.update_endpoint,
+                        graph_store=settings.graph_store, user=settings.store_user,
+                        password=settings.store_password)
+        click.echo(f"loading {release.version} ({release.info['triples']} triples) into "
+                   f"{settings.store} through the {writer.protocol}", err=True)
+
+        def progress(source: str, done: int, total: int) -> None:
+            click.echo(f"  {done}/{total} triples ({source})", err=True)
+
+        result = load_release(release, reader, writer, chunk_size=chunk_size,
+                              progress=progress)
+    except StoreError as exc:
+        _fail(f"{exc}\nthe store still serves the release it served before")
+    if result.unchanged:
+        click.echo(f"{release.build_id} is already the store's complete current release")
+        return
+    click.echo(f"loaded {result.release.version}: {result.release.triples} triples in "
+               f"{len(result.release.graphs)} graphs, {result.chunks} requests, "
+               f"{result.seconds:.2f} s")
+    click.echo(f"  current -> {result.release.iri}")
+    if result.previous:
+        click.echo(f"  kept the previous release {result.previous} for readers still on it")
+    for old in result.dropped:
+        click.echo(f"  dropped {old}")
+
+
+def _validate_catalog(ctx: Context, settings, root: str | None, shapes_dir: str | None) -> None:
+    """Run the current build's catalogue through the DCAT-AP.de 3.0 and DCAT-AP 3 shapes."""
+    from publisher.metadata.catalog import catalog_graph
+    from publisher.metadata.dcat_check import (
+        PROFILES,
+        DcatShapesMissing,
+        check_catalog,
+        load_profile,
+        load_vocabularies,
+    )
+
+    if not shapes_dir:
+        _fail("--catalog needs --dcat-shapes DIR (the folder with dcat-ap/ and dcat-ap-de/)")
+    release = ensure_release(ctx, settings, root)
+    catalog = catalog_graph(settings.base_uri, release.info, settings)
+    try:
+        vocabularies = load_vocabularies(shapes_dir)
+        checks = [check_catalog(catalog, load_profile(shapes_dir, name), vocabularies, name)
+                  for name in PROFILES]
+    except DcatShapesMissing as exc:
+        _fail(str(exc))
+    for check in checks:
+        click.echo(check.as_text())
+    sys.exit(EXIT_OK if all(c.conforms for c in checks) else EXIT_VIOLATIONS)
+
+
+@main.command()
+@base_option
+@root_option
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Build folder (KIEZGRAPH_OUT, default ./build).")
+@click.option("--berlin-json", "berlin_json", is_flag=False, flag_value="-", default=None,
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the Berlin Datenregister record as JSON to FILE (default: stdout).")
+@click.option("--format", "fmt", type=click.Choice(["turtle", "xml", "json-ld"]),
+              default="turtle", show_default=True, help="Format of the catalogue.")
+@pass_ctx
+def catalog(ctx: Context, sub_base_uri, root, out, berlin_json, fmt) -> None:
+    """Print the DCAT-AP.de catalogue of the current build, or its Berlin Datenregister record."""
+    import json
+
+    from publisher.metadata.berlin import BerlinRecordError, berlin_record
+    from publisher.metadata.catalog import catalog_graph
+
+    settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out)
+    release = ensure_release(ctx, settings, root)
+    if berlin_json is None:
+        click.echo(catalog_graph(settings.base_uri, release.info, settings).serialize(format=fmt))
+        return
+    try:
+        record = berlin_record(settings.base_uri, release.info, settings)
+    except BerlinRecordError as exc:
+        _fail(str(exc))
+    text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    if berlin_json == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(berlin_json).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {berlin_json}: {exc.strerror}")
+    click.echo(f"wrote {berlin_json}", err=True)

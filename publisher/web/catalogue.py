@@ -1,14 +1,242 @@
-"""The catalogue blueprint."""
+"""The catalogue blueprint: DCAT-AP.de catalogue, VoID, downloads, robots.txt, sitemap."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
 
-__all__ = ["bp", "init_app"]
+from flask import Blueprint, Flask, Response, abort, render_template, request, send_file
+
+from publisher.build import DATASET_NAME, list_releases
+from publisher.metadata.catalog import catalog_graph
+from publisher.metadata.schemaorg import dataset_jsonld
+from publisher.metadata.signposting import signposting_links
+from publisher.metadata.void import void_graph
+from publisher.negotiation import OFFERS, choose, offer_by_suffix
+from publisher.web.cache import Rendered, render_cache
+from publisher.web.http import add_vary, error_response, public_base, send
+from publisher.web.state import served
+
+__all__ = ["KnownFile", "bp", "dataset_script", "init_app", "known_files", "page_signposting"]
 
 bp = Blueprint("catalogue", __name__)
 
+RDF_OFFERS = tuple(o for o in OFFERS if o.is_rdf)
+SUFFIXES = ("ttl", "rdf", "jsonld", "nt")
+LATEST = "latest"
+_GZIP = "application/gzip"
+
 
 def init_app(app: Flask) -> None:
-    """Register the catalogue routes on the app."""
+    """Register the catalogue routes and the Signposting fallback on the app."""
     app.register_blueprint(bp)
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """A file /download/ serves: its public name, where it lies, what it is."""
+
+    name: str
+    path: Path
+    media_type: str
+    version: str
+    bytes: int
+    sha256: str
+    alias_of: str | None = None
+
+
+def known_files(settings, current) -> dict[str, KnownFile]:
+    """Every downloadable file by public name: each kept release's files, the `latest`
+    aliases of the current release, and SHA256SUMS. Only these names are ever served."""
+    files: dict[str, KnownFile] = {}
+    releases = {r.version: r for r in list_releases(settings.out)}
+    if current is not None:
+        releases.setdefault(current.version, current)
+    for version, release in releases.items():
+        for entry in release.info.get("files", []):
+            if not entry["name"].startswith(f"{DATASET_NAME}-{version}."):
+                continue
+            media = _GZIP if entry["compressed"] else entry["media_type"]
+            files[entry["name"]] = KnownFile(entry["name"], Path(release.path) / entry["name"],
+                                             media, version, entry["bytes"], entry["sha256"])
+    if current is not None:
+        prefix = f"{DATASET_NAME}-{current.version}."
+        for name, known in list(files.items()):
+            if name.startswith(prefix):
+                alias = f"{DATASET_NAME}-{LATEST}.{name[len(prefix):]}"
+                files[alias] = KnownFile(alias, known.path, known.media_type, known.version,
+                                         known.bytes, known.sha256, alias_of=name)
+        sums = Path(current.path) / "SHA256SUMS"
+        if sums.is_file():
+            files["SHA256SUMS"] = KnownFile("SHA256SUMS", sums, "text/plain", current.version,
+                                            sums.stat().st_size, "")
+    return files
+
+
+def _negotiated(kind: str, suffix: str | None, make_graph) -> Response:
+    state = served()
+    published = state.published
+    if published.release is None:
+        abort(404, "Noch kein Build. / No build yet.")
+    if suffix is not None:
+        offer = offer_by_suffix(suffix) if suffix in SUFFIXES else None
+        if offer is None:
+            abort(404)
+    else:
+        offer = choose(request.accept_mimetypes, RDF_OFFERS)
+        if offer is None:
+            return error_response(406, "Angeboten / offered: " + ", ".join(
+                o.media_type for o in RDF_OFFERS), offered=[o.media_type for o in RDF_OFFERS])
+    base = public_base(state.settings)
+    key = (kind, published.build_id, base, offer.name)
+
+    def render() -> Rendered:
+        graph = make_graph(base, published.release.info, state.settings)
+        body = graph.serialize(format=offer.rdflib_format, encoding="utf-8")
+        return Rendered(body, offer.content_type)
+
+    rendered = render_cache().get_or_render(key, render)
+    response = send(rendered, release=published.release)
+    if suffix is None:
+        add_vary(response, "Accept")
+        response.headers["Content-Location"] = f"{request.path}.{offer.suffix}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/catalog")
+@bp.get("/catalog.<suffix>")
+def catalog(suffix: str | None = None):
+    """The DCAT-AP.de catalogue in Turtle, RDF/XML, JSON-LD (or N-Triples)."""
+    return _negotiated("catalog", suffix, catalog_graph)
+
+
+@bp.get("/.well-known/void")
+@bp.get("/.well-known/void.<suffix>")
+def void(suffix: str | None = None):
+    """The VoID description of the dataset."""
+    return _negotiated("void", suffix, lambda base, info, _settings: void_graph(base, info))
+
+
+@bp.get("/download/")
+def downloads():
+    """The list of downloadable files: the current release, its aliases, older releases."""
+    state = served()
+    current = state.published.release
+    files = known_files(state.settings, current)
+    base = public_base(state.settings)
+    versions: dict[str, list[KnownFile]] = {}
+    for known in files.values():
+        if known.alias_of is None and known.name != "SHA256SUMS":
+            versions.setdefault(known.version, []).append(known)
+    ordered = sorted(versions.items(), key=lambda kv: kv[0], reverse=True)
+    latest = sorted((f for f in files.values() if f.alias_of), key=lambda f: f.name)
+    lang = "en" if request.args.get("lang") == "en" else "de"
+    html = render_template("download.html", lang=lang, current=current, latest=latest,
+                           versions=[(v, sorted(fs, key=lambda f: f.name)) for v, fs in ordered],
+                           has_sums="SHA256SUMS" in files, catalog=f"{base}catalog",
+                           )
+    response = Response(html, content_type="text/html; charset=utf-8")
+    if current is not None:
+        response.headers["Link"] = page_signposting(base, state.settings)
+    return response
+
+
+@bp.get("/download/<name>")
+def download(name: str):
+    """One file, looked up by name in the list of known files (never a path from the URL)."""
+    state = served()
+    known = known_files(state.settings, state.published.release).get(name)
+    if known is None or not known.path.is_file():
+        abort(404)
+    response = send_file(known.path, mimetype=known.media_type, conditional=True,
+                         etag=known.sha256 or True, download_name=known.name,
+                         max_age=60 if known.alias_of or known.name == "SHA256SUMS" else 86400)
+    response.direct_passthrough = True
+    if known.alias_of:
+        response.headers["Content-Location"] = f"{public_base(state.settings)}download/" \
+                                               f"{known.alias_of}"
+    if known.sha256:
+        response.headers["Digest"] = f"sha-256={_b64(known.sha256)}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _b64(hexdigest: str) -> str:
+    import base64
+
+    return base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii")
+
+
+@bp.get("/robots.txt")
+def robots():
+    """Crawlers are welcome, the endpoint and the catalogue included; the sitemap lists pages."""
+    base = public_base(served().settings)
+    text = ("User-agent: *\nAllow: /\nAllow: /sparql\nAllow: /catalog\nAllow: /download/\n"
+            f"\nSitemap: {base}sitemap.xml\n")
+    return Response(text, content_type="text/plain; charset=utf-8")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """Every resource page (doc/...html) of the graph, with the date the data last changed."""
+    state = served()
+    published = state.published
+    base = public_base(state.settings)
+    content_base = state.settings.base_uri
+    key = ("sitemap", published.build_id, base)
+
+    def render() -> Rendered:
+        rows = published.store.select(
+            'SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && '
+            f'STRSTARTS(STR(?s), "{_literal(content_base)}")) }}')
+        urls = {f"{base}", f"{base}catalog", f"{base}sparql", f"{base}download/"}
+        for row in rows:
+            local = str(row["s"])[len(content_base):]
+            if local.startswith("id/") and "#" not in local:
+                urls.add(f"{base}doc/{local[3:]}.html")
+            elif local.startswith("ontology/") and "#" not in local:
+                urls.add(f"{base}doc/{local}.html")
+        modified = published.release.info["modified"] if published.release else None
+        lastmod = f"<lastmod>{modified}</lastmod>" if modified else ""
+        body = ['<?xml version="1.0" encoding="UTF-8"?>',
+                '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+        body += [f"<url><loc>{escape(u)}</loc>{lastmod}</url>" for u in sorted(urls)]
+        body.append("</urlset>")
+        return Rendered(("\n".join(body) + "\n").encode("utf-8"), "application/xml")
+
+    return send(render_cache().get_or_render(key, render), release=published.release)
+
+
+def _literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def page_signposting(base: str, settings, cite_as: str | None = None) -> str:
+    """The Signposting Link header value for a page under base (see publisher.metadata)."""
+    return signposting_links(base, settings.license, cite_as=cite_as)
+
+
+def dataset_script(lang: str = "de") -> str | None:
+    """The home page's schema.org Dataset as a ready <script type="application/ld+json">."""
+    state = served()
+    release = state.published.release
+    if release is None:
+        return None
+    data = dataset_jsonld(public_base(state.settings), release.info, state.settings, lang)
+    text = json.dumps(data, ensure_ascii=False, indent=1).replace("</", "<\\/")
+    return f'<script type="application/ld+json">\n{text}\n</script>'
+
+
+@bp.after_app_request
+def _signpost(response: Response) -> Response:
+    """Every HTML page gets Signposting; pages that set their own Link header keep theirs."""
+    if (response.mimetype == "text/html" and response.status_code == 200
+            and 'rel="cite-as"' not in response.headers.get("Link", "")):
+        state = served()
+        link = page_signposting(public_base(state.settings), state.settings)
+        existing = response.headers.get("Link")
+        response.headers["Link"] = f"{existing}, {link}" if existing else link
+    return response
