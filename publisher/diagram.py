@@ -61,7 +61,10 @@ def read_network(store, base: str, index=None) -> Network:
     """Read agreements, collaborations, memberships (org:Membership) and partners from a store."""
     names = (index if index is not None else build_index(store, base)).names
     kg = f"{base}ontology/"
+    # The agreements a collaboration rests on; earlier ones (revised since) only when none is.
     agreements = sorted({str(r["a"]) for r in store.select(
+        f"SELECT DISTINCT ?a WHERE {{ ?a a <{kg}CooperationAgreement> . "
+        f"?c <{kg}basedOn> ?a }}")}) or sorted({str(r["a"]) for r in store.select(
         f"SELECT DISTINCT ?a WHERE {{ ?a a <{kg}CooperationAgreement> }}")})
     collaborations = sorted({str(r["c"]) for r in store.select(
         f"SELECT DISTINCT ?c WHERE {{ ?c a <{ORG}OrganizationalCollaboration> }}")})
