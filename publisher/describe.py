@@ -20,12 +20,14 @@ __all__ = [
     "cbd",
     "describe",
     "exists",
+    "fragments",
     "incoming",
     "kinds",
     "label_of",
     "labels",
     "ontology",
     "sources",
+    "superclasses",
     "text_of",
 ]
 
@@ -67,6 +69,12 @@ def _iri(term: URIRef | str) -> str:
     return f"<{text}>"
 
 
+def _string(text: str) -> str:
+    """A SPARQL string literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped.replace(chr(13), "")}"'
+
+
 def _values(terms) -> str:
     return " ".join(_iri(t) for t in terms)
 
@@ -101,9 +109,17 @@ def _cbd_query(subjects: list[URIRef], depth: int = MAX_BLANK_DEPTH) -> str:
     return "CONSTRUCT { ?s ?p ?o } WHERE { " + " UNION ".join(branches) + " }"
 
 
+def fragments(store, iri: URIRef) -> list[URIRef]:
+    """The hash IRIs under the resource (<iri#part>): their document is the resource's."""
+    prefix = str(iri) + "#"
+    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && "
+                        f"STRSTARTS(STR(?s), {_string(prefix)})) }}")
+    return sorted(row["s"] for row in rows if "s" in row)
+
+
 def cbd(store, iri: URIRef) -> Graph:
-    """The concise bounded description: the resource's triples, blank nodes closed."""
-    return _construct(store, _cbd_query([iri]))
+    """The concise bounded description (blank nodes closed) of the resource and its hash IRIs."""
+    return _construct(store, _cbd_query([iri, *fragments(store, iri)]))
 
 
 def incoming(store, iri: URIRef, limit: int = MAX_INCOMING) -> Graph:
@@ -147,6 +163,17 @@ def describe(store, iri: URIRef, base: str = "") -> Graph:
     return bind_prefixes(graph, base) if base else graph
 
 
+def superclasses(store, classes) -> Graph:
+    """The rdfs:subClassOf triples above the given classes, all the way up."""
+    classes = [c for c in classes if isinstance(c, URIRef)]
+    if not classes:
+        return Graph()
+    return _construct(
+        store,
+        f"CONSTRUCT {{ ?c <{RDFS.subClassOf}> ?super }} WHERE {{ VALUES ?t {{ "
+        f"{_values(classes)} }} ?t <{RDFS.subClassOf}>* ?c . ?c <{RDFS.subClassOf}> ?super }}")
+
+
 def sources(store, iri: URIRef) -> list[URIRef]:
     """The named graphs (one per source file) that hold the resource's own triples."""
     rows = store.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {_iri(iri)} ?p ?o }} }} "
@@ -160,7 +187,7 @@ def ontology(store, base: str) -> Graph:
     graph = _construct(
         store,
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
-        f"FILTER(STRSTARTS(STR(?g), \"{prefix}\")) }}")
+        f"FILTER(STRSTARTS(STR(?g), {_string(prefix)})) }}")
     return bind_prefixes(graph, base)
 
 
@@ -188,7 +215,8 @@ def kinds(store, base: str) -> list[Kind]:
     prefix = base + ID
     rows = store.select(
         f"SELECT DISTINCT ?s ?type WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && "
-        f"STRSTARTS(STR(?s), \"{prefix}\")) OPTIONAL {{ ?s a ?type }} }}")
+        f"STRSTARTS(STR(?s), {_string(prefix)}) && !CONTAINS(STR(?s), \"#\")) "
+        f"OPTIONAL {{ ?s a ?type }} }}")
     found: dict[str, Kind] = {}
     seen: set[tuple[str, URIRef]] = set()
     for row in rows:

@@ -1,12 +1,22 @@
-"""The pages blueprint."""
+"""The pages blueprint: the home page (kinds of things, with counts) and /health."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response, jsonify, render_template, request
 
-__all__ = ["bp", "init_app"]
+from publisher import describe
+from publisher.iris import local_path
+from publisher.store import StoreError
+from publisher.web.cache import Rendered, render_cache
+from publisher.web.http import page_language, send
+from publisher.web.state import served
+from publisher.web.view import term_label
+
+__all__ = ["HOME_LIMIT", "bp", "init_app"]
 
 bp = Blueprint("pages", __name__)
+
+HOME_LIMIT = 200  # members listed per kind on the home page; the rest are counted
 
 
 def init_app(app: Flask) -> None:
@@ -14,12 +24,64 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-@bp.get("/health")
-def health():
-    """Liveness: 200 with the triple count and build id once the graph is loaded."""
-    from publisher.web.state import served
+@bp.get("/")
+def home() -> Response:
+    """The kinds of things in the graph, each with its count and its members."""
+    published = served().published
+    settings = served().settings
+    lang = page_language()
+    keep_lang = bool(request.args.get("lang"))
+    key = (published.build_id, "home", lang, keep_lang, request.url_root)
 
-    state = served()
-    published = state.published
-    return {"status": "ok", "build_id": published.build_id,
-            "triples": published.store.triple_count(), "store": published.store.name}
+    def make() -> Rendered:
+        store = published.store
+        base = settings.base_uri
+        found = describe.kinds(store, base)
+        shown = [m for k in found for m in k.members[:HOME_LIMIT]]
+        labels = describe.labels(store, shown + [k.main_type for k in found if k.main_type])
+        suffix = f"?lang={lang}" if keep_lang else ""
+        kinds = []
+        for kind in found:
+            label = (term_label(labels, kind.main_type, lang) if kind.main_type
+                     and (kind.main_type, None, None) in labels else kind.name.capitalize())
+            members = sorted(
+                ({"label": describe.label_of(labels, m, lang),
+                  "href": request.url_root + local_path(str(m), base) + suffix}
+                 for m in kind.members[:HOME_LIMIT]), key=lambda m: m["label"].lower())
+            kinds.append({"name": kind.name, "label": label, "count": kind.count,
+                          "members": members, "more": max(0, kind.count - HOME_LIMIT)})
+        html = render_template("home.html", lang=lang, kinds=kinds,
+                               triples=store.triple_count(), build_id=published.build_id)
+        return Rendered(html.encode("utf-8"), "text/html; charset=utf-8")
+
+    response = send(render_cache().get_or_render(key, make), release=published.release)
+    response.content_language = lang
+    if not keep_lang:
+        response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Liveness: 200 with the triple count and build id once the graph is loaded, else 503."""
+    published = served().published
+    store = published.store
+    try:
+        triples = store.triple_count() if store is not None else 0
+    except StoreError as exc:
+        body = {"status": "unavailable", "build_id": published.build_id, "error": str(exc)}
+        return _no_store(body)
+    if not triples:
+        return _no_store({"status": "no graph", "build_id": published.build_id, "triples": 0})
+    response = jsonify({"status": "ok", "build_id": published.build_id, "triples": triples,
+                        "store": store.name})
+    response.cache_control.no_store = True
+    return response
+
+
+def _no_store(body: dict) -> Response:
+    response = jsonify(body)
+    response.status_code = 503
+    response.headers["Retry-After"] = "30"
+    response.cache_control.no_store = True
+    return response

@@ -1,10 +1,47 @@
-"""The resources blueprint."""
+"""The resources blueprint: things 303 to their documents, documents negotiate their format."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+import hashlib
 
-__all__ = ["bp", "init_app"]
+from flask import Blueprint, Flask, Response, abort, render_template, request
+from rdflib import RDF, Graph, URIRef
+from rdflib.namespace import OWL, RDFS, SKOS
+
+from publisher import describe
+from publisher.iris import (
+    DOC,
+    ID,
+    ONTOLOGY,
+    ONTOLOGY_TERMS,
+    document_path,
+    graph_path,
+    is_safe_path,
+    rebase_graph,
+    thing_path,
+)
+from publisher.negotiation import HTML, OFFERS, Offer, choose, offer_by_suffix
+from publisher.web.cache import Rendered, render_cache
+from publisher.web.http import (
+    CORS_HEADERS,
+    add_vary,
+    error_response,
+    page_language,
+    public_base,
+    send,
+)
+from publisher.web.state import served
+from publisher.web.view import (
+    DESCRIPTIONS,
+    SOURCES,
+    Linker,
+    incoming_rows,
+    rows_of,
+    schema_org,
+    term_label,
+)
+
+__all__ = ["bp", "init_app", "render_graph"]
 
 bp = Blueprint("resources", __name__)
 
@@ -12,3 +49,232 @@ bp = Blueprint("resources", __name__)
 def init_app(app: Flask) -> None:
     """Register the resources routes on the app."""
     app.register_blueprint(bp)
+
+
+def render_graph(graph: Graph, offer: Offer) -> bytes:
+    """Serialise a graph in an RDF offer (Turtle with prefixes, JSON-LD compacted, …)."""
+    if offer.name == "jsonld":
+        used = {str(p) for _s, p, _o in graph} | {str(o) for o in graph.objects(None, RDF.type)}
+        context = {prefix: str(ns) for prefix, ns in graph.namespaces()
+                   if prefix and any(term.startswith(str(ns)) for term in used)}
+        text = graph.serialize(format="json-ld", context=context, auto_compact=True)
+    else:
+        text = graph.serialize(format=offer.rdflib_format)
+    return text.encode("utf-8") if isinstance(text, str) else text
+
+
+class _Missing(LookupError):
+    """The graph does not know the resource a document would be about."""
+
+
+def _split_suffix(path: str) -> tuple[str, Offer | None, bool]:
+    """A document path and the format its suffix asks for (path, offer, suffixed)."""
+    head, dot, suffix = path.rpartition(".")
+    if dot and "/" not in suffix:
+        offer = offer_by_suffix(suffix)
+        if offer is not None:
+            return head, offer, True
+    return path, None, False
+
+
+def _not_acceptable() -> Response:
+    offered = [o.media_type for o in OFFERS]
+    return error_response(406, "Angeboten werden: / Offered: " + ", ".join(offered),
+                          offered=offered)
+
+
+def _see_other(path: str) -> Response:
+    """303 from a thing's IRI to its document, when the graph knows the thing."""
+    if not is_safe_path(path):
+        abort(404)
+    settings = served().settings
+    store = served().published.store
+    if not describe.exists(store, URIRef(settings.base_uri + path)):
+        abort(404)
+    target = request.url_root + document_path(path)
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    response = Response(status=303, headers={"Location": target, **CORS_HEADERS})
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.route("/id/<path:rest>")
+def thing(rest: str) -> Response:
+    """A thing's IRI: 303 See Other to its document."""
+    return _see_other(ID + rest)
+
+
+@bp.route("/ontology/<path:rest>")
+def term(rest: str) -> Response:
+    """An ontology term's IRI: 303 See Other to its document."""
+    return _see_other(ONTOLOGY_TERMS + rest)
+
+
+@bp.route("/doc/<path:rest>")
+def document(rest: str) -> Response:
+    """A document about a thing, in the format asked for by suffix or by Accept."""
+    path, offer, suffixed = _split_suffix(DOC + rest)
+    if not is_safe_path(path):
+        abort(404)
+    thing_at = thing_path(path)
+    if thing_at is None:
+        abort(404)
+    return _serve(path, thing_at, offer, suffixed, _render_description)
+
+
+@bp.route("/ontology")
+@bp.route("/ontology.<suffix>")
+def ontology(suffix: str | None = None) -> Response:
+    """The whole ontology (the IRI names the document itself, so no redirect)."""
+    offer = None
+    if suffix is not None:
+        offer = offer_by_suffix(suffix)
+        if offer is None:
+            abort(404)
+    return _serve(ONTOLOGY, ONTOLOGY, offer, suffix is not None, _render_ontology)
+
+
+def _serve(doc_path: str, thing_at: str, offer: Offer | None, suffixed: bool,
+           render) -> Response:
+    """Negotiate, render once per (build, path, format, language, host), and send."""
+    state = served()
+    settings, published = state.settings, state.published
+    if offer is None:
+        offer = choose(request.accept_mimetypes)
+        if offer is None:
+            return _not_acceptable()
+    iri = URIRef(settings.base_uri + thing_at)
+    public = public_base(settings)
+    keep_lang = offer is HTML and bool(request.args.get("lang"))
+    lang = page_language() if offer is HTML else ""
+    key = (published.build_id, doc_path, offer.name, lang, keep_lang, public,
+           request.url_root)
+
+    def make() -> Rendered:
+        body = render(published.store, iri, offer, settings.base_uri, public, lang, keep_lang)
+        if body is None:  # not cached: random misses must not push documents out
+            raise _Missing
+        tag = hashlib.sha256(repr(key).encode("utf-8")).hexdigest()[:32]
+        return Rendered(body, offer.content_type, etag=tag)
+
+    try:
+        rendered = render_cache().get_or_render(key, make)
+    except _Missing:
+        abort(404)
+    here = request.url_root + doc_path
+    headers = dict(CORS_HEADERS)
+    links = [f'<{here}.{o.suffix}>; rel="alternate"; type="{o.media_type}"'
+             for o in OFFERS if o is not offer]
+    if thing_at != doc_path:
+        links.append(f'<{public}{thing_at}>; rel="describes"')
+    headers["Link"] = ", ".join(links)
+    if not suffixed:
+        headers["Content-Location"] = f"{here}.{offer.suffix}"
+    response = send(rendered, release=published.release, headers=headers)
+    if not suffixed:
+        add_vary(response, "Accept")
+    if offer is HTML:
+        response.content_language = lang
+        if not keep_lang:
+            add_vary(response, "Accept-Language")
+    return response
+
+
+def _render_description(store, iri: URIRef, offer: Offer, base: str, public: str, lang: str,
+                        keep_lang: bool) -> bytes | None:
+    """A thing's document in one format; None when the graph does not know the thing."""
+    if not describe.exists(store, iri):
+        return None
+    graph = describe.describe(store, iri, base)
+    if offer.is_rdf:
+        return render_graph(rebase_graph(graph, base, public), offer)
+    return _html(store, graph, iri, base, public, lang, keep_lang).encode("utf-8")
+
+
+def _term_labels(store, graph: Graph) -> Graph:
+    """Labels of the predicates and classes a page shows, and the classes' superclasses."""
+    terms = {p for _s, p, _o in graph} | set(graph.objects(None, RDF.type))
+    terms |= {o.datatype for o in graph.objects() if getattr(o, "datatype", None)}
+    return describe.labels(store, terms)
+
+
+def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
+          keep_lang: bool) -> str:
+    labels = _term_labels(store, graph)
+    page_graph = graph + labels
+    page_graph.namespace_manager = graph.namespace_manager
+    linker = Linker(page_graph, base, public, request.url_root, lang, keep_lang)
+    path = graph_path(str(iri), base) or ""
+    here = request.url_root + (document_path(path) or path)
+    types = [linker.link(t, term=True) for t in sorted(graph.objects(iri, RDF.type))]
+    description = describe.text_of(graph, iri, DESCRIPTIONS, lang)
+    rows = rows_of(page_graph, iri, linker, skip=(RDF.type, *SOURCES))
+    sources = sorted({str(o) for p in SOURCES for o in graph.objects(iri, p)})
+    files = [(graph_path(str(g), base) or str(g)).removeprefix("graph/") + ".ttl"
+             for g in describe.sources(store, iri)]
+    superclasses = describe.superclasses(store, set(graph.objects(iri, RDF.type)))
+    schema = schema_org(graph, iri, linker, here, superclasses)
+    return render_template(
+        "resource.html", lang=lang, title=describe.label_of(page_graph, iri, lang),
+        iri=linker.shown(str(iri)), types=types,
+        description=str(description) if description is not None else None,
+        rows=rows, incoming=incoming_rows(page_graph, iri, linker),
+        sources=[linker.link(URIRef(s), label=s) for s in sources], files=files,
+        formats=[(o, f"{here}.{o.suffix}") for o in OFFERS if o.is_rdf],
+        schema=schema,
+        other_lang="en" if lang == "de" else "de", here=here)
+
+
+_TERM_KINDS = (
+    (OWL.Class, "Klassen", "Classes"),
+    (OWL.ObjectProperty, "Objekteigenschaften", "Object properties"),
+    (OWL.DatatypeProperty, "Dateneigenschaften", "Datatype properties"),
+    (SKOS.ConceptScheme, "Begriffsschemata", "Concept schemes"),
+)
+
+
+def _render_ontology(store, iri: URIRef, offer: Offer, base: str, public: str, lang: str,
+                     keep_lang: bool) -> bytes | None:
+    """The whole ontology in one format; its HTML documents every term."""
+    graph = describe.ontology(store, base)
+    if len(graph) == 0:
+        return None
+    if offer.is_rdf:
+        return render_graph(rebase_graph(graph, base, public), offer)
+    linker = Linker(graph, base, public, request.url_root, lang, keep_lang)
+    sections = []
+    for cls, de, en in _TERM_KINDS:
+        terms = []
+        for subject in sorted(set(graph.subjects(RDF.type, cls))):
+            if not isinstance(subject, URIRef):
+                continue
+            text = describe.text_of(graph, subject, (SKOS.definition, RDFS.comment), lang)
+            rows = rows_of(graph, subject, linker, skip=(RDF.type, RDFS.label, SKOS.prefLabel,
+                                                         RDFS.comment, SKOS.definition,
+                                                         RDFS.isDefinedBy))
+            members = []
+            if cls == SKOS.ConceptScheme:
+                members = sorted((linker.link(c) for c in graph.subjects(SKOS.inScheme,
+                                                                         subject)),
+                                 key=lambda k: k.label.lower())
+            anchor = str(subject).rsplit("/", 1)[-1]
+            terms.append({"link": linker.link(subject), "anchor": anchor,
+                          "text": str(text) if text is not None else "", "rows": rows,
+                          "members": members})
+        terms.sort(key=lambda t: t["link"].label.lower())
+        if terms:
+            sections.append({"title": de if lang == "de" else en, "terms": terms})
+    title = describe.label_of(graph, iri, lang)
+    about = describe.text_of(graph, iri, (DESCRIPTIONS[2], *DESCRIPTIONS), lang)
+    here = request.url_root + ONTOLOGY
+    schema = schema_org(graph, iri, linker, here)
+    rows = rows_of(graph, iri, linker, skip=(RDF.type, RDFS.label))
+    return render_template(
+        "ontology.html", lang=lang, title=title, iri=linker.shown(str(iri)),
+        description=str(about) if about is not None else None, rows=rows, sections=sections,
+        formats=[(o, f"{here}.{o.suffix}") for o in OFFERS if o.is_rdf],
+        schema=schema,
+        other_lang="en" if lang == "de" else "de", here=here,
+        term_label=lambda t: term_label(graph, t, lang)).encode("utf-8")
