@@ -25,8 +25,8 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
     app.extensions["kiezgraph"] = Served(settings=settings,
                                          published=Published(release=release, store=store))
 
-    from publisher.web import catalogue, network, pages, resources, search, sparql
+    from publisher.web import catalogue, http, network, pages, resources, search, sparql
 
-    for module in (pages, resources, sparql, catalogue, search, network):
+    for module in (http, pages, resources, sparql, catalogue, search, network):
         module.init_app(app)
     return app
