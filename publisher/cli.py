@@ -31,7 +31,8 @@ class Context:
     def settings(self, **flags):
         """Settings from defaults, config file, environment and these flags (None = not given)."""
         try:
-            return load_settings(self.config, overrides={**self.overrides, **flags})
+            given = {k: v for k, v in flags.items() if v is not None}
+            return load_settings(self.config, overrides={**self.overrides, **given})
         except ConfigError as exc:
             _fail(str(exc))
 

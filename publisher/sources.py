@@ -86,6 +86,19 @@ def graph_iri(base: str, project: Project, path: Path) -> URIRef:
     return URIRef(f"{base}graph/{relative.removesuffix('.ttl')}")
 
 
+def _error_line(exc: BadSyntax) -> int:
+    """The 1-based line of a syntax error, counted from its offset in the parsed text.
+
+    rdflib's own line counter drifts (it counts some newlines twice), the offset does not.
+    """
+    text, offset = getattr(exc, "_str", None), getattr(exc, "_i", None)
+    if isinstance(text, bytes):  # the offset counts characters, not bytes
+        text = text.decode("utf-8", errors="replace")
+    if isinstance(text, str) and isinstance(offset, int):
+        return text[:offset].count("\n") + 1
+    return exc.lines + 1
+
+
 def parse_file(graph: Graph, path: Path, base: str, shown: str | None = None) -> str:
     """Parse one Turtle file into graph, relative IRIs resolved against base; return its text."""
     shown = shown or str(path)
@@ -101,7 +114,7 @@ def parse_file(graph: Graph, path: Path, base: str, shown: str | None = None) ->
     except BadSyntax as exc:
         # rdflib's message quotes the bytes around the error; keep its reason only.
         reason = getattr(exc, "_why", None) or str(exc).split("Bad syntax", 1)[-1].strip()
-        raise SourceError(shown, exc.lines + 1, f"Turtle syntax error: {reason}") from None
+        raise SourceError(shown, _error_line(exc), f"Turtle syntax error: {reason}") from None
     except Exception as exc:  # rdflib raises plain exceptions for bad IRIs, literals, prefixes
         raise SourceError(shown, None, f"Turtle error: {exc}") from None
     return text
