@@ -10,7 +10,6 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +30,6 @@ __all__ = [
     "build",
     "current_release",
     "list_releases",
-    "register_step",
 ]
 
 DATASET_NAME = "kiezgraph-pankow"
@@ -39,19 +37,6 @@ GRAPH_FILE = "graph.nq"
 BUILD_INFO = "build.json"
 INDEX = "releases.json"
 CURRENT = "current"
-
-# Extra artefacts (catalogue, VoID, rendered documents, …) hook in here, so this
-# module does not have to know every one of them: each step gets the release folder,
-# the build info (a dict it may extend) and the settings, after the dumps are written.
-_STEPS: list[Callable[..., None]] = []
-
-
-def register_step(step: Callable[..., None]) -> Callable[..., None]:
-    """Add a build step: step(release_dir, info, settings, dataset) runs after the dumps."""
-    if step not in _STEPS:
-        _STEPS.append(step)
-    return step
-
 
 class BuildRefused(RuntimeError):
     """The graph does not conform to the shapes; nothing was written."""
@@ -236,8 +221,10 @@ def build(project: Project, settings, out: str | Path) -> BuildResult:
             "sources": {str(iri): project.relative(path) for iri, path in sources.files.items()},
             "files": files,
         }
-        for step in _STEPS:
-            step(tmp, info, settings, sources)
+        # Imported here: the metadata step itself reads this module's constants.
+        from publisher.metadata.step import write_metadata
+
+        write_metadata(tmp, info, settings, sources)
         sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in info["files"])
         (tmp / "SHA256SUMS").write_text(sums, encoding="utf-8")
         (tmp / "validation.txt").write_text(report.as_text() + "\n", encoding="utf-8")

@@ -55,8 +55,6 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.pass_context
 def main(ctx: click.Context, config: str | None, base_uri: str | None) -> None:
     """Publish the Pankow neighbourhood-work cooperation network as linked open data."""
-    import publisher.metadata  # noqa: F401  (registers the catalogue and VoID build step)
-
     ctx.obj = Context(config, {"base_uri": base_uri})
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import publisher.metadata  # noqa: F401  (registers the catalogue and VoID build step)
 from publisher.build import build
 from publisher.config import load_settings
 from publisher.project import Project

@@ -1,7 +1,7 @@
 """Metadata about the published dataset: DCAT-AP.de catalogue, VoID, Berlin Datenregister record.
 
-Importing the package registers the build step that writes catalog.ttl, void.ttl and
-metadata.nq into every release (see publisher.metadata.step).
+publisher.build calls publisher.metadata.step.write_metadata for every release, which writes
+catalog.ttl, void.ttl and metadata.nq.
 """
 
 from publisher.metadata.step import write_metadata

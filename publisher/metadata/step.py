@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rdflib import Dataset
 
-from publisher.build import GRAPH_FILE, register_step
+from publisher.build import GRAPH_FILE
 from publisher.metadata.catalog import catalog_graph, temporal_extent
 from publisher.metadata.names import Names
 from publisher.metadata.void import compute_statistics, void_graph
@@ -36,7 +36,6 @@ def _entry(path: Path) -> dict:
             "sha256": hashlib.sha256(data).hexdigest()}
 
 
-@register_step
 def write_metadata(release_dir: Path, info: dict, settings, sources=None) -> None:
     """Compute the VoID statistics, then write catalog.ttl, void.ttl and metadata.nq."""
     base = info["base_uri"]
