@@ -12,4 +12,4 @@ def open_store(settings, release=None) -> Store:
         from publisher.store.remote import RemoteStore
 
         return RemoteStore.from_settings(settings)
-    return EmbeddedStore.from_release(release)
+    return EmbeddedStore.from_release(release, query_workers=settings.query_workers)

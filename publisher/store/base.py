@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rdflib import Graph
 
-__all__ = ["Store", "StoreError", "StoreUnavailable"]
+__all__ = [
+    "QueryAnswer",
+    "QuerySyntaxError",
+    "QueryTimeout",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+]
 
 
 class StoreError(RuntimeError):
@@ -15,6 +24,24 @@ class StoreError(RuntimeError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached right now; try again later."""
+
+
+class QueryTimeout(StoreError):
+    """A query ran longer than its time limit and was stopped."""
+
+
+class QuerySyntaxError(StoreError):
+    """The engine could not parse a query; the message names the position."""
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """A query's answer, already serialised: what `Store.run_query` returns."""
+
+    body: bytes
+    media_type: str
+    count: int  # rows (SELECT), triples (CONSTRUCT/DESCRIBE) or 1 (ASK)
+    truncated: bool  # True when max_results cut the answer short
 
 
 class Store(Protocol):
@@ -40,4 +67,18 @@ class Store(Protocol):
 
     def ping(self) -> bool:
         """Whether the store answers right now."""
+        ...
+
+    def run_query(self, query: str, media_type: str, *, timeout: float, max_results: int,
+                  default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
+                  base_iri: str | None = None,
+                  prefixes: dict[str, str] | None = None) -> QueryAnswer:
+        """Evaluate a query already checked by publisher.sparql.guard; answer in media_type.
+
+        Raises QueryTimeout after `timeout` seconds, QuerySyntaxError when the engine
+        cannot parse it, StoreUnavailable when busy. Keeps at most max_results rows/triples.
+        Non-empty default_graphs/named_graphs form the dataset (protocol
+        default-graph-uri/named-graph-uri); else the query's FROM clauses, else the union.
+        Relative IRIs resolve against base_iri; prefixes may shorten RDF output.
+        """
         ...

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
-from publisher.store.base import StoreError
+from publisher.store.base import QueryAnswer, StoreError
 
 __all__ = ["EmbeddedStore", "from_ox", "to_ox"]
 
@@ -48,24 +52,35 @@ class EmbeddedStore:
 
     name = "embedded"
 
-    def __init__(self, store: ox.Store, build_id: str = ""):
+    def __init__(self, store: ox.Store, build_id: str = "", graph_file: str | Path | None = None,
+                 query_workers: int = 2):
         self.ox = store
         self.build_id = build_id
         self._count: int | None = None
+        self.graph_file = graph_file  # what SPARQL worker processes load (see run_query)
+        self.query_workers = query_workers
+        self._pool = None
+        self._pool_lock = threading.Lock()
 
     @classmethod
-    def from_file(cls, path: str | Path, build_id: str = "") -> EmbeddedStore:
+    def from_file(cls, path: str | Path, build_id: str = "",
+                  query_workers: int = 2) -> EmbeddedStore:
         """Load canonical N-Quads (a build's graph.nq) into a fresh in-memory store."""
         store = ox.Store()
         store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-        return cls(store, build_id)
+        return cls(store, build_id, graph_file=path, query_workers=query_workers)
 
     @classmethod
-    def from_release(cls, release) -> EmbeddedStore:
+    def from_release(cls, release, query_workers: int = 2) -> EmbeddedStore:
         """Load the graph of a build (see publisher.build.Release)."""
         if release is None:
             raise StoreError("no build to serve: run `kiezgraph build` first")
-        return cls.from_file(release.graph_file, release.build_id)
+        store = cls.from_file(release.graph_file, release.build_id, query_workers)
+        metadata = Path(release.path) / "metadata.nq"
+        if metadata.is_file():  # catalogue + VoID in <base>graph/metadata (publisher.metadata)
+            store.ox.bulk_load(path=str(metadata), format=ox.RdfFormat.N_QUADS)
+            store.graph_file = None  # so the SPARQL workers load a dump that includes it
+        return store
 
     def query(self, query: str, **options: Any):
         """Run a query on pyoxigraph and return its raw result (default graph = union)."""
@@ -112,3 +127,39 @@ class EmbeddedStore:
     def ping(self) -> bool:
         """The embedded store is always there."""
         return True
+
+    def _workers(self):
+        """The pool of SPARQL worker processes, started on first use."""
+        with self._pool_lock:
+            if self._pool is None:
+                from publisher.sparql.executor import WorkerPool
+
+                if self.graph_file is None:  # built in memory: give the workers a file
+                    fd, name = tempfile.mkstemp(suffix=".nq", prefix="kiezgraph-")
+                    os.close(fd)
+                    self.ox.dump(name, format=ox.RdfFormat.N_QUADS)
+                    self.graph_file = name
+                self._pool = WorkerPool(self.graph_file, self.query_workers)
+            return self._pool
+
+    def run_query(self, query: str, media_type: str, *, timeout: float, max_results: int,
+                  default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
+                  base_iri: str | None = None,
+                  prefixes: dict[str, str] | None = None) -> QueryAnswer:
+        """Evaluate a query in a worker process that is killed when it outlives timeout."""
+        from publisher.sparql.executor import Job
+        from publisher.sparql.guard import check
+
+        checked = check(query)  # cached: a no-op after the endpoint's own check
+        job = Job(query=query, media_type=media_type, max_results=max_results,
+                  default_graphs=tuple(default_graphs), named_graphs=tuple(named_graphs),
+                  union=not checked.has_dataset, base_iri=base_iri,
+                  prefixes=tuple((prefixes or {}).items()))
+        return self._workers().run(job, timeout)
+
+    def close(self) -> None:
+        """Stop the SPARQL worker processes (a new snapshot replaces this store)."""
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None

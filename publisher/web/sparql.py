@@ -1,14 +1,383 @@
-"""The sparql blueprint."""
+"""The sparql blueprint: the SPARQL 1.1 Protocol at /sparql, its service description and page.
+
+Read-only and bounded: every query passes publisher.sparql.guard before a store sees it,
+runs within `query_timeout` in a killable worker, is cut at `max_results` (stated in the
+X-Result-Limit header, and X-Result-Truncated: true when the cut happened), and at most
+`max_concurrent_queries` run at once.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+import json
+import time
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+
+from publisher.sparql.examples import load_examples
+from publisher.sparql.guard import CheckedQuery, QueryRejected, check
+from publisher.sparql.limits import Admission, Busy
+from publisher.sparql.prefixes import prefixes_for, prologue
+from publisher.sparql.results import GRAPH_FORMATS, format_by_name, formats_for
+from publisher.sparql.service_description import service_description
+from publisher.store.base import QuerySyntaxError, QueryTimeout, StoreError, StoreUnavailable
+from publisher.web.state import served
 
 __all__ = ["bp", "init_app"]
 
 bp = Blueprint("sparql", __name__)
 
+_EXT = "kiezgraph.sparql"
+HTML = "text/html"
+_FORM = "application/x-www-form-urlencoded"
+_DIRECT = "application/sparql-query"
+_UPDATE = "application/sparql-update"
+_READ_ONLY = ("SPARQL Update is not accepted: this endpoint is read-only. "
+              "Use the query parameter (or application/sparql-query) for queries.")
+
 
 def init_app(app: Flask) -> None:
-    """Register the sparql routes on the app."""
+    """Register the sparql routes and the query admission (sized from the settings)."""
+    settings = app.extensions["kiezgraph"].settings
+    # Reserve two web-server threads for everything else: queries (running or waiting for a
+    # slot) never occupy all of them, so dereferencing never queues behind SPARQL.
+    spare = max(1, settings.threads - 2)
+    limit = min(settings.max_concurrent_queries, spare)
+    app.extensions[_EXT] = Admission(limit=limit, waiting=min(limit, spare - limit))
     app.register_blueprint(bp)
+
+
+class ProtocolError(Exception):
+    """A request that breaks the SPARQL protocol (answered with status and message)."""
+
+    def __init__(self, status: int, message: str, line: int | None = None,
+                 column: int | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.message = status, message
+        self.line, self.column = line, column
+        self.headers = headers or {}
+
+
+def _values(name: str) -> list[str]:
+    """A parameter's values from the URL and, for a form POST, the body."""
+    values = request.args.getlist(name)
+    if request.method == "POST" and request.mimetype == _FORM:
+        values += request.form.getlist(name)
+    return values
+
+
+def _read_query() -> str | None:
+    """The query text of a protocol request, or None when there is none (GET without one)."""
+    if "update" in request.args or (request.method == "POST" and request.mimetype == _FORM
+                                     and "update" in request.form):
+        raise ProtocolError(403, _READ_ONLY)
+    if request.method == "GET":
+        queries = request.args.getlist("query")
+    elif request.mimetype == _FORM:
+        queries = _values("query")
+    elif request.mimetype == _DIRECT:
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise ProtocolError(415, f"the query must be UTF-8, not {charset}")
+        if "query" in request.args:
+            raise ProtocolError(400, "a direct POST carries the query in the body, "
+                                     "not also in a query parameter")
+        try:
+            return request.get_data(cache=True).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(400, "the query is not valid UTF-8") from None
+    elif request.mimetype == _UPDATE:
+        raise ProtocolError(403, _READ_ONLY)
+    else:
+        given = request.mimetype or "no Content-Type"
+        raise ProtocolError(415, f"POST a query as {_FORM} (query=…) or as {_DIRECT}, "
+                                 f"not {given}")
+    if len(queries) > 1:
+        raise ProtocolError(400, "give exactly one query parameter")
+    if not queries:
+        if request.method == "POST":
+            raise ProtocolError(400, "the request carries no query parameter")
+        return None
+    return queries[0]
+
+
+def _wants_html() -> bool:
+    """Whether the client prefers the page over any machine format (a browser)."""
+    names = [v.lower() for v in _values("format") if v]
+    if names:
+        return "html" in names
+    machine = [f.media_type for f in (*formats_for("SELECT"), *GRAPH_FORMATS)]
+    best = request.accept_mimetypes.best_match([*machine, HTML, "application/xhtml+xml"])
+    return best in (HTML, "application/xhtml+xml") and request.accept_mimetypes[HTML] > 0
+
+
+def _choose_format(checked: CheckedQuery):
+    """The answer format: the `format` parameter, else Accept, else the form's default."""
+    offered = formats_for(checked.form)
+    names = [v for v in _values("format") if v]
+    if names:
+        for name in names:
+            fmt = format_by_name(checked.form, name)
+            if fmt is not None:
+                return fmt
+        valid = ", ".join(f.name for f in offered)
+        raise ProtocolError(400, f"format {names[0]!r} does not apply to a {checked.form} "
+                                 f"query; use one of: {valid}")
+    candidates = [t for f in offered for t in f.media_types]
+    best = request.accept_mimetypes.best_match(candidates)
+    if best is None:
+        return offered[0]
+    return next(f for f in offered if best in f.media_types)
+
+
+def _error(exc: ProtocolError, page: bool) -> Response:
+    """An error in the negotiated form: the page, JSON, or plain text."""
+    if page:
+        response = Response(_render_page(query=request.values.get("query", ""), error=exc),
+                            status=exc.status, mimetype=HTML)
+    elif request.accept_mimetypes.best_match(["text/plain", "application/json",
+                                              "application/sparql-results+json"]) \
+            not in (None, "text/plain") and request.accept_mimetypes["text/plain"] < 1:
+        body = {"status": exc.status, "message": exc.message}
+        if exc.line is not None:
+            body.update(line=exc.line, column=exc.column)
+        response = Response(json.dumps({"error": body}, ensure_ascii=False) + "\n",
+                            status=exc.status, mimetype="application/json")
+    else:
+        where = f" (line {exc.line}, column {exc.column})" if exc.line is not None else ""
+        if exc.line is not None and "line" in exc.message:
+            where = ""
+        response = Response(f"{exc.message}{where}\n", status=exc.status,
+                            mimetype="text/plain")
+    response.headers.update(exc.headers)
+    return response
+
+
+def _settings():
+    return served().settings
+
+
+def _run(checked: CheckedQuery, media_type: str, published):
+    """Run a checked query on the snapshot's store, within the admission and the limits."""
+    settings = _settings()
+    admission: Admission = current_app.extensions[_EXT]
+    store = published.store
+    prefixes = prefixes_for(published.release, settings.base_uri)
+    try:
+        with admission.slot():
+            return store.run_query(
+                checked.text, media_type, timeout=settings.query_timeout,
+                max_results=settings.max_results, default_graphs=_values("default-graph-uri"),
+                named_graphs=_values("named-graph-uri"), base_iri=settings.base_uri,
+                prefixes=prefixes)
+    except Busy as exc:
+        raise ProtocolError(503, str(exc), headers={"Retry-After": str(exc.retry_after)}) \
+            from None
+    except QueryTimeout as exc:
+        raise ProtocolError(503, f"{exc}. Narrow the query (LIMIT, more specific patterns).",
+                            headers={"Retry-After": "1"}) from None
+    except StoreUnavailable as exc:
+        raise ProtocolError(503, str(exc), headers={"Retry-After": "2"}) from None
+    except QuerySyntaxError as exc:
+        raise ProtocolError(400, f"SPARQL syntax error: {exc}") from None
+    except StoreError as exc:
+        raise ProtocolError(500, f"the query could not be evaluated: {exc}") from None
+
+
+def _limit_headers(answer) -> dict[str, str]:
+    headers = {"X-Result-Limit": str(_settings().max_results),
+               "X-Result-Count": str(answer.count)}
+    if answer.truncated:
+        headers["X-Result-Truncated"] = "true"
+    return headers
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint():
+    """The SPARQL 1.1 Protocol: query by GET, POST form or POST direct; else the description."""
+    page = _wants_html()
+    try:
+        text = _read_query()
+        if text is None:
+            return _render_page(query=None) if page else _description()
+        checked = _check(text)
+        if page:
+            return _page_answer(checked)
+        fmt = _choose_format(checked)
+        answer = _run(checked, fmt.media_type, served().published)
+    except ProtocolError as exc:
+        return _error(exc, page)
+    mimetype = answer.media_type
+    content_type = f"{mimetype}; charset=utf-8" if mimetype.startswith("text/") else mimetype
+    response = Response(answer.body, status=200, content_type=content_type)
+    response.headers.update(_limit_headers(answer))
+    response.vary.add("Accept")
+    return response
+
+
+def _check(text: str) -> CheckedQuery:
+    try:
+        return check(text, _settings().max_query_length)
+    except QueryRejected as exc:
+        raise ProtocolError(exc.status, exc.message, exc.line, exc.column) from None
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """Query tools in other origins (YASGUI & co.) may call the endpoint."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = (
+        "X-Result-Limit, X-Result-Count, X-Result-Truncated, Retry-After")
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+    return response
+
+
+# --- the service description -------------------------------------------------------------
+
+def _description() -> Response:
+    """The service description in the RDF format the client accepts (Turtle by default)."""
+    settings = _settings()
+    published = served().published
+    release = published.release
+    if release is not None:
+        triples, graphs = release.info.get("triples", 0), release.info.get("graphs", {})
+    else:
+        triples, graphs = published.store.triple_count(), {}
+    graph = service_description(request.base_url, triples=triples, graphs=graphs,
+                                max_results=settings.max_results,
+                                timeout=settings.query_timeout)
+    names = [v for v in _values("format") if v]
+    fmt = next((f for f in (format_by_name("CONSTRUCT", n) for n in names) if f), None)
+    if fmt is None:
+        best = request.accept_mimetypes.best_match(
+            [t for f in GRAPH_FORMATS for t in f.media_types])
+        fmt = next((f for f in GRAPH_FORMATS if best in f.media_types), GRAPH_FORMATS[0])
+    rdflib_name = {"turtle": "turtle", "jsonld": "json-ld", "rdfxml": "xml",
+                   "ntriples": "nt"}[fmt.name]
+    body = graph.serialize(format=rdflib_name, encoding="utf-8")
+    content_type = (f"{fmt.media_type}; charset=utf-8" if fmt.media_type.startswith("text/")
+                    else fmt.media_type)
+    response = Response(body, content_type=content_type)
+    response.vary.add("Accept")
+    return response
+
+
+# --- the query page ----------------------------------------------------------------------
+
+def _short(iri: str, prefixes: dict[str, str]) -> str:
+    """A prefixed name for display, when a prefix fits."""
+    best = max((ns for ns in prefixes.values() if iri.startswith(ns)), key=len, default=None)
+    if best is None:
+        return iri
+    local = iri[len(best):]
+    if not local or any(c in local for c in "/#?"):
+        return iri
+    prefix = next(p for p, ns in prefixes.items() if ns == best)
+    return f"{prefix}:{local}"
+
+
+def _link(iri: str, base: str) -> str:
+    """Where a result IRI leads: the graph's own IRIs on this server, others as they are."""
+    if _settings().rewrite_base and iri.startswith(base):
+        return request.host_url + iri[len(base):]
+    return iri
+
+
+def _cell(term: dict | None, prefixes: dict[str, str], base: str) -> dict | None:
+    """A SPARQL JSON term, ready for the template."""
+    if term is None:
+        return None
+    kind, value = term["type"], term["value"]
+    if kind == "uri":
+        return {"kind": "iri", "text": _short(value, prefixes), "href": _link(value, base),
+                "title": value}
+    if kind == "bnode":
+        return {"kind": "bnode", "text": f"_:{value}"}
+    if kind == "triple":
+        return {"kind": "literal", "text": json.dumps(value)}
+    note = f"@{term['xml:lang']}" if "xml:lang" in term else (
+        f"^^{_short(term['datatype'], prefixes)}" if "datatype" in term else "")
+    return {"kind": "literal", "text": value, "note": note}
+
+
+def _ox_json(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": str(term)}
+
+
+def _downloads(checked: CheckedQuery) -> list[dict]:
+    """Links to the same answer in every format of its query form."""
+    params = [("query", checked.text)]
+    params += [("default-graph-uri", g) for g in _values("default-graph-uri")]
+    params += [("named-graph-uri", g) for g in _values("named-graph-uri")]
+    return [{"label": f.label, "href": url_for("sparql.endpoint") + "?" +
+             urlencode([*params, ("format", f.name)])} for f in formats_for(checked.form)]
+
+
+def _page_answer(checked: CheckedQuery):
+    """Run a query for the page and show its answer as a table."""
+    published = served().published
+    settings = _settings()
+    prefixes = prefixes_for(published.release, settings.base_uri)
+    media_type = GRAPH_FORMATS[-1].media_type if checked.is_graph else \
+        "application/sparql-results+json"
+    started = time.perf_counter()
+    try:
+        answer = _run(checked, media_type, published)
+    except ProtocolError as exc:
+        return Response(_render_page(query=checked.text, error=exc, checked=checked),
+                        status=exc.status, mimetype=HTML, headers=exc.headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    base = settings.base_uri
+    result: dict = {"form": checked.form, "count": answer.count,
+                    "truncated": answer.truncated, "ms": round(elapsed, 1)}
+    if checked.is_graph:
+        result["columns"] = ["subject", "predicate", "object"]
+        result["rows"] = [[_cell(_ox_json(t), prefixes, base) for t in triple]
+                          for triple in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+    else:
+        data = json.loads(answer.body)
+        if "boolean" in data:
+            result["boolean"] = data["boolean"]
+        else:
+            columns = data["head"]["vars"]
+            result["columns"] = columns
+            result["rows"] = [[_cell(b.get(c), prefixes, base) for c in columns]
+                              for b in data["results"]["bindings"]]
+    response = Response(_render_page(query=checked.text, result=result, checked=checked),
+                        mimetype=HTML)
+    response.headers.update(_limit_headers(answer))
+    response.vary.add("Accept")
+    return response
+
+
+def _render_page(query: str | None, result: dict | None = None,
+                 error: ProtocolError | None = None, checked: CheckedQuery | None = None) -> str:
+    """The query page: editor, examples, and the answer or the error."""
+    settings = _settings()
+    published = served().published
+    prefixes = prefixes_for(published.release, settings.base_uri)
+    if not query:
+        query = prologue(prefixes) + "\nSELECT ?s ?p ?o\nWHERE { ?s ?p ?o }\nLIMIT 25\n"
+    examples = [{"slug": e.slug, "title": e.title, "title_en": e.title_en,
+                 "href": url_for("sparql.endpoint") + "?" + urlencode({"query": e.text})}
+                for e in load_examples()]
+    return render_template(
+        "sparql.html", lang="de", query=query, result=result, error=error,
+        examples=examples, downloads=_downloads(checked) if checked else [],
+        formats=[*formats_for("SELECT"), *GRAPH_FORMATS], prefixes=prefixes,
+        timeout=settings.query_timeout, max_results=settings.max_results,
+        max_query_length=settings.max_query_length)

@@ -1,0 +1,57 @@
+"""The prefixes the query page pre-fills: the ones the release's Turtle dump declares."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+__all__ = ["STANDARD", "prefixes_for", "prologue"]
+
+# Declared whatever the dump holds, so the example queries and the page always have them.
+STANDARD = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "org": "http://www.w3.org/ns/org#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "https://schema.org/",
+}
+
+_PREFIX = re.compile(r"^@prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>\s*\.\s*$")
+
+
+def _dump_prefixes(release) -> dict[str, str]:
+    """The @prefix lines at the head of the release's Turtle dump (written by the build)."""
+    for entry in release.info.get("files", []):
+        if entry.get("format") == "turtle" and not entry.get("compressed"):
+            path = Path(release.path) / entry["name"]
+            found: dict[str, str] = {}
+            try:
+                with path.open(encoding="utf-8") as handle:
+                    for line in handle:
+                        match = _PREFIX.match(line.strip())
+                        if not match:
+                            break
+                        if match.group(1):
+                            found[match.group(1)] = match.group(2)
+            except OSError:
+                return {}
+            return found
+    return {}
+
+
+def prefixes_for(release, base: str) -> dict[str, str]:
+    """Standard prefixes, the graph's own (kg: for the ontology), and those of the dump."""
+    found = dict(STANDARD)
+    found["kg"] = base + "ontology/"
+    if release is not None:
+        found.update(_dump_prefixes(release))
+    return dict(sorted(found.items()))
+
+
+def prologue(prefixes: dict[str, str]) -> str:
+    """PREFIX lines for a query."""
+    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in prefixes.items())

@@ -1,0 +1,143 @@
+"""SPARQL answer formats: which ones each query form offers, and serialising a capped answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import islice
+
+import pyoxigraph as ox
+
+from publisher.formats import RDF_FORMATS, RESULT_FORMATS, RdfFormatInfo, ResultFormatInfo
+
+__all__ = [
+    "GRAPH_FORMATS",
+    "TABLE_FORMATS",
+    "Serialised",
+    "format_by_media_type",
+    "format_by_name",
+    "formats_for",
+    "serialise",
+]
+
+TABLE_FORMATS: tuple[ResultFormatInfo, ...] = RESULT_FORMATS
+GRAPH_FORMATS: tuple[RdfFormatInfo, ...] = tuple(f for f in RDF_FORMATS if f.graph)
+
+# Names that clients put in a `format` parameter, beyond each format's own name and
+# suffix: SPARQLWrapper sends its return-format names (json, xml, n3, json-ld, rdf+xml…),
+# Virtuoso users write media types. The same word means the matching format per form.
+_TABLE_ALIASES = {"srj": "json", "srx": "xml", "sparql-results+json": "json",
+                  "sparql-results+xml": "xml"}
+_GRAPH_ALIASES = {"ttl": "turtle", "n3": "turtle", "json-ld": "jsonld", "json": "jsonld",
+                  "rdf": "rdfxml", "xml": "rdfxml", "rdf+xml": "rdfxml", "nt": "ntriples",
+                  "n-triples": "ntriples"}
+
+Format = ResultFormatInfo | RdfFormatInfo
+
+
+def formats_for(form: str) -> tuple[Format, ...]:
+    """The formats a query form can be answered in, the default first."""
+    return GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else TABLE_FORMATS
+
+
+def format_by_name(form: str, name: str) -> Format | None:
+    """The format a `format` parameter value names for this query form (name or media type)."""
+    name = name.strip().lower()
+    if "/" in name:
+        return format_by_media_type(form, name)
+    is_graph = form in ("CONSTRUCT", "DESCRIBE")
+    name = (_GRAPH_ALIASES if is_graph else _TABLE_ALIASES).get(name, name)
+    for fmt in formats_for(form):
+        if name in (fmt.name, fmt.suffix):
+            return fmt
+    return None
+
+
+def format_by_media_type(form: str, media_type: str) -> Format | None:
+    """The format of this query form served under a media type, if any."""
+    media_type = media_type.split(";")[0].strip().lower()
+    for fmt in formats_for(form):
+        if media_type in fmt.media_types:
+            return fmt
+    return None
+
+
+@dataclass(frozen=True)
+class Serialised:
+    """Bytes of an answer, its media type, how many rows/triples, whether it was cut."""
+
+    body: bytes
+    media_type: str
+    count: int
+    truncated: bool
+
+
+def _term_json(term) -> dict:
+    """One RDF term in the SPARQL 1.1 JSON results form."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, ox.Triple):
+        return {"type": "triple", "value": {"subject": _term_json(term.subject),
+                                            "predicate": _term_json(term.predicate),
+                                            "object": _term_json(term.object)}}
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def _solutions_json(variables: list[str], rows: Iterable) -> bytes:
+    """SELECT solutions as SPARQL 1.1 JSON results.
+
+    Written here because pyoxigraph serialises only a whole QuerySolutions iterator and
+    cannot be handed a capped list of solutions; the JSON form is then re-read by
+    pyoxigraph for the other formats, so those stay pyoxigraph's own serialisers.
+    """
+    bindings = []
+    for row in rows:
+        binding = {}
+        for name in variables:
+            value = row[name]
+            if value is not None:
+                binding[name] = _term_json(value)
+        bindings.append(binding)
+    document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def serialise(result, media_type: str, max_results: int,
+              prefixes: dict[str, str] | None = None) -> Serialised:
+    """Serialise a pyoxigraph query result in media_type, keeping at most max_results items.
+
+    A media type that does not fit the result's form falls back to that form's default.
+    """
+    if isinstance(result, ox.QueryBoolean):
+        fmt = format_by_media_type("ASK", media_type) or TABLE_FORMATS[0]
+        return Serialised(result.serialize(format=fmt.oxigraph), fmt.media_type, 1, False)
+    if isinstance(result, ox.QuerySolutions):
+        fmt = format_by_media_type("SELECT", media_type) or TABLE_FORMATS[0]
+        variables = [v.value for v in result.variables]
+        rows = list(islice(result, max_results + 1))
+        truncated = len(rows) > max_results
+        rows = rows[:max_results]
+        body = _solutions_json(variables, rows)
+        if fmt.oxigraph != ox.QueryResultsFormat.JSON:
+            body = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON).serialize(
+                format=fmt.oxigraph)
+        return Serialised(body, fmt.media_type, len(rows), truncated)
+    fmt = format_by_media_type("CONSTRUCT", media_type) or GRAPH_FORMATS[0]
+    triples = list(islice(result, max_results + 1))
+    truncated = len(triples) > max_results
+    triples = triples[:max_results]
+    kwargs = {}
+    if prefixes and fmt.name in ("turtle", "rdfxml", "jsonld"):
+        kwargs["prefixes"] = prefixes
+    body = ox.serialize(triples, format=fmt.oxigraph, **kwargs)
+    return Serialised(body, fmt.media_type, len(triples), truncated)

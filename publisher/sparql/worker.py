@@ -1,0 +1,73 @@
+"""A SPARQL worker process: holds a pyoxigraph store and answers jobs over a socket.
+
+Started by publisher.sparql.executor as `python -m publisher.sparql.worker FD GRAPH_FILE`;
+it imports only pyoxigraph and the serialisers, so a replacement starts quickly.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+__all__ = ["READY", "Job", "evaluate", "serve"]
+
+READY = b"ready"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query for a worker: small and picklable."""
+
+    query: str
+    media_type: str
+    max_results: int
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    union: bool = True  # default graph = union of all graphs (unless a dataset is given)
+    base_iri: str | None = None
+    prefixes: tuple[tuple[str, str], ...] = ()
+
+
+def evaluate(store, job: Job):
+    """Run a job on a pyoxigraph store and serialise its answer."""
+    import pyoxigraph as ox
+
+    from publisher.sparql.results import serialise
+
+    options: dict = {"base_iri": job.base_iri}
+    if job.default_graphs or job.named_graphs:
+        options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
+        options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    elif job.union:
+        options["use_default_graph_as_union"] = True
+    result = store.query(job.query, **options)
+    return serialise(result, job.media_type, job.max_results, dict(job.prefixes) or None)
+
+
+def serve(conn: Connection, graph_file: str) -> None:
+    """Load the store, say ready, then answer jobs until the socket closes."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.bulk_load(path=graph_file, format=ox.RdfFormat.N_QUADS)
+    conn.send_bytes(READY)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            answer = evaluate(store, job)
+        except SyntaxError as exc:
+            conn.send(("syntax", str(exc)))
+            continue
+        except Exception as exc:  # an engine error becomes a message, never a dead worker
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            continue
+        conn.send(("ok", answer.media_type, answer.count, answer.truncated))
+        conn.send_bytes(answer.body)
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])), sys.argv[2])
