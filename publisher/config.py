@@ -66,6 +66,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Web page of the dataset's contact point."),
     Setting("contributor_id", "", "dcatde:contributorID IRI, only when GovData assigned one."),
     Setting("log_level", "INFO", "Level of the server's log (DEBUG, INFO, WARNING, ERROR)."),
+    Setting("max_body_bytes", 1 << 20, "Largest request body accepted, in bytes (larger: 413).",
+            int),
+    Setting("reload_on_change", False, "Watch the build folder and serve a new build once it "
+            "is complete and checks out (SIGHUP reloads too).", bool),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -25,8 +25,21 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
     app.extensions["kiezgraph"] = Served(settings=settings,
                                          published=Published(release=release, store=store))
 
-    from publisher.web import catalogue, http, network, pages, resources, search, sparql
+    from publisher.web import (
+        catalogue,
+        http,
+        network,
+        observability,
+        openapi,
+        pages,
+        resources,
+        search,
+        security,
+        sparql,
+    )
 
-    for module in (http, pages, resources, sparql, catalogue, search, network):
+    # observability first: it times and logs every request, even those refused early.
+    for module in (observability, security, http, pages, resources, sparql, catalogue, search,
+                   network, openapi):
         module.init_app(app)
     return app
