@@ -120,16 +120,27 @@ COLOURS = {
 }
 
 
-def _wrap(text: str, width: float) -> list[str]:
-    return textwrap.wrap(text, max(8, int((width - 2 * PAD) / CHAR))) or [text]
+def _wrap(text: str, width: float, bold: bool = False) -> tuple[list[str], float]:
+    """The text broken into lines that fit width, and the font size that makes them fit."""
+    char = CHAR * (1.08 if bold else 1.0)
+    room = width - 2 * PAD
+    lines = textwrap.wrap(text, max(8, int(room / char)), break_long_words=False,
+                          break_on_hyphens=True) or [text]
+    # A long German compound does not break: shrink the type of this box until it fits.
+    longest = max(len(line) for line in lines)
+    size = min(FONT, FONT * room / (longest * char)) if longest * char > room else FONT
+    return lines, round(size, 1)
 
 
-def _box(x: float, y: float, w: float, lines: list[str], style: str, url: str | None,
+def _box(x: float, y: float, w: float, text: str, style: str, url: str | None,
          title: str, bold: bool = False) -> tuple[str, float]:
     """One labelled box, a link when url is given; returns the SVG and its height."""
     fill, ink = COLOURS[style]
+    lines, size = _wrap(text, w, bold)
     h = len(lines) * LINE + 2 * PAD - 2
     weight = ' font-weight="600"' if bold else ""
+    if size != FONT:
+        weight += f' font-size="{size}"'
     texts = "".join(
         f'<tspan x="{x + w / 2:.1f}" y="{y + PAD + (i + 1) * LINE - 4:.1f}">{escape(line)}</tspan>'
         for i, line in enumerate(lines))
@@ -156,7 +167,7 @@ def network_svg(net: Network, lang: str = "de", href: Href = str) -> str:
         x = centre - total / 2
         height, centres = 0.0, []
         for node in nodes:
-            svg, h = _box(x, top, w, _wrap(node.label(lang), w), style, href(node.iri),
+            svg, h = _box(x, top, w, node.label(lang), style, href(node.iri),
                           node.label(lang), bold=True)
             parts.append(svg)
             centres.append(x + w / 2)
@@ -184,13 +195,13 @@ def network_svg(net: Network, lang: str = "de", href: Href = str) -> str:
             parts.append(f'<line x1="{jx:.1f}" y1="{jy:.1f}" x2="{x + COLUMN / 2:.1f}" '
                          f'y2="{top:.1f}" stroke="#9aa6b2" stroke-width="1"/>')
         title = group.role.label(lang) if group.role else none_name
-        svg, h = _box(x, top, COLUMN, _wrap(title, COLUMN), "role",
+        svg, h = _box(x, top, COLUMN, title, "role",
                       href(group.role.iri) if group.role else None, title, bold=True)
         parts.append(svg)
         top += h + 6
         for member in group.members:
-            svg, h = _box(x + 6, top, COLUMN - 12, _wrap(member.label(lang), COLUMN - 12),
-                          "member", href(member.iri), member.label(lang))
+            svg, h = _box(x + 6, top, COLUMN - 12, member.label(lang), "member",
+                          href(member.iri), member.label(lang))
             parts.append(svg)
             top += h + 6
         bottom = max(bottom, top)
