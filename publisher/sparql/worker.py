@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-__all__ = ["READY", "Job", "evaluate", "serve"]
+__all__ = ["READY", "Job", "evaluate", "load", "serve"]
 
 READY = b"ready"
 
@@ -24,7 +24,6 @@ class Job:
     max_results: int
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
-    union: bool = True  # default graph = union of all graphs (unless a dataset is given)
     base_iri: str | None = None
     prefixes: tuple[tuple[str, str], ...] = ()
 
@@ -39,18 +38,32 @@ def evaluate(store, job: Job):
     if job.default_graphs or job.named_graphs:
         options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
         options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
-    elif job.union:
-        options["use_default_graph_as_union"] = True
     result = store.query(job.query, **options)
     return serialise(result, job.media_type, job.max_results, dict(job.prefixes) or None)
 
 
-def serve(conn: Connection, graph_file: str) -> None:
-    """Load the store, say ready, then answer jobs until the socket closes."""
+def load(graph_file: str):
+    """A store whose default graph is the union of the file's graphs, as a set of triples.
+
+    The union is materialised rather than asked for with use_default_graph_as_union:
+    pyoxigraph's union repeats a triple once per graph holding it, so counts and
+    solutions would depend on how the sources are split into files. FROM and the
+    protocol's default-graph-uri still pick single graphs.
+    """
     import pyoxigraph as ox
 
     store = ox.Store()
     store.bulk_load(path=graph_file, format=ox.RdfFormat.N_QUADS)
+    default = ox.DefaultGraph()
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
+                      for q in list(store) if q.graph_name != default)
+    return store
+
+
+def serve(conn: Connection, graph_file: str) -> None:
+    """Load the store, say ready, then answer jobs until the socket closes."""
+
+    store = load(graph_file)
     conn.send_bytes(READY)
     while True:
         try:

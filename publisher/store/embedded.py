@@ -150,11 +150,10 @@ class EmbeddedStore:
         from publisher.sparql.executor import Job
         from publisher.sparql.guard import check
 
-        checked = check(query)  # cached: a no-op after the endpoint's own check
+        check(query)  # cached: a no-op after the endpoint's own check, a guard without it
         job = Job(query=query, media_type=media_type, max_results=max_results,
                   default_graphs=tuple(default_graphs), named_graphs=tuple(named_graphs),
-                  union=not checked.has_dataset, base_iri=base_iri,
-                  prefixes=tuple((prefixes or {}).items()))
+                  base_iri=base_iri, prefixes=tuple((prefixes or {}).items()))
         return self._workers().run(job, timeout)
 
     def close(self) -> None:

@@ -237,15 +237,39 @@ def _cors(response: Response) -> Response:
 
 # --- the service description -------------------------------------------------------------
 
+_COUNTS = ("SELECT ?g (COUNT(*) AS ?n) WHERE { { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } } "
+           "GROUP BY ?g",
+           "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+
+
+def _counts(published) -> tuple[int, dict[str, int]]:
+    """Distinct triples of the default graph and of each named graph, asked of the store
+    (once per snapshot): the store knows every graph it holds, the build info only some."""
+    cache = current_app.extensions.setdefault(_EXT + ".counts", {})
+    key = id(published.store), published.build_id
+    if key not in cache:
+        settings = _settings()
+        found = []
+        for query in _COUNTS:
+            answer = published.store.run_query(
+                query, "application/sparql-results+json", timeout=settings.query_timeout,
+                max_results=settings.max_results)
+            found.append({b.get("g", {}).get("value", ""): int(b["n"]["value"])
+                          for b in json.loads(answer.body)["results"]["bindings"]})
+        cache.clear()
+        cache[key] = (sum(found[0].values()), found[1])
+    return cache[key]
+
+
 def _description() -> Response:
     """The service description in the RDF format the client accepts (Turtle by default)."""
     settings = _settings()
     published = served().published
-    release = published.release
-    if release is not None:
-        triples, graphs = release.info.get("triples", 0), release.info.get("graphs", {})
-    else:
-        triples, graphs = published.store.triple_count(), {}
+    try:
+        triples, graphs = _counts(published)
+    except StoreError as exc:
+        raise ProtocolError(503, f"the store did not answer: {exc}",
+                            headers={"Retry-After": "2"}) from None
     graph = service_description(request.base_url, triples=triples, graphs=graphs,
                                 max_results=settings.max_results,
                                 timeout=settings.query_timeout)

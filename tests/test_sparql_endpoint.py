@@ -1,0 +1,438 @@
+"""The /sparql endpoint over a live server, driven by SPARQLWrapper and httpx.
+
+Expected answers are computed independently: rdflib evaluates the same query over the
+build's graph.nq (default graph = union of the named graphs).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Dataset, Graph, URIRef
+from rdflib.query import Result
+from SPARQLWrapper import (
+    CSV,
+    GET,
+    JSON,
+    JSONLD,
+    POST,
+    POSTDIRECTLY,
+    RDFXML,
+    TSV,
+    TURTLE,
+    URLENCODED,
+    XML,
+    SPARQLWrapper,
+)
+
+from publisher.sparql.guard import QueryRejected, check
+from publisher.web import create_app
+
+pytestmark = pytest.mark.live
+
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SELECT = f"SELECT ?s ?label WHERE {{ ?s <{RDFS}label> ?label }}"
+ASK = f"ASK {{ ?s <{RDFS}label> ?label }}"
+CONSTRUCT = f"CONSTRUCT {{ ?s <{RDFS}label> ?label }} WHERE {{ ?s <{RDFS}label> ?label }}"
+METHODS = {"GET": (GET, URLENCODED), "POST-form": (POST, URLENCODED),
+           "POST-direct": (POST, POSTDIRECTLY)}
+# Cross joins of everything: many minutes of work on any graph of a few hundred triples.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.fixture(scope="module")
+def union(release) -> Dataset:
+    """What the store serves, in rdflib: graph.nq and the catalogue's metadata.nq, queried as
+    the union of their named graphs."""
+    dataset = Dataset(default_union=True)
+    for path in (release.graph_file, Path(release.path) / "metadata.nq"):
+        if path.is_file():
+            dataset.parse(str(path), format="nquads")
+    return dataset
+
+
+@pytest.fixture(scope="module")
+def endpoint(live_server) -> str:
+    return live_server.url + "/sparql"
+
+
+def _wrapper(endpoint: str, query: str, method: str, fmt: str) -> SPARQLWrapper:
+    sparql = SPARQLWrapper(endpoint)
+    http_method, request_method = METHODS[method]
+    sparql.setMethod(http_method)
+    sparql.setRequestMethod(request_method)
+    sparql.setQuery(query)
+    sparql.setReturnFormat(fmt)
+    return sparql
+
+
+def _graph(response) -> Graph:
+    """What SPARQLWrapper converted (a Graph), or the raw Turtle it hands back as bytes."""
+    converted = response.convert()
+    if isinstance(converted, bytes):
+        assert response.info()["content-type"].startswith("text/turtle")
+        return Graph().parse(data=converted, format="turtle")
+    assert isinstance(converted, Graph)
+    return converted
+
+
+def _rows(result) -> set[tuple[str, ...]]:
+    return {tuple(str(value) for value in row) for row in result}
+
+
+def _labels(union) -> set[tuple[str, str]]:
+    return _rows(union.query(SELECT))
+
+
+def test_the_graph_has_labels(union):
+    assert len(_labels(union)) > 10  # the checks below compare something real
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(("fmt", "media_type", "parser"), [
+    (JSON, "application/sparql-results+json", "json"),
+    (XML, "application/sparql-results+xml", "xml"),
+    (CSV, "text/csv", "csv"),
+    (TSV, "text/tab-separated-values", "tsv"),
+])
+def test_select_in_every_format(endpoint, union, method, fmt, media_type, parser):
+    response = _wrapper(endpoint, SELECT, method, fmt).query()
+    assert response.info()["content-type"].startswith(media_type)
+    assert response.info()["x-result-limit"] == "10000"
+    body = response.response.read()
+    parsed = Result.parse(io.BytesIO(body), format=parser)
+    expected = list(union.query(SELECT))
+    if parser == "csv":  # CSV keeps no language tags or datatypes: compare lexical forms
+        assert _rows(parsed) == _rows(expected)
+    else:
+        assert sorted(tuple(t.n3() for t in row) for row in parsed) == \
+            sorted(tuple(t.n3() for t in row) for row in expected)
+    assert int(response.info()["x-result-count"]) == len(expected) == len(list(parsed))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("fmt", [JSON, XML, CSV, TSV])
+@pytest.mark.parametrize("query", [ASK, "ASK { <urn:nothing> ?p ?o }"])
+def test_ask_in_every_format(endpoint, union, method, fmt, query):
+    expected = union.query(query).askAnswer
+    converted = _wrapper(endpoint, query, method, fmt).query().convert()
+    if fmt == JSON:
+        assert converted["boolean"] is expected
+    elif fmt == XML:
+        assert converted.getElementsByTagName("boolean")[0].firstChild.data == \
+            str(expected).lower()
+    else:
+        assert converted.strip() == str(expected).lower().encode()
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(("fmt", "media_type"), [
+    (TURTLE, "text/turtle"), (JSONLD, "application/ld+json"),
+    (RDFXML, "application/rdf+xml"),
+])
+def test_construct_in_every_format(endpoint, union, method, fmt, media_type):
+    response = _wrapper(endpoint, CONSTRUCT, method, fmt).query()
+    assert response.info()["content-type"].startswith(media_type)
+    graph = _graph(response)
+    assert set(graph) == set(union.query(CONSTRUCT).graph)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST-form"])
+def test_construct_and_describe_in_ntriples(endpoint, union, method):
+    """N-Triples has no SPARQLWrapper return format: ask by Accept and by format=."""
+    for query in (CONSTRUCT, _describe_query(union)):
+        params = {"query": query}
+        if method == "GET":
+            response = httpx.get(endpoint, params=params,
+                                 headers={"Accept": "application/n-triples"})
+        else:
+            response = httpx.post(endpoint, data={**params, "format": "ntriples"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/n-triples")
+        graph = Graph().parse(data=response.text, format="nt")
+        assert len(graph) > 0
+
+
+def _describe_query(union) -> str:
+    subject = sorted(s for s, _ in _labels(union) if s.startswith("http"))[0]
+    return f"DESCRIBE <{subject}>"
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("fmt", [TURTLE, JSONLD, RDFXML])
+def test_describe_in_every_format(endpoint, union, method, fmt):
+    query = _describe_query(union)
+    subject = URIRef(query.split("<")[1].rstrip(">"))
+    graph = _graph(_wrapper(endpoint, query, method, fmt).query())
+    own = set(union.query(f"CONSTRUCT {{ <{subject}> ?p ?o }} WHERE {{ <{subject}> ?p ?o }}")
+              .graph)
+    assert own
+    assert {t for t in graph if t[0] == subject} == own
+
+
+def test_format_parameter_wins_for_tools_without_headers(endpoint):
+    for name, media_type in [("csv", "text/csv"), ("tsv", "text/tab-separated-values"),
+                             ("xml", "application/sparql-results+xml"),
+                             ("json", "application/sparql-results+json")]:
+        response = httpx.get(endpoint, params={"query": SELECT, "format": name},
+                             headers={"Accept": "text/html"})
+        assert response.headers["content-type"].startswith(media_type), name
+    response = httpx.get(endpoint, params={"query": CONSTRUCT, "format": "csv"})
+    assert response.status_code == 400
+    assert "turtle" in response.text
+
+
+def test_graph_tells_where_a_fact_came_from(endpoint, union):
+    query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    response = httpx.get(endpoint, params={"query": query},
+                         headers={"Accept": "application/sparql-results+json"})
+    graphs = {b["g"]["value"] for b in response.json()["results"]["bindings"]}
+    assert graphs == {str(g.identifier) for g in union.graphs() if len(g)}
+    assert any(g.endswith("graph/data/organisations") for g in graphs)
+
+
+def _distinct_triples(union) -> int:
+    return len({t for g in union.graphs() for t in g})
+
+
+def test_protocol_dataset_and_from(endpoint, union):
+    named = {str(g.identifier): len(g) for g in union.graphs() if len(g)}
+    graph = sorted(named)[0]
+    count = named[graph]
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    headers = {"Accept": "application/sparql-results+json"}
+
+    def number(response):
+        return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+    by_protocol = httpx.get(endpoint, params={"query": query, "default-graph-uri": graph},
+                            headers=headers)
+    assert number(by_protocol) == count
+    from_clause = query.replace("WHERE", f"FROM <{graph}> WHERE")
+    assert number(httpx.get(endpoint, params={"query": from_clause}, headers=headers)) == count
+    whole = number(httpx.get(endpoint, params={"query": query}, headers=headers))
+    assert whole == _distinct_triples(union) > count  # the union is a set of triples
+
+
+# --- read-only ---------------------------------------------------------------------------
+
+def _count(endpoint) -> int:
+    response = httpx.get(endpoint, params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }",
+                                           "format": "json"})
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_updates_leave_the_data_unchanged(endpoint):
+    before = _count(endpoint)
+    insert = "INSERT DATA { <urn:x:s> <urn:x:p> <urn:x:o> }"
+    attempts = [
+        httpx.post(endpoint, data={"update": "CLEAR ALL"}),
+        httpx.post(endpoint, content="DROP ALL",
+                   headers={"Content-Type": "application/sparql-update"}),
+        httpx.get(endpoint, params={"update": "CLEAR ALL"}),
+        httpx.post(endpoint, data={"query": insert}),
+        httpx.post(endpoint, content=insert,
+                   headers={"Content-Type": "application/sparql-query"}),
+    ]
+    sparql = SPARQLWrapper(endpoint)
+    sparql.setMethod(POST)
+    sparql.setQuery("CLEAR ALL")
+    with pytest.raises(Exception, match=r"403|Forbidden|read-only"):
+        sparql.query()
+    assert [r.status_code for r in attempts] == [403] * len(attempts)
+    assert all("read-only" in r.text for r in attempts)
+    assert _count(endpoint) == before > 0
+    asked = httpx.get(endpoint, params={"query": "ASK { <urn:x:s> ?p ?o }", "format": "json"})
+    assert asked.json()["boolean"] is False
+
+
+def test_service_makes_no_connection(endpoint):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    try:
+        queries = [
+            f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+            f"ASK {{ SERVICE SILENT <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}",
+            f"SELECT * {{ ?x ?y ?z FILTER EXISTS {{ SERVICE <http://127.0.0.1:{port}/> "
+            "{ ?s ?p ?o } } }",
+        ]
+        for query in queries:
+            response = httpx.get(endpoint, params={"query": query})
+            assert response.status_code == 403
+            assert "SERVICE" in response.text
+        accepted = 0
+        try:
+            listener.accept()[0].close()
+            accepted += 1
+        except TimeoutError:
+            pass
+        assert accepted == 0
+    finally:
+        listener.close()
+
+
+# --- errors ------------------------------------------------------------------------------
+
+def test_syntax_error_in_the_negotiated_format(endpoint):
+    query = "SELECT * WHERE {\n  ?s ?p\n}"
+    with pytest.raises(QueryRejected) as parser:
+        check(query)
+    line, column = parser.value.line, parser.value.column
+    assert line > 1
+    as_json = httpx.get(endpoint, params={"query": query},
+                        headers={"Accept": "application/sparql-results+json"})
+    assert as_json.status_code == 400
+    error = as_json.json()["error"]
+    assert (error["line"], error["column"]) == (line, column)
+    assert "syntax error" in error["message"]
+    as_text = httpx.get(endpoint, params={"query": query}, headers={"Accept": "text/plain"})
+    assert as_text.status_code == 400
+    assert as_text.headers["content-type"].startswith("text/plain")
+    assert f"line {line}, column {column}" in as_text.text
+    assert "Traceback" not in as_text.text + as_json.text
+
+
+@pytest.mark.parametrize(("request_args", "status"), [
+    ({"method": "PUT", "params": {"query": "ASK {}"}}, 405),
+    ({"method": "GET", "params": [("query", "ASK {}"), ("query", "ASK {}")]}, 400),
+    ({"method": "GET", "params": {"query": "ASK {}", "update": "CLEAR ALL"}}, 403),
+    ({"method": "POST", "content": "ASK {}", "headers": {"Content-Type": "text/plain"}}, 415),
+    ({"method": "POST", "content": "query=ASK%20%7B%7D"}, 415),
+    ({"method": "POST", "content": "ASK {}".encode("utf-16"),
+      "headers": {"Content-Type": "application/sparql-query; charset=UTF-16"}}, 415),
+    ({"method": "POST", "content": b"ASK { ?s ?p '\xff' }",
+      "headers": {"Content-Type": "application/sparql-query"}}, 400),
+    ({"method": "POST", "data": {"format": "json"}}, 400),
+    ({"method": "POST", "data": {"query": "ASK {}" + " " * 20000}}, 413),
+])
+def test_bad_requests_get_a_4xx_and_a_message(endpoint, request_args, status):
+    response = httpx.request(url=endpoint, **request_args)
+    assert response.status_code == status
+    assert response.text.strip()
+    assert "Traceback" not in response.text
+
+
+def test_cors_lets_query_tools_elsewhere_call_it(endpoint):
+    response = httpx.get(endpoint, params={"query": "ASK {}"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "X-Result-Limit" in response.headers["access-control-expose-headers"]
+
+
+# --- bounded: time limit, result cap, concurrency -------------------------------------------
+
+@pytest.fixture(scope="module")
+def strict_server(settings, release):
+    """A second server with a short time limit, a small cap and two query slots."""
+    from conftest import LiveServer
+
+    app = create_app(settings.replace(query_timeout=1.5, max_results=5, query_workers=2,
+                                      max_concurrent_queries=2), release=release)
+    with LiveServer(app) as server:
+        yield server
+    app.extensions["kiezgraph"].published.store.close()
+
+
+def test_result_cap_is_stated(strict_server):
+    response = httpx.get(strict_server.url + "/sparql", params={"query": SELECT,
+                                                                "format": "json"})
+    assert response.headers["x-result-limit"] == "5"
+    assert response.headers["x-result-truncated"] == "true"
+    assert len(response.json()["results"]["bindings"]) == 5
+    graph = httpx.get(strict_server.url + "/sparql", params={"query": CONSTRUCT,
+                                                             "format": "nt"})
+    assert len(Graph().parse(data=graph.text, format="nt")) == 5
+    assert graph.headers["x-result-truncated"] == "true"
+    small = httpx.get(strict_server.url + "/sparql", params={"query": "ASK {}"})
+    assert "x-result-truncated" not in small.headers
+
+
+def test_runaway_query_is_stopped_while_others_are_answered(strict_server):
+    url = strict_server.url + "/sparql"
+    outcome: dict = {}
+
+    def runaway():
+        started = time.monotonic()
+        outcome["response"] = httpx.get(url, params={"query": RUNAWAY}, timeout=60)
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.3)
+    answered = []
+    while thread.is_alive():
+        started = time.monotonic()
+        simple = httpx.get(url, params={"query": ASK, "format": "json"}, timeout=10)
+        answered.append((simple.status_code, time.monotonic() - started))
+        health = httpx.get(strict_server.url + "/health", timeout=10)
+        assert health.status_code == 200
+        time.sleep(0.1)
+    thread.join()
+    response = outcome["response"]
+    assert response.status_code == 503
+    assert "1.5 s" in response.text
+    assert 1.4 < outcome["seconds"] < 5
+    assert answered and all(status == 200 for status, _ in answered)
+    # the killed worker is replaced: later queries are still answered
+    after = httpx.get(url, params={"query": ASK, "format": "json"}, timeout=10)
+    assert after.json()["boolean"] is True
+
+
+def test_excess_queries_wait_briefly_then_get_503(strict_server):
+    url = strict_server.url + "/sparql"
+    responses = []
+
+    def run():
+        responses.append(httpx.get(url, params={"query": RUNAWAY}, timeout=60))
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [503] * 6  # two timed out, the others found no slot
+    busy = [r for r in responses
+            if "queries are running" in r.text or "slots stayed taken" in r.text]
+    assert busy, [r.text for r in responses]
+    assert all(int(r.headers["retry-after"]) >= 1 for r in busy)
+    after = httpx.get(url, params={"query": "ASK {}", "format": "json"}, timeout=10)
+    assert after.status_code == 200
+
+
+# --- service description -----------------------------------------------------------------
+
+def test_service_description_for_rdf_clients(endpoint, union):
+    for accept, fmt in [("text/turtle", "turtle"), ("application/ld+json", "json-ld"),
+                        ("application/rdf+xml", "xml"), ("application/n-triples", "nt")]:
+        response = httpx.get(endpoint, headers={"Accept": accept})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith(accept)
+        graph = Graph().parse(data=response.text, format=fmt)
+        sd = "http://www.w3.org/ns/sparql-service-description#"
+        service = URIRef(endpoint)
+        assert (service, URIRef(sd + "endpoint"), service) in graph
+        assert (service, URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Query")) \
+            in graph
+        triples = graph.value(graph.value(service, URIRef(sd + "defaultDataset")),
+                              URIRef("http://rdfs.org/ns/void#triples"))
+        assert int(triples) == _distinct_triples(union)
+        named = {str(graph.value(n, URIRef(sd + "name"))) for n in
+                 graph.objects(None, URIRef(sd + "namedGraph"))}
+        assert named == {str(g.identifier) for g in union.graphs() if len(g)}
+
+
+def test_json_error_body_is_json(endpoint):
+    response = httpx.get(endpoint, params={"query": "CLEAR ALL"},
+                         headers={"Accept": "application/json"})
+    assert response.status_code == 403
+    assert json.loads(response.text)["error"]["status"] == 403
