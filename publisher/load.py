@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -43,6 +44,7 @@ from publisher.store.remote import RemoteStore
 __all__ = ["LoadError", "LoadResult", "Writer", "chunks", "load_release"]
 
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+METADATA_FILE = "metadata.nq"  # written by publisher.metadata's build step
 
 
 class LoadError(StoreError):
@@ -73,8 +75,7 @@ class Writer:
         self.update_endpoint = update_endpoint
         self.graph_store = graph_store
         self.timeout = timeout
-        urls = [u for u in (update_endpoint, graph_store) if u]
-        self._openers = {u: opener(u, user, password) for u in urls}
+        self._credentials = (user, password)
 
     @property
     def protocol(self) -> str:
@@ -86,8 +87,11 @@ class Writer:
                                          headers={"Content-Type": content_type})
         base_url = url.split("?", 1)[0]
         endpoint = self.graph_store if base_url == self.graph_store else self.update_endpoint
+        # A fresh opener per request: urllib's digest handler counts failed answers (a 404
+        # after a successful challenge too) across requests and gives up after six.
+        handler = opener(endpoint, *self._credentials)
         try:
-            with self._openers[endpoint].open(request, timeout=self.timeout) as response:
+            with handler.open(request, timeout=self.timeout) as response:
                 response.read()
         except Exception as exc:  # urllib's, socket's and http.client's alike
             raise describe_failure(base_url, exc) from None
@@ -141,9 +145,10 @@ class Writer:
         """Switch the pointer graph to a release in one request."""
         triple = f"<{pointer}> <{predicate}> <{release}> .\n"
         if self.update_endpoint:
-            self.update(f"DELETE {{ GRAPH <{pointer}> {{ ?s ?p ?o }} }}\n"
-                        f"INSERT {{ GRAPH <{pointer}> {{ {triple}}} }}\n"
-                        f"WHERE {{ OPTIONAL {{ GRAPH <{pointer}> {{ ?s ?p ?o }} }} }}")
+            # One request, two operations; a DELETE/INSERT … WHERE { OPTIONAL … } would be one
+            # operation, but Virtuoso sometimes inserts nothing when the graph is still empty.
+            self.update(f"DELETE WHERE {{ GRAPH <{pointer}> {{ ?s ?p ?o }} }} ;\n"
+                        f"INSERT DATA {{ GRAPH <{pointer}> {{ {triple}}} }}")
         else:
             self.replace(pointer, triple)
 
@@ -199,15 +204,22 @@ def _literal(value: str | int) -> str:
 
 
 def _read_build(release, base: str) -> dict[str, list[ox.Triple]]:
-    """The build's triples by source graph IRI (the default graph as the base's graph/)."""
+    """The build's triples by source graph IRI (the default graph as the base's graph/).
+
+    The served graph is graph.nq plus the catalogue and VoID graph in metadata.nq, the
+    same files the embedded store loads.
+    """
     graphs: dict[str, list[ox.Triple]] = {}
-    for quad in ox.parse(path=str(release.graph_file), format=ox.RdfFormat.N_QUADS):
-        name = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
-        graphs.setdefault(name or f"{base}graph/", []).append(quad.triple)
+    files = [Path(release.graph_file), Path(release.path) / METADATA_FILE]
+    for path in (f for f in files if f.is_file()):
+        for quad in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS):
+            name = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
+            graphs.setdefault(name or f"{base}graph/", []).append(quad.triple)
     return {name: sorted(set(triples), key=str) for name, triples in sorted(graphs.items())}
 
 
-def _manifest(base: str, release, graphs: dict[str, list[ox.Triple]]) -> tuple[str, dict]:
+def _manifest(base: str, release, graphs: dict[str, list[ox.Triple]],
+              total: int) -> tuple[str, dict]:
     """The manifest graph's N-Triples and the data graphs with their expected counts."""
     iri = release_iri(base, release.build_id)
     expected = {data_graph_iri(base, release.build_id, source): len(triples)
@@ -216,7 +228,7 @@ def _manifest(base: str, release, graphs: dict[str, list[ox.Triple]]) -> tuple[s
         f"<{iri}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{VOID}Dataset> .",
         f"<{iri}> <{DCTERMS}identifier> {_literal(release.build_id)} .",
         f"<{iri}> <{OWL}versionInfo> {_literal(release.version)} .",
-        f"<{iri}> <{VOID}triples> {_literal(int(release.info['triples']))} .",
+        f"<{iri}> <{VOID}triples> {_literal(total)} .",
     ]
     for source in graphs:
         graph = data_graph_iri(base, release.build_id, source)
@@ -264,8 +276,8 @@ def load_release(release, reader: RemoteStore, writer: Writer, *, chunk_size: in
     started = time.monotonic()
     base = reader.base
     graphs = _read_build(release, base)
-    manifest, expected = _manifest(base, release, graphs)
-    total = int(release.info["triples"])
+    total = len({t for triples in graphs.values() for t in triples})
+    manifest, expected = _manifest(base, release, graphs, total)
     try:
         previous = reader.current(fresh=True)
     except StoreError as exc:

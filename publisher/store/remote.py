@@ -91,7 +91,7 @@ class RemoteStore:
                     and time.monotonic() - self._resolved < self.refresh):
                 return self._release
         rows = self._select(StoredRelease.query(self.base), dataset=False)
-        release = StoredRelease.from_rows(rows)
+        release = StoredRelease.from_rows(rows) or (None if fresh else self._release)
         if release is None:
             raise StoreError(f"{self.endpoint} holds no kiezgraph release for {self.base}: "
                              "run `kiezgraph load` first")
