@@ -6,9 +6,11 @@ from flask import Blueprint, Flask, Response, jsonify, render_template, request
 
 from publisher import describe
 from publisher.iris import local_path
+from publisher.overview import read_overview
 from publisher.store import StoreError
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.http import page_language, send
+from publisher.web.search import current_index, local_url
 from publisher.web.state import served
 from publisher.web.view import term_label
 
@@ -50,7 +52,9 @@ def home() -> Response:
                  for m in kind.members[:HOME_LIMIT]), key=lambda m: m["label"].lower())
             kinds.append({"name": kind.name, "label": label, "count": kind.count,
                           "members": members, "more": max(0, kind.count - HOME_LIMIT)})
-        html = render_template("home.html", lang=lang, kinds=kinds,
+        overview = read_overview(store, base, current_index())
+        html = render_template("home.html", lang=lang, kinds=kinds, overview=overview,
+                               href=lambda iri: local_url(iri) + suffix,
                                triples=store.triple_count(), build_id=published.build_id)
         return Rendered(html.encode("utf-8"), "text/html; charset=utf-8")
 
@@ -73,8 +77,9 @@ def health() -> Response:
         return _no_store(body)
     if not triples:
         return _no_store({"status": "no graph", "build_id": published.build_id, "triples": 0})
+    # problems: e.g. a new build that was refused while this one keeps serving
     response = jsonify({"status": "ok", "build_id": published.build_id, "triples": triples,
-                        "store": store.name})
+                        "store": store.name, "problems": list(served().problems)})
     response.cache_control.no_store = True
     return response
 

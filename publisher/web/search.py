@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, abort, jsonify, render_template, request
 
 from publisher.iris import local_path
 from publisher.search import SearchIndex, build_index
+from publisher.web.http import page_language
 from publisher.web.state import served
 
 __all__ = ["KIND_NAMES", "bp", "current_index", "init_app", "local_url", "page_lang"]
@@ -60,11 +61,8 @@ def current_index() -> SearchIndex:
 
 
 def page_lang() -> str:
-    """The page language: ?lang=de|en, else the browser's preference, else German."""
-    asked = request.args.get("lang", "")
-    if asked in ("de", "en"):
-        return asked
-    return request.accept_languages.best_match(["de", "en"], default="de")
+    """The page language, chosen as on every other page (?lang=, Accept-Language, German)."""
+    return page_language()
 
 
 def local_url(iri: str) -> str:
