@@ -18,8 +18,10 @@ BASE = "https://w3id.org/kiezgraph/pankow/"
 
 @pytest.fixture(scope="module")
 def embedded(release):
-    """The embedded store over the session's build."""
-    return EmbeddedStore.from_release(release)
+    """The embedded store over the session's build (its SPARQL workers stopped after)."""
+    store = EmbeddedStore.from_release(release)
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +120,24 @@ def test_json_terms():
 
 def test_graph_result_is_rdflib(remote):
     assert isinstance(remote.construct("CONSTRUCT WHERE { ?s a ?o } LIMIT 3"), Graph)
+
+
+def test_run_query_answers_like_the_embedded_store(remote, embedded):
+    """The endpoint's forwarding: same rows, same formats, the cap applied, graphs mapped."""
+    query = (f'SELECT ?s WHERE {{ ?s a ?t FILTER(STRSTARTS(STR(?s), "{BASE}id/organisation/")) '
+             "} ORDER BY ?s")
+    options = {"timeout": 10, "max_results": 3}
+    there = remote.run_query(query, "application/sparql-results+json", **options)
+    here = embedded.run_query(query, "application/sparql-results+json", **options)
+    assert (there.count, there.truncated) == (here.count, here.truncated) == (3, True)
+    assert there.body == here.body
+    ask = remote.run_query("ASK { ?s ?p ?o }", "application/sparql-results+xml", **options)
+    assert b"true" in ask.body and ask.media_type == "application/sparql-results+xml"
+    graph = remote.run_query("CONSTRUCT WHERE { ?s a ?t } LIMIT 2", "text/turtle", **options)
+    assert graph.media_type == "text/turtle" and graph.count == 2
+    source = f"{BASE}graph/data/organisations"
+    count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{source}> {{ ?s ?p ?o }} }}"
+    answer = remote.run_query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "text/csv",
+                              default_graphs=[source], **options)
+    expected = embedded.select(count)[0]["n"]
+    assert answer.body.split()[-1].decode() == str(expected) and int(expected) > 0

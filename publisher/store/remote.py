@@ -12,7 +12,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyoxigraph as ox
@@ -27,7 +27,7 @@ from SPARQLWrapper.SPARQLExceptions import (
 )
 
 from publisher.store.auth import challenge, describe_failure
-from publisher.store.base import StoreError
+from publisher.store.base import QueryAnswer, QueryTimeout, StoreError, StoreUnavailable
 from publisher.store.embedded import from_ox
 from publisher.store.releases import StoredRelease
 
@@ -193,6 +193,51 @@ class RemoteStore:
     def select_over(self, query: str, graphs: Iterable[str] | None) -> list[dict[str, Any]]:
         """Rows of a SELECT over these graphs (None: the store's own default dataset)."""
         return self._select(query, dataset=graphs is not None, graphs=graphs)
+
+    def run_query(self, query: str, media_type: str, *, timeout: float, max_results: int,
+                  default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
+                  base_iri: str | None = None,
+                  prefixes: dict[str, str] | None = None) -> QueryAnswer:
+        """Forward a query checked by publisher.sparql.guard; answer in media_type.
+
+        The store answers in SPARQL JSON or N-Triples and pyoxigraph re-serialises, so the
+        formats, the max_results cap and its count are those of the embedded store. Graph
+        names the client gives are the sources' (<base>graph/data/…); they are mapped to
+        the current release's graphs. A query's own FROM clauses are overridden by the
+        release's dataset (the protocol's dataset wins), so nothing outside it is read.
+        """
+        from publisher.sparql.guard import check
+        from publisher.sparql.results import serialise
+
+        checked = check(query)
+        release = self.current()
+        by_source = {source: graph for graph, source in release.sources.items()}
+        defaults = [by_source.get(g, g) for g in default_graphs] or list(release.graphs)
+        named = [by_source.get(g, g) for g in named_graphs] or list(release.graphs)
+        if base_iri and not query.lstrip().upper().startswith("BASE"):
+            query = f"BASE <{base_iri}>\n{query}"
+        sparql = self.wrapper(query, dataset=False, timeout=timeout)
+        for graph in defaults:
+            sparql.addDefaultGraph(graph)
+        for graph in named:
+            sparql.addNamedGraph(graph)
+        accept = NTRIPLES if checked.is_graph else "application/sparql-results+json"
+        started = time.monotonic()
+        try:
+            body, _ = self.send(sparql, accept)
+        except StoreUnavailable as exc:
+            if time.monotonic() - started >= timeout:
+                raise QueryTimeout(f"the query ran longer than {timeout:g} s") from None
+            raise exc from None
+        try:
+            if checked.is_graph:
+                result = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+            else:
+                result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        except SyntaxError as exc:
+            raise StoreError(f"the store's answer could not be read: {exc}") from None
+        answer = serialise(result, media_type, max_results, prefixes)
+        return QueryAnswer(answer.body, answer.media_type, answer.count, answer.truncated)
 
     def triple_count(self) -> int:
         """How many distinct triples the current release holds (checked when it was loaded)."""
