@@ -167,15 +167,20 @@ def ensure_release(ctx: Context, settings, root: str | None):
               help="External SPARQL endpoint to serve from (KIEZGRAPH_STORE).")
 @click.option("--no-rewrite", "no_rewrite", is_flag=True, default=None,
               help="Send IRIs under the configured base, not the request's host.")
+@click.option("--reload-on-change", "reload_on_change", is_flag=True, default=None,
+              help="Serve each new build once it checks out (KIEZGRAPH_RELOAD_ON_CHANGE); "
+                   "SIGHUP always reloads.")
 @pass_ctx
-def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite) -> None:
+def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
+          reload_on_change) -> None:
     """Serve Linked Data, SPARQL and the catalogue with a production WSGI server."""
     from publisher.store import StoreError
     from publisher.web import create_app
     from publisher.web.server import run
 
     settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out, host=host, port=port,
-                            store=store, rewrite_base=False if no_rewrite else None)
+                            store=store, rewrite_base=False if no_rewrite else None,
+                            reload_on_change=True if reload_on_change else None)
     release = ensure_release(ctx, settings, root)
     try:
         app = create_app(settings, release=release)

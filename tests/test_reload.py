@@ -1,0 +1,217 @@
+"""Nothing lost: a new build is checked, loaded, then swapped in; a bad one is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from publisher.build import build, current_release
+from publisher.config import load_settings
+from publisher.project import Project
+from publisher.reload import ReleaseRefused, check_release, current_build_id
+from tests.conftest import ROOT
+
+PROBE = "BA Pankow Probe"
+ASK_PROBE = f'ASK {{ ?s ?p "{PROBE}"@de }}'
+
+
+def _add_probe(root: Path) -> None:
+    """A small, conforming change to the data: one more German alternative label."""
+    with (root / "data" / "organisations.ttl").open("a", encoding="utf-8") as handle:
+        handle.write('\n<id/organisation/bezirksamt-pankow> '
+                     f'<http://www.w3.org/2004/02/skos/core#altLabel> "{PROBE}"@de .\n')
+
+
+@pytest.fixture()
+def out(tmp_path, build_dir) -> Path:
+    """A writable copy of the session's build folder."""
+    target = tmp_path / "out"
+    shutil.copytree(build_dir, target, symlinks=True)
+    return target
+
+
+@pytest.fixture()
+def served_app(out):
+    """An app over its own build folder, with a reloader that closes old stores quickly."""
+    from publisher.web import create_app
+    from publisher.web.reloading import reloader_for
+
+    settings = load_settings(env={}, overrides={"out": str(out)})
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    reloader = reloader_for(app, grace=0.5)
+    yield app, reloader, settings
+    reloader.stop()
+    app.extensions["kiezgraph"].published.store.close()
+
+
+def _sparql_ask(client, query: str) -> bool:
+    response = client.get("/sparql", query_string={"query": query},
+                          headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.data
+    return response.get_json()["boolean"]
+
+
+def test_a_sound_release_passes_the_check(release):
+    check_release(release)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "no-report", "wrong-count"])
+def test_a_damaged_release_is_refused(tmp_path, release, damage):
+    from publisher.build import Release
+
+    copy = tmp_path / "release"
+    shutil.copytree(release.path, copy)
+    info = dict(release.info)
+    graph = copy / "graph.nq"
+    if damage == "flip":
+        data = bytearray(graph.read_bytes())
+        data[len(data) // 2] ^= 0x20
+        graph.write_bytes(bytes(data))
+    elif damage == "truncate":
+        graph.write_bytes(graph.read_bytes()[: graph.stat().st_size // 2])
+    elif damage == "no-report":
+        (copy / "validation.txt").unlink()
+    else:
+        info["quads"] += 1
+    with pytest.raises(ReleaseRefused):
+        check_release(Release(copy, info))
+
+
+def test_reload_swaps_a_new_build_in_and_requests_in_flight_keep_the_old(
+        served_app, out, workdir):
+    app, reloader, settings = served_app
+    client = app.test_client()
+    state = app.extensions["kiezgraph"]
+    before = state.published
+    assert not _sparql_ask(client, ASK_PROBE)
+    assert reloader.reload() == "unchanged"
+
+    _add_probe(workdir)
+    build(Project(workdir), settings, out)
+    assert current_build_id(out) != before.build_id
+    assert reloader.reload() == "swapped"
+
+    # A request that took the old snapshot before the swap still reads the old graph.
+    assert not before.store.ask(ASK_PROBE)
+    # New requests see the new graph, in the pages and in SPARQL's worker processes.
+    health = client.get("/health").get_json()
+    assert health["build_id"] == current_build_id(out) != before.build_id
+    assert _sparql_ask(client, ASK_PROBE)
+    assert client.get("/ready").status_code == 200
+    time.sleep(1.0)  # the grace period is over: the old store's query workers are stopped
+    assert before.store._pool is None
+
+
+def test_a_corrupt_new_build_is_refused_and_the_old_keeps_serving(served_app, out, workdir):
+    app, reloader, settings = served_app
+    client = app.test_client()
+    before = app.extensions["kiezgraph"].published.build_id
+    _add_probe(workdir)
+    new = build(Project(workdir), settings, out).release
+    with (new.path / "graph.nq").open("ab") as handle:  # damaged after the build finished
+        handle.write(b"<urn:x> <urn:y> <urn:z> .\n")
+
+    assert reloader.reload() == "refused"
+    health = client.get("/health")
+    ready = client.get("/ready")
+    assert health.status_code == 200 and ready.status_code == 200
+    assert health.get_json()["build_id"] == before
+    for body in (health.get_json(), ready.get_json()):
+        assert any(new.build_id in p and "refused" in p for p in body["problems"]), body
+    assert not _sparql_ask(client, ASK_PROBE)
+    assert reloader.reload() == "unchanged"  # refused once, not re-checked on every poll
+
+
+def test_the_watcher_notices_a_new_build(served_app, out, workdir):
+    app, reloader, settings = served_app
+    before = app.extensions["kiezgraph"].published.build_id
+    reloader.start(watch=True, interval=0.1)
+    build(Project(workdir), settings, out)
+    deadline = time.monotonic() + 20
+    while app.extensions["kiezgraph"].published.build_id == before:
+        assert time.monotonic() < deadline, "the watcher did not swap the new build in"
+        time.sleep(0.1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _cli(*args: str, **kwargs) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
+    return subprocess.Popen([sys.executable, "-m", "publisher", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs SIGHUP")
+def test_sighup_makes_kiezgraph_serve_swap_in_the_new_build(out, workdir):
+    port = _free_port()
+    server = _cli("serve", "--out", str(out), "--port", str(port))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        before = _wait_health(url, server)["build_id"]
+        subprocess.run([sys.executable, "-m", "publisher", "build", "--root", str(workdir),
+                        "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
+        after = current_build_id(out)
+        assert after != before
+        time.sleep(0.5)
+        assert httpx.get(f"{url}/health").json()["build_id"] == before  # no watching
+        server.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{url}/health").json()["build_id"] != after:
+            assert time.monotonic() < deadline, "SIGHUP did not swap the new build in"
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_health(url: str, server: subprocess.Popen) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert server.poll() is None, server.stderr.read().decode()
+        try:
+            return httpx.get(f"{url}/health", timeout=2).json()
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the server did not come up")
+
+
+def test_a_build_killed_half_way_never_leaves_a_half_written_release(out, workdir):
+    """SIGKILL `kiezgraph build` at several points; out/current stays a complete build."""
+    _add_probe(workdir)
+    good = current_build_id(out)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "publisher", "build", "--root", str(workdir),
+                    "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
+    full = time.monotonic() - started
+    good = current_build_id(out)
+    (workdir / "data" / "organisations.ttl").write_text(
+        (workdir / "data" / "organisations.ttl").read_text(encoding="utf-8").replace(
+            PROBE, PROBE + " 2"), encoding="utf-8")
+    for fraction in (0.55, 0.7, 0.8, 0.9, 0.97):
+        process = _cli("build", "--root", str(workdir), "--out", str(out))
+        time.sleep(full * fraction)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        now = current_build_id(out)
+        assert now is not None
+        release = current_release(out)
+        check_release(release)  # complete: report, graph, counts, hash all agree
+        info = json.loads((out / "current" / "build.json").read_text(encoding="utf-8"))
+        assert all((release.path / f["name"]).is_file() for f in info["files"])
+        assert now in (good, current_build_id(out))
