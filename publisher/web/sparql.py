@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
+from publisher import metrics
 from publisher.sparql.examples import load_examples
 from publisher.sparql.guard import CheckedQuery, QueryRejected, check
 from publisher.sparql.limits import Admission, Busy
@@ -175,6 +176,7 @@ def _run(checked: CheckedQuery, media_type: str, published):
         raise ProtocolError(503, str(exc), headers={"Retry-After": str(exc.retry_after)}) \
             from None
     except QueryTimeout as exc:
+        metrics.query_timeouts().inc()
         raise ProtocolError(503, f"{exc}. Narrow the query (LIMIT, more specific patterns).",
                             headers={"Retry-After": "1"}) from None
     except StoreUnavailable as exc:
@@ -370,8 +372,9 @@ def _page_answer(checked: CheckedQuery):
                     "truncated": answer.truncated, "ms": round(elapsed, 1)}
     if checked.is_graph:
         result["columns"] = ["subject", "predicate", "object"]
-        result["rows"] = [[_cell(_ox_json(t), prefixes, base) for t in triple]
-                          for triple in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+        result["rows"] = [[_cell(_ox_json(t), prefixes, base)
+                           for t in (q.subject, q.predicate, q.object)]
+                          for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
     else:
         data = json.loads(answer.body)
         if "boolean" in data:
