@@ -70,6 +70,8 @@ def _values(name: str) -> list[str]:
 
 def _read_query() -> str | None:
     """The query text of a protocol request, or None when there is none (GET without one)."""
+    if _values("query") and _values("update"):
+        raise ProtocolError(400, "give either a query or an update, not both")
     if "update" in request.args or (request.method == "POST" and request.mimetype == _FORM
                                      and "update" in request.form):
         raise ProtocolError(403, _READ_ONLY)
