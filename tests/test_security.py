@@ -1,0 +1,323 @@
+"""No way in, and expensive work kept in its box: headers, limits, no writes, no fetching."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from html.parser import HTMLParser
+
+import httpx
+import pytest
+
+from publisher.web.security import CSP
+from tests.conftest import ROOT, LiveServer
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+JSON = {"Accept": "application/sparql-results+json"}
+HTML_PAGES = ["/", "/doc/organisation/bezirksamt-pankow.html", "/ontology.html", "/sparql",
+              "/search?q=pankow", "/network", "/download/", "/no/such/page"]
+
+
+# --- headers -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", HTML_PAGES)
+def test_html_pages_carry_the_security_headers(client, url):
+    response = client.get(url, headers={"Accept": "text/html"})
+    assert response.mimetype == "text/html"
+    headers = response.headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    csp = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
+    assert csp["script-src"] == "'self'" and csp["style-src"] == "'self'"
+    assert csp["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+
+
+def test_other_responses_are_not_sniffed(client):
+    for url in ("/doc/organisation/senias.ttl", "/catalog.jsonld", "/health"):
+        assert client.get(url).headers["X-Content-Type-Options"] == "nosniff"
+
+
+class _Inline(HTMLParser):
+    """Collects what a CSP without 'unsafe-inline' would block."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocked: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "style" in attrs:
+            self.blocked.append(f"style attribute on <{tag}>")
+        if any(name.startswith("on") for name in attrs):
+            self.blocked.append(f"event handler on <{tag}>")
+        if tag == "style":
+            self.blocked.append("<style> element")
+        if tag == "script" and "src" not in attrs and attrs.get("type") != "application/ld+json":
+            self._in_script = True
+
+    def handle_data(self, data):
+        if self._in_script and data.strip():
+            self.blocked.append("inline script")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+
+@pytest.mark.parametrize("url", HTML_PAGES)
+def test_pages_need_no_inline_script_or_style(client, url):
+    """The CSP forbids inline scripts and styles, so the pages must not use any (JSON-LD
+    data blocks are not scripts the browser runs)."""
+    parser = _Inline()
+    parser.feed(client.get(url, headers={"Accept": "text/html"}).get_data(as_text=True))
+    assert parser.blocked == []
+    assert "script-src 'self'" in CSP
+
+
+# --- size limits -------------------------------------------------------------------------
+
+def test_bodies_over_the_limit_get_413(client, settings):
+    big = b"x" * (settings.max_body_bytes + 1)
+    response = client.post("/sparql", data=big, content_type="application/sparql-query")
+    assert response.status_code == 413
+    response = client.post("/sparql", data={"query": "x" * (settings.max_body_bytes + 1)})
+    assert response.status_code == 413
+
+
+def test_long_urls_get_414(client):
+    assert client.get("/doc/" + "a" * 9000).status_code == 414
+    assert client.get("/search", query_string={"q": "a" * 9000}).status_code == 414
+
+
+def test_header_abuse_gets_431(client):
+    many = {f"X-Filler-{i}": "1" for i in range(150)}
+    assert client.get("/", headers=many).status_code == 431
+    assert client.get("/", headers={"X-Big": "a" * 20000}).status_code == 431
+
+
+def test_sparql_query_length_is_capped(client, settings):
+    text = "ASK {}" + " " * settings.max_query_length
+    response = client.post("/sparql", data={"query": text}, headers=JSON)
+    assert response.status_code == 413
+
+
+# --- no write path -----------------------------------------------------------------------
+
+def _sample_url(rule) -> str:
+    values = {"rest": "organisation/senias", "suffix": "ttl", "name": "SHA256SUMS",
+              "filename": "style.css"}
+    url = rule.rule
+    for arg in rule.arguments:
+        url = url.replace(f"<path:{arg}>", values[arg]).replace(f"<{arg}>", values[arg])
+    return url
+
+
+def test_no_route_accepts_writes(app, client):
+    for rule in app.url_map.iter_rules():
+        url = _sample_url(rule)
+        for method in ("PUT", "DELETE", "PATCH"):
+            response = client.open(url, method=method, data=b"<a> <b> <c> .",
+                                   content_type="text/turtle")
+            assert response.status_code == 405, (method, url)
+        if "POST" not in rule.methods:
+            assert client.post(url, data=b"<a> <b> <c> .",
+                               content_type="text/turtle").status_code == 405, url
+
+
+@pytest.mark.parametrize("path", ["/graph?default", "/rdf-graph-store?graph=x", "/data",
+                                  "/sparql/update", "/upload"])
+def test_graph_store_writes_find_nothing(client, path):
+    response = client.put(path, data=b"<a> <b> <c> .", content_type="text/turtle")
+    assert response.status_code in (404, 405)
+
+
+UPDATES = ["INSERT DATA { <urn:a> <urn:b> <urn:c> }", "DELETE WHERE { ?s ?p ?o }",
+           "CLEAR ALL", "DROP DEFAULT", "CREATE GRAPH <urn:g>"]
+
+
+@pytest.mark.parametrize("update", UPDATES)
+def test_sparql_update_is_refused_every_way(client, update):
+    before = client.get("/health").get_json()["triples"]
+    assert client.post("/sparql", data={"update": update}).status_code == 403
+    assert client.post("/sparql", data=update,
+                       content_type="application/sparql-update").status_code == 403
+    assert client.get("/sparql", query_string={"query": update}).status_code == 403
+    assert client.get("/sparql", query_string={"update": update}).status_code == 403
+    assert client.get("/health").get_json()["triples"] == before
+
+
+def test_uploads_are_refused(client):
+    from io import BytesIO
+
+    response = client.post("/sparql", data={"file": (BytesIO(b"<a> <b> <c> ."), "x.ttl")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 415
+
+
+@pytest.fixture()
+def listener():
+    """A local HTTP server that records every request: nothing may ever reach it."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/turtle")
+            self.end_headers()
+            self.wfile.write(b"<urn:a> <urn:b> <urn:c> .\n")
+
+        do_POST = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", hits
+    server.shutdown()
+
+
+def test_nothing_makes_the_server_fetch_a_url(client, listener):
+    url, hits = listener
+    refused = [f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+               f"SELECT * {{ ?x ?y ?z OPTIONAL {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }} }}",
+               f"LOAD <{url}>", f"LOAD SILENT <{url}data.ttl> INTO GRAPH <urn:g>"]
+    for query in refused:
+        assert client.get("/sparql", query_string={"query": query},
+                          headers=JSON).status_code == 403, query
+    # FROM names a graph of our own dataset; it is never dereferenced.
+    answered = [f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
+                f"ASK FROM NAMED <{url}> {{ GRAPH ?g {{ ?s ?p ?o }} }}"]
+    for query in answered:
+        assert client.get("/sparql", query_string={"query": query},
+                          headers=JSON).status_code == 200, query
+    client.get("/sparql", query_string={"query": "ASK {}", "default-graph-uri": url},
+               headers=JSON)
+    assert hits == []
+
+
+@pytest.mark.parametrize("path", ["/download/../build.json", "/download/..%2Fbuild.json",
+                                  "/download/%2e%2e%2fgraph.nq", "/static/../__init__.py",
+                                  "/doc/../../etc/passwd", "/download/graph.nq",
+                                  "/download/build.json", "/static/%2e%2e/__init__.py"])
+def test_no_file_path_comes_from_the_url(client, path):
+    response = client.get(path)
+    assert response.status_code in (400, 404)
+    assert b"base_uri" not in response.data and b"import" not in response.data
+
+
+# --- expensive work stays in its box -----------------------------------------------------
+
+def test_sparql_answers_are_capped_and_say_so(settings, release):
+    from publisher.web import create_app
+
+    app = create_app(settings.replace(max_results=5), release=release)
+    try:
+        response = app.test_client().get(
+            "/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers=JSON)
+        assert response.status_code == 200
+        assert len(response.get_json()["results"]["bindings"]) == 5
+        assert response.headers["X-Result-Truncated"] == "true"
+        assert response.headers["X-Result-Limit"] == "5"
+    finally:
+        app.extensions["kiezgraph"].published.store.close()
+
+
+@pytest.fixture(scope="module")
+def runaway_server(settings, release):
+    """A live server whose queries may run 3 s, on waitress' default 8 threads."""
+    from publisher.web import create_app
+
+    app = create_app(settings.replace(query_timeout=3.0), release=release)
+    with LiveServer(app) as server:
+        httpx.get(f"{server.url}/sparql", params={"query": "ASK {}"}, headers=JSON,
+                  timeout=60)  # workers up
+        yield server, app
+    app.extensions["kiezgraph"].published.store.close()
+
+
+def test_dereferencing_answers_while_runaway_queries_fill_every_slot(runaway_server):
+    server, app = runaway_server
+    limit = settings_limit = app.extensions["kiezgraph"].settings.max_concurrent_queries
+    assert settings_limit < app.extensions["kiezgraph"].settings.threads
+    results: list[httpx.Response] = []
+
+    def runaway() -> None:
+        results.append(httpx.get(f"{server.url}/sparql", params={"query": RUNAWAY},
+                                 headers=JSON, timeout=30))
+
+    threads = [threading.Thread(target=runaway) for _ in range(limit + 6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    with httpx.Client(base_url=server.url, timeout=10) as http_client:
+        for url in ("/doc/organisation/senias.ttl", "/id/organisation/senias", "/health",
+                    "/static/style.css", "/"):
+            assert http_client.get(url).status_code in (200, 303), url
+    waited = time.monotonic() - started
+    for thread in threads:
+        thread.join(timeout=30)
+    # Every runaway ended as 503 with Retry-After: stopped at the time limit, or turned away
+    # when every slot (and the short wait for one) was taken. None was a 500.
+    assert len(results) == limit + 6
+    assert {r.status_code for r in results} == {503}
+    assert all(r.headers.get("Retry-After") for r in results)
+    assert any("slot" in r.text or "running" in r.text for r in results)  # turned away
+    assert waited < 2.5, f"dereferencing waited {waited:.1f} s behind SPARQL"
+
+
+# --- secrets -----------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("remote", [False, True], ids=["embedded", "unreachable-remote"])
+def test_the_store_password_never_reaches_the_logs(build_dir, remote):
+    secret = "s3cr3t-Passw0rd-do-not-log"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
+    env.update(KIEZGRAPH_STORE_PASSWORD=secret, KIEZGRAPH_STORE_USER="publisher",
+               KIEZGRAPH_LOG_LEVEL="DEBUG", KIEZGRAPH_OUT=str(build_dir),
+               KIEZGRAPH_PORT=str(port))
+    if remote:
+        env["KIEZGRAPH_STORE"] = f"http://127.0.0.1:{_free_port()}/sparql"
+    server = subprocess.Popen([sys.executable, "-m", "publisher", "serve"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while server.poll() is None and time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        if server.poll() is None:
+            for path in ("/health", "/ready", "/doc/organisation/senias",
+                         "/sparql?query=ASK%7B%7D", "/sparql?query=SELECT", "/metrics",
+                         f"/sparql?query=ASK%7B%3Fs%20%3Fp%20%22{secret}%22%7D"):
+                response = httpx.get(url + path, timeout=10)
+                assert response.status_code != 500
+                if "query" not in path:
+                    assert secret not in response.text
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=15)
+    logged = (out + err).decode("utf-8", "replace")
+    assert "kiezgraph.access" in logged or remote  # the log was really written
+    assert secret not in logged
