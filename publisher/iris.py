@@ -29,13 +29,18 @@ MAX_PATH = 1024
 
 # A path segment may hold what an IRI path may hold, minus what SPARQL's IRIREF and
 # Turtle forbid (<>"{}|^`\ and spaces/controls), so an accepted path can be written
-# into a query as <…> without escaping. Anything else cannot be an IRI of ours.
-_SEGMENT = re.compile(r"[^\x00-\x20\x7f<>\"{}|^`\\#?]+")
+# into a query as <…> without escaping. Anything else cannot be an IRI of ours; nor can
+# what RFC 3987 leaves out of ucschar (C1 controls, surrogates, private use, non-characters),
+# which pyoxigraph rightly refuses.
+_SEGMENT = re.compile(r"[^\x00-\x20\x7f-\x9f<>\"{}|^`\\#?\ud800-\uf8ff\ufdd0-\ufdef"
+                      r"\ufff0-\uffff\U000e0000-\U000e0fff\U000f0000-\U0010ffff]+")
 
 
 def is_safe_path(path: str) -> bool:
     """Whether a base-relative path can name one of our IRIs (no dot segments, no odd bytes)."""
     if not path or len(path) > MAX_PATH:
+        return False
+    if any(ord(c) & 0xFFFE == 0xFFFE for c in path):  # U+xFFFE/xFFFF of every plane
         return False
     segments = path.split("/")
     return all(s not in ("", ".", "..") and _SEGMENT.fullmatch(s) for s in segments)

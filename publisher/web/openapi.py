@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from publisher import __version__
+from publisher.web.search import KIND_NAMES
 
 __all__ = ["bp", "document", "init_app"]
 
@@ -20,7 +21,7 @@ bp = Blueprint("openapi", __name__)
 RDF = ("text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples")
 SPARQL_RESULTS = ("application/sparql-results+json", "application/sparql-results+xml",
                   "text/csv", "text/tab-separated-values")
-_TEXT = {"schema": {"type": "string"}}
+_ANY = {"schema": {}}  # negotiated bodies: documented by media type, not by shape
 
 
 def init_app(app: Flask) -> None:
@@ -29,7 +30,7 @@ def init_app(app: Flask) -> None:
 
 
 def _content(*types: str) -> dict:
-    return {t: _TEXT for t in types}
+    return {t: _ANY for t in types}
 
 
 def _errors(*codes: str) -> dict:
@@ -160,8 +161,10 @@ def document(server_url: str = "/") -> dict:
         "/search": _get("Label search (German spelling folded).",
                         _ok("Results as a page or JSON.", "text/html", "application/json"),
                         params=[_param("q", description="The search text (≤ 200 characters)."),
-                                _param("kind", description="Only things of this kind."),
-                                _param("limit", description="Most results (1–100)."),
+                                _param("kind", description="Only things of this kind.",
+                                       enum=list(KIND_NAMES)),
+                                {**_param("limit", description="Most results (1–100)."),
+                                 "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
                                 _param("format", enum=["html", "json"]), _LANG],
                         codes=("400",), tag="search"),
         "/network": _get("The cooperation network as a diagram and a list.", html,
