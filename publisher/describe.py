@@ -102,9 +102,12 @@ def _cbd_query(subjects: list[URIRef], depth: int = MAX_BLANK_DEPTH) -> str:
         steps = [f"VALUES ?r {{ {_values(subjects)} }}"]
         previous = "?r"
         for i in range(1, level + 1):
-            steps.append(f"{previous} ?p{i} ?b{i} . FILTER(isBlank(?b{i}))")
-            previous = f"?b{i}"
-        steps.append(f"{previous} ?p ?o . BIND({previous} AS ?s)")
+            # The last blank node is ?s itself rather than BIND(?b AS ?s): the same
+            # answer, and Virtuoso 7's SPARQL compiler fails on the BIND form.
+            node = "?s" if i == level else f"?b{i}"
+            steps.append(f"{previous} ?p{i} {node} . FILTER(isBlank({node}))")
+            previous = node
+        steps.append(f"{previous} ?p ?o")
         branches.append("{ " + " ".join(steps) + " }")
     return "CONSTRUCT { ?s ?p ?o } WHERE { " + " UNION ".join(branches) + " }"
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["INI", "ISQL", "VIRTUOSO", "Virtuoso", "free_port", "virtuoso", "virtuoso_or_skip"]
+__all__ = ["INI", "ISQL", "VIRTUOSO", "Virtuoso", "free_port", "loaded_virtuoso", "virtuoso",
+           "virtuoso_or_skip"]
 
 VIRTUOSO = "/usr/bin/virtuoso-t"
 ISQL = "/usr/bin/isql-vt"
@@ -168,3 +169,17 @@ def virtuoso(tmp_path_factory):
         yield server
     finally:
         server.remove()
+
+
+@pytest.fixture(scope="session")
+def loaded_virtuoso(virtuoso, release):
+    """The session's Virtuoso holding the session's build as its current release (default base)."""
+    from publisher.config import SETTINGS
+    from publisher.load import Writer, load_release
+    from publisher.store.remote import RemoteStore
+
+    base = next(s.default for s in SETTINGS if s.name == "base_uri")
+    writer = Writer(update_endpoint=virtuoso.sparql_auth, user=virtuoso.user,
+                    password=virtuoso.password)
+    load_release(release, RemoteStore(virtuoso.sparql, base), writer)
+    return virtuoso
