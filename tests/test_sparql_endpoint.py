@@ -305,7 +305,8 @@ def test_syntax_error_in_the_negotiated_format(endpoint):
 @pytest.mark.parametrize(("request_args", "status"), [
     ({"method": "PUT", "params": {"query": "ASK {}"}}, 405),
     ({"method": "GET", "params": [("query", "ASK {}"), ("query", "ASK {}")]}, 400),
-    ({"method": "GET", "params": {"query": "ASK {}", "update": "CLEAR ALL"}}, 403),
+    ({"method": "GET", "params": {"query": "ASK {}", "update": "CLEAR ALL"}}, 400),
+    ({"method": "POST", "data": {"query": "ASK {}", "update": "CLEAR ALL"}}, 400),
     ({"method": "POST", "content": "ASK {}", "headers": {"Content-Type": "text/plain"}}, 415),
     ({"method": "POST", "content": "query=ASK%20%7B%7D"}, 415),
     ({"method": "POST", "content": "ASK {}".encode("utf-16"),
@@ -331,9 +332,9 @@ def test_cors_lets_query_tools_elsewhere_call_it(endpoint):
 # --- bounded: time limit, result cap, concurrency -------------------------------------------
 
 @pytest.fixture(scope="module")
-def strict_server(settings, release):
+def strict_server(settings, release, live_server):
     """A second server with a short time limit, a small cap and two query slots."""
-    from conftest import LiveServer
+    LiveServer = type(live_server)  # the class of conftest's live server
 
     app = create_app(settings.replace(query_timeout=1.5, max_results=5, query_workers=2,
                                       max_concurrent_queries=2), release=release)

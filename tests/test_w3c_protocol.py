@@ -59,7 +59,7 @@ def test_manifest_has_the_34_protocol_tests():
 
 
 @pytest.fixture(scope="module")
-def w3c_server(tmp_path_factory, settings):
+def w3c_server(tmp_path_factory, settings, live_server):
     """The endpoint over the manifest's data: each dataN.nt in the graph named as labelled."""
     graph = MANIFEST_GRAPH
     lines = []
@@ -71,8 +71,7 @@ def w3c_server(tmp_path_factory, settings):
                 lines.append(line.rstrip().removesuffix(".").rstrip() + f" <{name}> .")
     path = tmp_path_factory.mktemp("w3c") / "graph.nq"
     path.write_text("\n".join(sorted(set(lines))) + "\n", encoding="utf-8")
-    from conftest import LiveServer
-
+    LiveServer = type(live_server)  # the class of conftest's live server
     store = EmbeddedStore.from_file(path)
     app = create_app(settings, store=store)
     with LiveServer(app) as server:
