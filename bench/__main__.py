@@ -45,7 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true",
                         help="regenerate and rebuild every scale instead of reusing "
                              "bench/out/cache")
+    parser.add_argument("--from-results", type=Path, default=None, metavar="JSON",
+                        help="only rewrite the report from a results.json of an earlier run")
     args = parser.parse_args(argv)
+    if args.from_results:
+        report = args.report or ROOT / "bench" / "RESULTS.md"
+        write_report(json.loads(args.from_results.read_text(encoding="utf-8")), report)
+        print(f"report: {report}", file=sys.stderr)
+        return 0
 
     try:
         scales = [parse_scale(s) for s in (args.scales or ("10k" if args.quick else

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["targets", "write_report"]
+__all__ = ["summary", "targets", "write_report"]
 
 OURS = "kiezgraph"
 RDFLIB = "rdflib-endpoint"
@@ -39,14 +39,29 @@ def _one(data, **match) -> dict | None:
     return found[0] if found else None
 
 
+def _good_rps(row: dict) -> float:
+    """Successful answers per second (errors such as 503s do not count as throughput)."""
+    if not row.get("seconds"):
+        return row.get("rps", 0.0) if not row.get("errors") else 0.0
+    return max(0, row["requests"] - row.get("errors", 0)) / row["seconds"]
+
+
 def _ok(row: dict | None) -> bool:
-    return bool(row) and not row.get("failed") and row.get("rps", 0) > 0
+    """A measurement with some successful answers (it may have had some errors too)."""
+    if not row or row.get("requests", 0) == 0:
+        return False
+    failed = row.get("failed") or ""
+    return (not failed or "requests failed" in failed) and _good_rps(row) > 0
+
+
+def _errors(row: dict) -> float:
+    return row.get("errors", 0) / row["requests"] if row.get("requests") else 0.0
 
 
 def _ratio(ours: dict | None, peer: dict | None) -> float | None:
     if not (_ok(ours) and _ok(peer)):
         return None
-    return ours["rps"] / peer["rps"]
+    return _good_rps(ours) / _good_rps(peer)
 
 
 def _target_scale(data, wanted: int) -> int | None:
@@ -69,6 +84,8 @@ def _sparql_ratio_check(data, scale, peer, mode_ours, mode_peer, kinds, need, co
             other = _one(data, scale=scale, section="sparql", workload=query, server=peer,
                          mode=mode_peer, concurrency=conc)
             ratio = _ratio(ours, other)
+            if ratio is not None and _errors(ours) > 0.01:
+                missing.append(f"{query} c={conc} ({_errors(ours):.0%} errors)")
             if ratio is None:
                 if other is not None or ours is not None:
                     missing.append(f"{query} c={conc}")
@@ -79,7 +96,7 @@ def _sparql_ratio_check(data, scale, peer, mode_ours, mode_peer, kinds, need, co
         return "not measured", "–"
     text = f"worst {worst:.2f}× ({worst_q})"
     if missing:
-        text += f"; no ratio for {len(missing)} (failed or skipped)"
+        text += f"; {len(missing)} failed, skipped or with errors ({missing[0]}, …)"
     return text, ("met" if worst >= need and not missing else "not met")
 
 
@@ -162,13 +179,52 @@ def targets(data: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+def _median(values: list[float]) -> float | None:
+    values = sorted(values)
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def summary(data: dict) -> list[str]:
+    """A short Markdown table of the headline numbers, for the README."""
+    scale = _target_scale(data, 100_000)
+    if scale is None:
+        return []
+    lines = [f"| at {_scale_name(scale)} triples, 1 connection | kiezgraph | Virtuoso | "
+             "rdflib-endpoint | rdflib-endpoint (Oxigraph) | nginx |", "|---|---|---|---|---|---|"]
+
+    def median_rps(server, mode, section="sparql", workload=None):
+        rows = [r for r in _rows(data, scale=scale, section=section, server=server, mode=mode,
+                                 concurrency=1) if _ok(r)
+                and (workload is None or r["workload"] == workload)]
+        value = _median([_good_rps(r) for r in rows])
+        p99 = _median([r["p99_ms"] for r in rows])
+        return "–" if value is None else f"{_num(value)} req/s (p99 {_num(p99)} ms)"
+
+    lines.append("| SPARQL, median over the workload, uncached | "
+                 + " | ".join(median_rps(s, "unique") for s in (OURS, VIRTUOSO, RDFLIB,
+                                                                 RDFLIB_OX)) + " | – |")
+    lines.append("| SPARQL, median over the workload, repeated | "
+                 + " | ".join(median_rps(s, "repeated") for s in (OURS, VIRTUOSO))
+                 + " | – | – | – |")
+    lines.append("| resource documents (same bytes) | "
+                 + median_rps(OURS, "-", "deref", "documents (suffix)") + " | – | – | – | "
+                 + median_rps(NGINX, "-", "deref", "documents (suffix)") + " |")
+    return lines
+
+
 def _cell(row: dict | None) -> str:
     if row is None:
         return "–"
-    if row.get("failed"):
-        return "failed" if not row["failed"].startswith("skipped") else "skipped"
+    if not _ok(row):
+        failed = row.get("failed") or "failed"
+        return "skipped" if failed.startswith("skipped") else "failed"
     tool = "¹" if row.get("tool") == "sequential" else ""
-    return f"{_num(row['rps'])}{tool} ({_num(row['p50_ms'])}/{_num(row['p99_ms'])})"
+    errors = f" ⚠ {_errors(row):.0%} errors" if row.get("errors") else ""
+    return (f"{_num(_good_rps(row))}{tool} ({_num(row['p50_ms'])}/{_num(row['p99_ms'])})"
+            f"{errors}")
 
 
 def _sparql_tables(data, scale, lines: list[str]) -> None:
@@ -230,7 +286,7 @@ def _deref_table(data, scale, lines: list[str]) -> None:
         ok = _ok(row)
         lines.append(
             f"| {row['workload']} | {row['server']} | {row['concurrency']} | "
-            f"{_num(row['rps']) if ok else '–'} | {_num(row['p50_ms']) if ok else '–'} | "
+            f"{_num(_good_rps(row)) if ok else '–'} | {_num(row['p50_ms']) if ok else '–'} | "
             f"{_num(row['p99_ms']) if ok else '–'} | "
             f"{'–' if ratio is None else f'{ratio:.2f}×'} | "
             f"{row.get('failed') or str(row.get('paths', '')) + ' paths'} |")
@@ -263,6 +319,9 @@ def write_report(data: dict, path: Path) -> None:
     ]
     for target, measured, verdict in targets(data):
         lines.append(f"| {target} | {measured} | **{verdict}** |")
+    table = summary(data)
+    if table:
+        lines += ["", "## Summary", "", *table]
     lines += ["", "## Build, validation, start-up and memory", "",
               "| graph | triples | generate s | load s | SHACL validation s | build s "
               "(incl. validation) | build peak MB | server | start-up s | serving peak MB |",
@@ -306,7 +365,11 @@ def write_report(data: dict, path: Path) -> None:
         "Modes: *unique* adds a comment with a fresh number to every query, so no cache "
         "can answer it (every request is evaluated); *repeated* sends the same text each "
         "time, as a web page embedding a query does. *answer rows* lists the distinct row "
-        "counts the servers answered with (one number: they agree).", "",
+        "counts the servers answered with (one number: they agree; kiezgraph's store also "
+        "holds the catalogue and VoID description the build adds, so queries over every "
+        "type or every graph answer a few more rows there). Requests/s counts successful "
+        "answers only; ⚠ marks measurements with error answers (e.g. 503 when more queries "
+        "arrive than the endpoint admits at once).", "",
         "## Queries", ""]
     seen = set()
     for scale in sorted(data["scales"], key=int):

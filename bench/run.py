@@ -189,13 +189,18 @@ def _measure(run: Run, server: Server, requests: list[Request], accept: str,
              nonce: bool, concurrency: int) -> tuple[Result, float, int | None]:
     """Probe once (uncached), then load: wrk when the probe was quick, sequential otherwise."""
     probe_path = requests[0].path.replace("NONCEXYZ", f"probe{time.monotonic_ns()}")
-    started = time.monotonic()
-    try:
-        status, _h, body = http_get(server.base + probe_path, {"Accept": accept},
-                                    timeout=60)
-    except OSError as exc:
-        return Result(failed=f"probe: {exc}"), 0.0, None
-    probe_s = time.monotonic() - started
+    for _attempt in range(20):
+        started = time.monotonic()
+        try:
+            status, _h, body = http_get(server.base + probe_path, {"Accept": accept},
+                                        timeout=60)
+        except OSError as exc:
+            return Result(failed=f"probe: {exc}"), 0.0, None
+        probe_s = time.monotonic() - started
+        if status != 503:
+            break
+        # Queries of the previous measurement may still be running: let them drain.
+        time.sleep(0.5)
     if status != 200:
         text = body[:160].decode("utf-8", "replace").replace("\n", " ")
         return Result(failed=f"HTTP {status}: {text}"), probe_s, None
