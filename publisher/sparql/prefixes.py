@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -27,20 +28,25 @@ def _dump_prefixes(release) -> dict[str, str]:
     """The @prefix lines at the head of the release's Turtle dump (written by the build)."""
     for entry in release.info.get("files", []):
         if entry.get("format") == "turtle" and not entry.get("compressed"):
-            path = Path(release.path) / entry["name"]
-            found: dict[str, str] = {}
-            try:
-                with path.open(encoding="utf-8") as handle:
-                    for line in handle:
-                        match = _PREFIX.match(line.strip())
-                        if not match:
-                            break
-                        if match.group(1):
-                            found[match.group(1)] = match.group(2)
-            except OSError:
-                return {}
-            return found
+            return dict(_read_prefixes(str(Path(release.path) / entry["name"])))
     return {}
+
+
+@functools.lru_cache(maxsize=8)
+def _read_prefixes(path: str) -> tuple[tuple[str, str], ...]:
+    """Read once per release file (a release never changes once written)."""
+    found: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                match = _PREFIX.match(line.strip())
+                if not match:
+                    break
+                if match.group(1):
+                    found[match.group(1)] = match.group(2)
+    except OSError:
+        return ()
+    return tuple(found.items())
 
 
 def prefixes_for(release, base: str) -> dict[str, str]:
