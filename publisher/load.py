@@ -44,6 +44,7 @@ from publisher.store.remote import RemoteStore
 __all__ = ["LoadError", "LoadResult", "Writer", "chunks", "load_release"]
 
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 METADATA_FILE = "metadata.nq"  # written by publisher.metadata's build step
 
 
@@ -193,8 +194,23 @@ def chunks(triples: list[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:
         yield chunk
 
 
+def _term(term) -> str:
+    """A term in N-Triples syntax; a plain string literal with its xsd:string spelled out.
+
+    The same term in RDF 1.1, but Virtuoso's SPARQL Update turns a plain literal whose text
+    equals an IRI written earlier in the same request into that IRI (a catalogue's
+    dcterms:identifier, a void:uriSpace); with the datatype written out it keeps the literal.
+    """
+    text = str(term)  # pyoxigraph writes terms in N-Triples syntax
+    if (isinstance(term, ox.Literal) and not term.language
+            and term.datatype.value == XSD_STRING):
+        text += f"^^<{XSD_STRING}>"
+    return text
+
+
 def _ntriples(triples: Iterable[ox.Triple]) -> str:
-    return ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    return "".join(f"{_term(t.subject)} {_term(t.predicate)} {_term(t.object)} .\n"
+                   for t in triples)
 
 
 def _literal(value: str | int) -> str:
