@@ -113,7 +113,7 @@ def test_sparql_query_length_is_capped(client, settings):
 
 def _sample_url(rule) -> str:
     values = {"rest": "organisation/senias", "suffix": "ttl", "name": "SHA256SUMS",
-              "filename": "style.css"}
+              "filename": "style.css", "kind": "organisation"}
     url = rule.rule
     for arg in rule.arguments:
         url = url.replace(f"<path:{arg}>", values[arg]).replace(f"<{arg}>", values[arg])

@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
     from publisher.web import (
         catalogue,
         http,
+        kinds,
         network,
         observability,
         openapi,
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
     )
 
     # observability first: it times and logs every request, even those refused early.
-    for module in (observability, security, http, pages, resources, sparql, catalogue, search,
-                   network, openapi):
+    for module in (observability, security, http, pages, resources, kinds, sparql, catalogue,
+                   search, network, openapi):
         module.init_app(app)
     return app

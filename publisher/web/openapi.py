@@ -138,6 +138,10 @@ def document(server_url: str = "/") -> dict:
         "/doc/{rest}": _get("A thing's document: its description, labels and incoming links.",
                             doc_formats, params=[rest, _LANG], codes=("404", "406"),
                             tag="linked data"),
+        "/doc/{kind}/": _get("Every thing of one kind (id/<kind>/…), by label, as a page.",
+                             html, params=[_param("kind", "path", "A kind, e.g. organisation, "
+                                                  "stadtteilzentrum, agreement, place."), _LANG],
+                             codes=("404",)),
         "/ontology": _get("The ontology document.", doc_formats, params=[_LANG],
                           codes=("406",), tag="linked data"),
         "/ontology.{suffix}": _get("The ontology document in one format.", doc_formats,

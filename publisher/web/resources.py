@@ -21,7 +21,9 @@ from publisher.iris import (
     thing_path,
 )
 from publisher.negotiation import HTML, OFFERS, Offer, choose, offer_by_suffix
+from publisher.summary import summarise
 from publisher.web.cache import Rendered, render_cache
+from publisher.web.facts import breadcrumbs, fact_rows
 from publisher.web.http import (
     CORS_HEADERS,
     add_vary,
@@ -216,8 +218,16 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
              for g in describe.sources(store, iri)]
     superclasses = describe.superclasses(store, set(graph.objects(iri, RDF.type)))
     schema = schema_org(graph, iri, linker, here, superclasses)
+    key_facts = summarise(store, iri, base, lang)
+    if key_facts is not None:
+        page_graph += key_facts.labels
+    title = describe.label_of(page_graph, iri, lang)
     return render_template(
-        "resource.html", lang=lang, title=describe.label_of(page_graph, iri, lang),
+        "resource.html", lang=lang, title=title,
+        crumbs=breadcrumbs(iri, base, title, lang, keep_lang),
+        facts=fact_rows(key_facts, linker, lang,
+                        shown=str(description) if description is not None else None),
+        kind=key_facts.profile if key_facts is not None else None,
         iri=linker.shown(str(iri)), types=types,
         description=str(description) if description is not None else None,
         rows=rows, incoming=incoming_rows(page_graph, iri, linker),
