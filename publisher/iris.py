@@ -32,8 +32,9 @@ MAX_PATH = 1024
 # into a query as <…> without escaping. Anything else cannot be an IRI of ours; nor can
 # what RFC 3987 leaves out of ucschar (C1 controls, surrogates, private use, non-characters),
 # which pyoxigraph rightly refuses.
-_SEGMENT = re.compile(r"[^\x00-\x20\x7f-\x9f<>\"{}|^`\\#?\ud800-\uf8ff\ufdd0-\ufdef"
+_SEGMENT = re.compile(r"[^\x00-\x20\x7f-\x9f<>\"{}|^`\\#?\[\]\ud800-\uf8ff\ufdd0-\ufdef"
                       r"\ufff0-\uffff\U000e0000-\U000e0fff\U000f0000-\U0010ffff]+")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def is_safe_path(path: str) -> bool:
@@ -41,6 +42,8 @@ def is_safe_path(path: str) -> bool:
     if not path or len(path) > MAX_PATH:
         return False
     if any(ord(c) & 0xFFFE == 0xFFFE for c in path):  # U+xFFFE/xFFFF of every plane
+        return False
+    if _BAD_PERCENT.search(path):  # '%' must start a %XX escape in an IRI
         return False
     segments = path.split("/")
     return all(s not in ("", ".", "..") and _SEGMENT.fullmatch(s) for s in segments)
