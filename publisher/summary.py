@@ -255,8 +255,8 @@ def _class_iri(name: str, base: str) -> str:
 
 def _types(store, iri: URIRef) -> set[str]:
     """The resource's classes and, through the ontology, their superclasses."""
-    rows = store.select(f"SELECT DISTINCT ?t WHERE {{ <{iri}> a/<{_PREFIXES['rdfs']}"
-                        f"subClassOf>* ?t }}")
+    rows = store.select(f"SELECT DISTINCT ?t WHERE {{ {describe._iri(iri)} a/<"
+                        f"{_PREFIXES['rdfs']}subClassOf>* ?t }}")
     return {str(row["t"]) for row in rows if "t" in row}
 
 

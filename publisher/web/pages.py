@@ -9,6 +9,7 @@ from publisher.iris import local_path
 from publisher.overview import read_overview
 from publisher.store import StoreError
 from publisher.web.cache import Rendered, render_cache
+from publisher.web.facts import kind_list_name
 from publisher.web.http import page_language, send
 from publisher.web.search import current_index, local_url
 from publisher.web.state import served
@@ -54,6 +55,7 @@ def home() -> Response:
                           "members": members, "more": max(0, kind.count - HOME_LIMIT)})
         overview = read_overview(store, base, current_index())
         html = render_template("home.html", lang=lang, kinds=kinds, overview=overview,
+                               list_name=lambda kind: kind_list_name(kind, lang),
                                href=lambda iri: local_url(iri) + suffix,
                                triples=store.triple_count(), build_id=published.build_id)
         return Rendered(html.encode("utf-8"), "text/html; charset=utf-8")

