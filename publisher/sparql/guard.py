@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass
 
 from pyparsing import ParseBaseException
@@ -20,6 +21,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 __all__ = [
     "FORMS",
+    "PARSER_LOCK",
     "CheckedQuery",
     "QueryRefused",
     "QueryRejected",
@@ -28,6 +30,11 @@ __all__ = [
 ]
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+# rdflib's SPARQL grammar is one shared pyparsing object, and pyparsing is not thread-safe:
+# two requests parsing at once corrupt its parse actions ("postParse2() missing 1 required
+# positional argument"), after which every parse fails. Whoever parses SPARQL with rdflib
+# in the server holds this lock (found by bench/loadtest.py at 8 concurrent clients).
+PARSER_LOCK = threading.Lock()
 _FORM_OF = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
             "DescribeQuery": "DESCRIBE"}
 
@@ -95,7 +102,8 @@ def _position(exc: ParseBaseException) -> tuple[str, int, int]:
 def _is_update(text: str) -> bool:
     """Whether the text parses as SPARQL Update (with rdflib's grammar)."""
     try:
-        parseUpdate(text)
+        with PARSER_LOCK:
+            parseUpdate(text)
     except ParseBaseException:
         return False
     except Exception:  # rdflib raises assorted errors on odd update text; none is a query
@@ -106,7 +114,8 @@ def _is_update(text: str) -> bool:
 @functools.lru_cache(maxsize=512)
 def _check(text: str) -> CheckedQuery:
     try:
-        tree = parseQuery(text)
+        with PARSER_LOCK:
+            tree = parseQuery(text)
     except ParseBaseException as exc:
         if _is_update(text):
             raise QueryRefused("SPARQL Update is not accepted: this endpoint is read-only "

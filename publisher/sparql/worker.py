@@ -62,7 +62,10 @@ def load(graph_file: str):
 
 def serve(conn: Connection, graph_file: str) -> None:
     """Load the store, say ready, then answer jobs until the socket closes."""
+    import os
 
+    if hasattr(os, "nice"):  # a runaway query must not take the CPU from dereferencing
+        os.nice(10)
     store = load(graph_file)
     conn.send_bytes(READY)
     while True:
