@@ -104,6 +104,30 @@ class RemoteStore:
         """The build the store serves now."""
         return self.current().build_id
 
+    # -- graph names: the sources' in queries and answers, the release's in the store ------
+
+    def _sources_prefix(self) -> str:
+        return f"{self.base}graph/"
+
+    def to_store(self, query: str, release: StoredRelease) -> str:
+        """The query with the sources' graph names (<base>graph/data/…) as the release's.
+
+        A plain text mapping, sound because graph names never occur as terms in the data
+        (the build names graphs only); readers' queries never name release graphs.
+        """
+        prefix = self._sources_prefix()
+        hidden = (f"{prefix}release/", f"{prefix}current-release")
+        parts = query.split(prefix)
+        out = [parts[0]]
+        for part in parts[1:]:
+            internal = any((prefix + part).startswith(h) for h in hidden)
+            out.append((prefix if internal else release.iri + "/") + part)
+        return "".join(out)
+
+    def from_store(self, body: bytes, release: StoredRelease) -> bytes:
+        """An answer with the release's graph names back as the sources' (as to_store)."""
+        return body.replace(f"{release.iri}/".encode(), self._sources_prefix().encode())
+
     # -- talking to the endpoint ---------------------------------------------------------
 
     def _auth_scheme(self) -> tuple[str, str]:
@@ -154,8 +178,14 @@ class RemoteStore:
 
     def _json(self, query: str, dataset: bool = True,
               graphs: Iterable[str] | None = None) -> dict:
+        mapped = dataset and graphs is None  # a reader's query over the current release
+        release = self.current() if mapped else None
+        if release is not None:  # one lookup: the mapping and the dataset agree
+            query, graphs = self.to_store(query, release), list(release.graphs)
         body, _ = self.send(self.wrapper(query, dataset=dataset, graphs=graphs),
                             "application/sparql-results+json")
+        if release is not None:
+            body = self.from_store(body, release)
         sparql_json = body.decode("utf-8")
         try:
             return json.loads(sparql_json)
@@ -180,7 +210,10 @@ class RemoteStore:
 
     def construct(self, query: str) -> Graph:
         """The graph of a CONSTRUCT or DESCRIBE query, as rdflib."""
-        body, _ = self.send(self.wrapper(query), NTRIPLES)
+        release = self.current()
+        body, _ = self.send(self.wrapper(self.to_store(query, release),
+                                         graphs=list(release.graphs)), NTRIPLES)
+        body = self.from_store(body, release)
         graph = Graph()
         try:
             for triple in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
@@ -211,12 +244,18 @@ class RemoteStore:
 
         checked = check(query)
         release = self.current()
-        by_source = {source: graph for graph, source in release.sources.items()}
-        defaults = [by_source.get(g, g) for g in default_graphs] or list(release.graphs)
-        named = [by_source.get(g, g) for g in named_graphs] or list(release.graphs)
         if base_iri and not query.lstrip().upper().startswith("BASE"):
             query = f"BASE <{base_iri}>\n{query}"
-        sparql = self.wrapper(query, dataset=False, timeout=timeout)
+        if checked.has_dataset and not (default_graphs or named_graphs):
+            default_graphs, named_graphs = _dataset_clause(query)
+            named_graphs = named_graphs or [f"{release.iri}/no-named-graphs"]
+        # Graphs outside the release are read as empty: never another release's, nor the
+        # store's own graphs. The protocol's dataset overrides the query's FROM clauses.
+        by_source = {source: graph for graph, source in release.sources.items()}
+        empty = f"{release.iri}/none"
+        defaults = [by_source.get(g, empty) for g in default_graphs] or list(release.graphs)
+        named = [by_source.get(g, empty) for g in named_graphs] or list(release.graphs)
+        sparql = self.wrapper(self.to_store(query, release), dataset=False, timeout=timeout)
         for graph in defaults:
             sparql.addDefaultGraph(graph)
         for graph in named:
@@ -229,6 +268,7 @@ class RemoteStore:
             if time.monotonic() - started >= timeout:
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s") from None
             raise exc from None
+        body = self.from_store(body, release)
         try:
             if checked.is_graph:
                 result = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
@@ -250,6 +290,18 @@ class RemoteStore:
         except StoreError:
             return False
         return True
+
+
+def _dataset_clause(query: str) -> tuple[list[str], list[str]]:
+    """The graphs of a query's FROM and FROM NAMED clauses (prefixed names resolved)."""
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    # dict.get: CompValue.get answers a missing key with the key's name
+    clauses = dict.get(translateQuery(parseQuery(query)).algebra, "datasetClause") or []
+    defaults = [str(c["default"]) for c in clauses if dict.get(c, "default") is not None]
+    named = [str(c["named"]) for c in clauses if dict.get(c, "named") is not None]
+    return defaults, named
 
 
 def _message(exc: SPARQLWrapperException) -> str:
