@@ -321,3 +321,58 @@ def test_the_store_password_never_reaches_the_logs(build_dir, remote):
     logged = (out + err).decode("utf-8", "replace")
     assert "kiezgraph.access" in logged or remote  # the log was really written
     assert secret not in logged
+
+
+def _running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+            found += [int(child) for child in handle.read().split()]
+    return found
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_a_killed_server_leaves_no_runaway_query_behind(build_dir):
+    """A worker busy with a runaway query exits once its server is gone."""
+    import signal
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
+    env.update(KIEZGRAPH_OUT=str(build_dir), KIEZGRAPH_PORT=str(port),
+               KIEZGRAPH_QUERY_TIMEOUT="60")
+    server = subprocess.Popen([sys.executable, "-m", "publisher", "serve"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, headers=JSON,
+                          timeout=30)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.1)
+        workers = _children(server.pid)
+        assert workers
+        threading.Thread(target=lambda: httpx.get(f"{url}/sparql", params={"query": RUNAWAY},
+                                                  headers=JSON, timeout=5),
+                         daemon=True).start()
+        time.sleep(1.0)
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a query worker outlived its server"
+        time.sleep(0.2)

@@ -63,9 +63,21 @@ def load(graph_file: str):
 def serve(conn: Connection, graph_file: str) -> None:
     """Load the store, say ready, then answer jobs until the socket closes."""
     import os
+    import threading
+    import time
 
     if hasattr(os, "nice"):  # a runaway query must not take the CPU from dereferencing
         os.nice(10)
+    parent = os.getppid()
+
+    def exit_with_parent() -> None:
+        """A server that dies mid-query never closes the socket's other end for us: without
+        this, a runaway query would keep an orphaned worker busy for ever."""
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     store = load(graph_file)
     conn.send_bytes(READY)
     while True:
