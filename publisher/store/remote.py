@@ -34,6 +34,8 @@ from publisher.store.releases import StoredRelease
 __all__ = ["RemoteStore", "from_json_term"]
 
 NTRIPLES = "application/n-triples"
+_ANYTIME_PARTIAL = "S1TAT"  # Virtuoso: the answer is incomplete, its time limit was reached
+_COST_REFUSAL = "estimated execution time"  # Virtuoso: refused before running, by its cost
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -161,19 +163,24 @@ class RemoteStore:
             result = sparql.query()
             body = result.response.read()
             media_type = result.response.headers.get("Content-Type", accept)
-        except QueryBadFormed as exc:
-            raise StoreError(f"the store rejected the query: {_message(exc)}") from None
+        except (QueryBadFormed, EndPointInternalError) as exc:
+            if _COST_REFUSAL in str(exc):  # Virtuoso's estimate said it would run too long
+                raise QueryTimeout("the store estimates that the query would run longer "
+                                   "than it allows") from None
+            kind = "rejected" if isinstance(exc, QueryBadFormed) else "failed"
+            raise StoreError(f"the store {kind} the query: {_message(exc)}") from None
         except Unauthorized:
             raise StoreError(f"{self.endpoint}: the store refused the credentials (HTTP 401); "
                              "check KIEZGRAPH_STORE_USER and KIEZGRAPH_STORE_PASSWORD") from None
         except EndPointNotFound:
             raise StoreError(f"{self.endpoint}: no SPARQL endpoint there (HTTP 404)") from None
-        except EndPointInternalError as exc:
-            raise StoreError(f"the store failed the query: {_message(exc)}") from None
         except SPARQLWrapperException as exc:
             raise StoreError(f"the store failed the query: {_message(exc)}") from None
         except Exception as exc:  # urllib's, socket's and http.client's alike
             raise describe_failure(self.endpoint, exc) from None
+        if result.response.headers.get("X-SQL-State") == _ANYTIME_PARTIAL:
+            # Virtuoso's "anytime" answer: cut short at the time limit, still HTTP 200.
+            raise QueryTimeout("the query ran longer than the time limit")
         return body, media_type.split(";")[0].strip()
 
     def _json(self, query: str, dataset: bool = True,
@@ -255,7 +262,12 @@ class RemoteStore:
         empty = f"{release.iri}/none"
         defaults = [by_source.get(g, empty) for g in default_graphs] or list(release.graphs)
         named = [by_source.get(g, empty) for g in named_graphs] or list(release.graphs)
-        sparql = self.wrapper(self.to_store(query, release), dataset=False, timeout=timeout)
+        # A second's grace on the socket, so a store that keeps the limit answers itself.
+        sparql = self.wrapper(self.to_store(query, release), dataset=False,
+                              timeout=timeout + 1.0)
+        # Virtuoso stops a query after `timeout` ms (the client's socket timeout alone
+        # would leave it running); other stores ignore an unknown parameter.
+        sparql.addParameter("timeout", str(max(1, round(timeout * 1000))))
         for graph in defaults:
             sparql.addDefaultGraph(graph)
         for graph in named:
@@ -264,10 +276,16 @@ class RemoteStore:
         started = time.monotonic()
         try:
             body, _ = self.send(sparql, accept)
+        except QueryTimeout as exc:
+            raise QueryTimeout(f"{exc} ({timeout:g} s)") from None
         except StoreUnavailable as exc:
             if time.monotonic() - started >= timeout:
                 raise QueryTimeout(f"the query ran longer than {timeout:g} s") from None
             raise exc from None
+        if time.monotonic() - started >= timeout:
+            # Virtuoso's "anytime" answer after its limit may hold only the rows found so far
+            # (it says so in X-SQL-State for some forms only): past the limit is a timeout.
+            raise QueryTimeout(f"the query ran longer than the time limit ({timeout:g} s)")
         body = self.from_store(body, release)
         try:
             if checked.is_graph:
