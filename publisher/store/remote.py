@@ -72,6 +72,7 @@ class RemoteStore:
         self._release: StoredRelease | None = None
         self._resolved = 0.0
         self._lock = threading.Lock()
+        self.unavailable_reason = ""  # why the last ping() failed
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.endpoint!r})"  # never the password
@@ -302,11 +303,14 @@ class RemoteStore:
         return self.current().triples
 
     def ping(self) -> bool:
-        """Whether the store answers right now (and still has a current release)."""
+        """Whether the store answers right now (and still has a current release); when not,
+        `unavailable_reason` says why."""
         try:
             self.current(fresh=True)
-        except StoreError:
+        except StoreError as exc:
+            self.unavailable_reason = str(exc)
             return False
+        self.unavailable_reason = ""
         return True
 
 

@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
         network,
         observability,
         openapi,
+        outage,
         pages,
         resources,
         search,
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
     )
 
     # observability first: it times and logs every request, even those refused early.
-    for module in (observability, security, http, pages, resources, kinds, sparql, catalogue,
-                   search, network, openapi):
+    for module in (observability, security, http, outage, pages, resources, kinds, sparql,
+                   catalogue, search, network, openapi):
         module.init_app(app)
     return app

@@ -72,6 +72,10 @@ def health() -> Response:
     """Liveness: 200 with the triple count and build id once the graph is loaded, else 503."""
     published = served().published
     store = published.store
+    if store is not None and not store.ping():  # asks the store now; the count is cached
+        reason = getattr(store, "unavailable_reason", "") or "the store does not answer"
+        return _no_store({"status": "unavailable", "build_id": published.build_id,
+                          "store": store.name, "error": reason})
     try:
         triples = store.triple_count() if store is not None else 0
     except StoreError as exc:

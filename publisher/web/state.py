@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import current_app
 
+from publisher.store import StoreError
+
 __all__ = ["Published", "Served", "served"]
 
 
@@ -20,8 +22,13 @@ class Published:
 
     @property
     def build_id(self) -> str:
-        """The build this snapshot serves ("" for an external store without a local build)."""
-        return self.release.build_id if self.release is not None else ""
+        """The build served: an external store's current release (`kiezgraph load` switches
+        it under a running server, and ETags and cache keys follow), else the local build's."""
+        try:
+            stored = getattr(self.store, "build_id", "") or ""
+        except StoreError:  # unreachable: the local build's id until it answers again
+            stored = ""
+        return stored or (self.release.build_id if self.release is not None else "")
 
 
 @dataclass
