@@ -209,13 +209,15 @@ def _start_server(out: Path, port: int) -> subprocess.Popen:
     env["KIEZGRAPH_LOG_LEVEL"] = "WARNING"  # the access log would cost the server time
     subprocess.run([sys.executable, "-m", "publisher", "build", "--out", str(out)], cwd=ROOT,
                    env=env, check=True, capture_output=True)
+    # The log goes to a file: an unread pipe fills up and then blocks the server mid-run.
+    log = (out.parent / "serve.log").open("wb")
     server = subprocess.Popen([sys.executable, "-m", "publisher", "serve", "--out", str(out),
                                "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit("kiezgraph serve exited: " + server.stderr.read().decode())
+            raise SystemExit("kiezgraph serve exited: " + (out.parent / "serve.log").read_text())
         try:
             if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
                 # Start the SPARQL workers before the clock runs.
