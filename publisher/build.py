@@ -157,6 +157,14 @@ def _point_current(out: Path, target: Path) -> None:
     os.replace(tmp, link)
 
 
+def _remove_abandoned(builds: Path) -> None:
+    """Delete the partial folders of builds whose process died (killed mid-way)."""
+    for partial in builds.glob(".partial-*"):
+        pid = partial.name.split("-")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(partial, ignore_errors=True)
+
+
 def list_releases(out: str | Path) -> list[Release]:
     """The releases kept in an output folder, oldest first."""
     out = Path(out)
@@ -206,7 +214,8 @@ def build(project: Project, settings, out: str | Path) -> BuildResult:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     build_id = f"{version}.{stamp}"
     (out / "builds").mkdir(exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out / "builds", prefix=".partial-"))
+    _remove_abandoned(out / "builds")
+    tmp = Path(tempfile.mkdtemp(dir=out / "builds", prefix=f".partial-{os.getpid()}-"))
     try:
         (tmp / GRAPH_FILE).write_bytes(nquads)
         files = _write_dumps(tmp, version, nquads, sources)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 
 import pytest
 import rdflib
@@ -86,3 +87,16 @@ def test_refused_build_keeps_the_last_good_one(workdir, tmp_path):
     assert not [p for p in (out / "builds").iterdir() if p.name.startswith(".partial")]
     info = json.loads((out / "current" / "build.json").read_text())
     assert info["build_id"] == good.build_id
+
+
+def test_partial_folders_of_dead_builds_are_removed(project, tmp_path):
+    builds = tmp_path / "builds"
+    builds.mkdir()
+    dead = builds / ".partial-999999999-abc"  # no such process
+    dead.mkdir()
+    (dead / "graph.nq").write_text("half", encoding="utf-8")
+    alive = builds / f".partial-{os.getpid()}-xyz"  # a build still running
+    alive.mkdir()
+    build(project, _settings(tmp_path), tmp_path)
+    assert not dead.exists()
+    assert alive.exists()

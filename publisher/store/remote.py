@@ -319,8 +319,12 @@ def _dataset_clause(query: str) -> tuple[list[str], list[str]]:
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
 
+    from publisher.sparql.guard import PARSER_LOCK
+
+    with PARSER_LOCK:  # rdflib's SPARQL parser is not thread-safe
+        tree = parseQuery(query)
     # dict.get: CompValue.get answers a missing key with the key's name
-    clauses = dict.get(translateQuery(parseQuery(query)).algebra, "datasetClause") or []
+    clauses = dict.get(translateQuery(tree).algebra, "datasetClause") or []
     defaults = [str(c["default"]) for c in clauses if dict.get(c, "default") is not None]
     named = [str(c["named"]) for c in clauses if dict.get(c, "named") is not None]
     return defaults, named

@@ -162,6 +162,8 @@ def ready() -> Response:
         reason = "no store"
     elif published.release is not None:
         reason = _release_valid(published.release)
+    if reason is None and not published.store.ping():
+        reason = "the store does not answer"
     if reason is None:
         try:
             body["triples"] = published.store.triple_count()

@@ -9,6 +9,7 @@ X-Result-Limit header, and X-Result-Truncated: true when the cut happened), and 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from urllib.parse import urlencode
 
@@ -26,6 +27,8 @@ from publisher.store.base import QuerySyntaxError, QueryTimeout, StoreError, Sto
 from publisher.web.state import served
 
 __all__ = ["bp", "init_app"]
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sparql", __name__)
 
@@ -182,11 +185,15 @@ def _run(checked: CheckedQuery, media_type: str, published):
         raise ProtocolError(503, f"{exc}. Narrow the query (LIMIT, more specific patterns).",
                             headers={"Retry-After": "1"}) from None
     except StoreUnavailable as exc:
-        raise ProtocolError(503, str(exc), headers={"Retry-After": "2"}) from None
+        # The store's own words can name its internal address: they go to the log only.
+        log.warning("SPARQL store unavailable: %s", exc)
+        raise ProtocolError(503, "the store is unavailable right now; try again shortly",
+                            headers={"Retry-After": "2"}) from None
     except QuerySyntaxError as exc:
         raise ProtocolError(400, f"SPARQL syntax error: {exc}") from None
     except StoreError as exc:
-        raise ProtocolError(500, f"the query could not be evaluated: {exc}") from None
+        log.warning("SPARQL store error: %s", exc)
+        raise ProtocolError(502, "the store could not evaluate the query") from None
 
 
 def _limit_headers(answer) -> dict[str, str]:
