@@ -213,8 +213,12 @@ def _measure(run: Run, server: Server, requests: list[Request], accept: str,
         return (run_sequential(server.base, requests, run.options.duration,
                                max_requests=max(1, int(run.options.duration * 3 / probe_s)),
                                nonce=nonce), probe_s, rows)
-    return (run_wrk(server.base, requests, concurrency, run.options.duration, nonce=nonce),
-            probe_s, rows)
+    result = run_wrk(server.base, requests, concurrency, run.options.duration, nonce=nonce)
+    if result.requests == 0 and concurrency == 1:
+        # No answer within the measurement (slower than the probe): time one by one.
+        result = run_sequential(server.base, requests, run.options.duration, max_requests=3,
+                                nonce=nonce)
+    return result, probe_s, rows
 
 
 def _sparql(run: Run, scale: int, server: Server, workload: list[Query],

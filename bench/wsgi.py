@@ -1,0 +1,101 @@
+"""Compare WSGI servers on the kiezgraph app: `python -m bench.wsgi [--duration S]`.
+
+The same app (`publisher.web:create_app`) over a build of the bundled data, under waitress
+(what `kiezgraph serve` uses), gunicorn (gthread) and granian (Rust, WSGI interface) where
+installed; each serves resource documents (rendered once, then from the render cache) and a
+repeated SPARQL query, measured with wrk at 1 and 8 connections. Evidence for choosing the
+server; not part of the default benchmark run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.load import Request, run_wrk
+from bench.procs import ProcGroup, free_port, http_get, wait_http
+from bench.run import BASE, ROOT
+from bench.workload import DOC_FORMATS
+
+__all__ = ["main"]
+
+
+def _servers(port: int, out: Path) -> dict[str, list[str]]:
+    bin_dir = Path(sys.executable).parent
+    found = {"waitress (kiezgraph serve, 8 threads)": [
+        sys.executable, "-m", "publisher", "serve", "--out", str(out), "--port", str(port)]}
+    if (bin_dir / "gunicorn").exists():
+        found["gunicorn gthread, 1 worker × 8 threads"] = [
+            str(bin_dir / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "8",
+            "-b", f"127.0.0.1:{port}", "publisher.web:create_app()"]
+        found["gunicorn gthread, 2 workers × 4 threads"] = [
+            str(bin_dir / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "4",
+            "-b", f"127.0.0.1:{port}", "publisher.web:create_app()"]
+    if (bin_dir / "granian").exists():
+        found["granian wsgi, 1 worker × 8 threads"] = [
+            str(bin_dir / "granian"), "--interface", "wsgi", "--factory", "--host",
+            "127.0.0.1", "--port", str(port), "--workers", "1", "--blocking-threads", "8",
+            "publisher.web:create_app"]
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the bundled data once, then run each server in turn; print a Markdown table."""
+    parser = argparse.ArgumentParser(prog="python -m bench.wsgi")
+    parser.add_argument("--duration", type=float, default=3.0)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    from publisher.build import build
+    from publisher.config import load_settings
+    from publisher.project import Project
+
+    work = Path(tempfile.mkdtemp(prefix="kiezgraph-wsgi-"))
+    rows = ["| server | workload | connections | requests/s | p50 ms | p99 ms | errors |",
+            "|---|---|---|---|---|---|---|"]
+    try:
+        out = work / "out"
+        build(Project(ROOT), load_settings(env={}, overrides={"out": str(out)}), out)
+        things = sorted({line.split()[0][1:-1] for line in
+                         (out / "current" / "graph.nq").read_text().splitlines()
+                         if line.startswith(f"<{BASE}id/")})
+        docs = [Request(f"/doc/{t[len(BASE) + 3:]}.{s}", a) for t in things[:40]
+                for s, a in DOC_FORMATS]
+        query = "/sparql?query=SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20a%20%3Ft%20%7D%20LIMIT%2010"
+        workloads = {"documents": docs,
+                     "SPARQL repeated": [Request(query, "application/sparql-results+json")]}
+        env = {"KIEZGRAPH_OUT": str(out), "KIEZGRAPH_LOG_LEVEL": "WARNING"}
+        with ProcGroup() as group:
+            for name in _servers(0, out):
+                port = free_port()
+                argv_ = _servers(port, out)[name]
+                proc = group.start(name, argv_, work / "server.log", env=env, cwd=ROOT)
+                base = f"http://127.0.0.1:{port}"
+                try:
+                    wait_http(base + "/health", proc, 60)
+                except Exception as exc:  # a server that does not come up is reported
+                    rows.append(f"| {name} | – | – | failed: {str(exc)[:80]} | | | |")
+                    group.stop(proc)
+                    continue
+                for request in docs:  # render once, as the documents are for nginx
+                    http_get(base + request.path, {"Accept": request.accept})
+                for workload, requests in workloads.items():
+                    for conc in (1, 8):
+                        r = run_wrk(base, requests, conc, args.duration)
+                        rows.append(f"| {name} | {workload} | {conc} | {r.rps:,.0f} | "
+                                    f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+                                    f"{r.errors or r.failed or 0} |")
+                group.stop(proc)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
