@@ -300,7 +300,8 @@ def write_report(data: dict, path: Path) -> None:
     lines = [
         "# Benchmark results", "",
         "Written by `python -m bench` (see `bench/README.md` for what it does and how to "
-        "rerun it). Numbers are from one run on one machine; rerun on yours.", "",
+        "rerun it). Numbers are from one run on one machine; rerun on yours. What they "
+        "mean for the code, with proposals: `bench/FINDINGS.md`.", "",
         f"- date: {machine.get('date')}; run took {data.get('seconds')} s",
         f"- machine: {machine.get('nproc')} cores (`nproc`), {machine.get('arch')} "
         f"(`uname -m`), {machine.get('cpu')}, {machine.get('memory_mb')} MB RAM; load average "
