@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import LiveServer
+from tests.conftest import LiveServer
 from virtuoso_server import free_port, loaded_virtuoso, virtuoso  # noqa: F401 - the fixtures
 
 from publisher.build import build

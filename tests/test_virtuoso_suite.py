@@ -15,7 +15,7 @@ import time
 
 import httpx
 import pytest
-from conftest import LiveServer
+from tests.conftest import LiveServer
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
