@@ -143,3 +143,54 @@ def test_label_fallbacks():
     graph.add((node, describe.LABEL_PROPERTIES[1], Literal("English", lang="en")))
     assert describe.label_of(graph, node, "en") == "English"
     assert describe.label_of(graph, node, "fr") == "Deutsch"
+
+
+class _Counting:
+    """A real store that counts the SELECT queries sent through it."""
+
+    def __init__(self, store: EmbeddedStore):
+        self.store, self.selects, self.build_id = store, 0, "one"
+
+    def select(self, query: str):
+        self.selects += 1
+        return self.store.select(query)
+
+
+def _with_fragments() -> EmbeddedStore:
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    label = ox.NamedNode(str(describe.LABEL_PROPERTIES[1]))
+    for iri in ("id/x/a", "id/x/a#one", "id/x/a#one/two", "id/x/a#", "id/x/ab#three",
+                "id/x/b", "id/x/b#four"):
+        store.add(ox.Quad(ox.NamedNode(BASE + iri), label, ox.Literal(iri)))
+    store.add(ox.Quad(ox.BlankNode(), label, ox.Literal("id/x/a#blank")))
+    return EmbeddedStore(store, "one")
+
+
+def _scan(store, iri: str) -> list[URIRef]:
+    """What a full scan with STRSTARTS finds: the answer fragments() must keep giving."""
+    rows = store.select(f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && '
+                        f'STRSTARTS(STR(?s), "{iri}#")) }}')
+    return sorted(row["s"] for row in rows)
+
+
+def test_fragments_are_what_a_full_scan_finds():
+    store = _with_fragments()
+    for iri in ("id/x/a", "id/x/a#one", "id/x/ab", "id/x/b", "id/x/c", "id/x/a/"):
+        assert describe.fragments(store, URIRef(BASE + iri)) == _scan(store, BASE + iri), iri
+    assert describe.fragments(store, URIRef(BASE + "id/x/a")) == [
+        URIRef(BASE + p) for p in ("id/x/a#", "id/x/a#one", "id/x/a#one/two")]
+    cbd = describe.cbd(store, URIRef(BASE + "id/x/a"))
+    assert {str(s) for s in cbd.subjects()} == {BASE + p for p in (
+        "id/x/a", "id/x/a#", "id/x/a#one", "id/x/a#one/two")}
+
+
+def test_fragments_scan_the_graph_once_per_release():
+    counting = _Counting(_with_fragments())
+    for iri in ("id/x/a", "id/x/b", "id/x/c", "id/x/a"):
+        describe.fragments(counting, URIRef(BASE + iri))
+    assert counting.selects == 1
+    counting.build_id = "two"  # an external store switched releases under the server
+    assert describe.fragments(counting, URIRef(BASE + "id/x/b")) == [URIRef(BASE + "id/x/b#four")]
+    assert counting.selects == 2
