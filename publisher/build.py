@@ -30,6 +30,7 @@ __all__ = [
     "build",
     "current_release",
     "list_releases",
+    "sha256_file",
 ]
 
 DATASET_NAME = "kiezgraph-pankow"
@@ -88,7 +89,8 @@ def _canonical_nquads(sources: Sources) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -128,7 +130,7 @@ def _write_dumps(folder: Path, version: str, nquads: bytes, sources: Sources) ->
             files.append({"name": written.name, "format": fmt.name,
                           "media_type": fmt.media_type,
                           "compressed": written.suffix == ".gz",
-                          "bytes": written.stat().st_size, "sha256": _sha256(written)})
+                          "bytes": written.stat().st_size, "sha256": sha256_file(written)})
     return files
 
 

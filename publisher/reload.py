@@ -11,7 +11,6 @@ snapshot finish on it.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from publisher import metrics
-from publisher.build import CURRENT, current_release
+from publisher.build import CURRENT, current_release, sha256_file
 
 __all__ = ["ReleaseRefused", "Reloader", "check_release", "current_build_id"]
 
@@ -40,14 +39,6 @@ def current_build_id(out: str | Path) -> str | None:
         return None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_release(release) -> None:
     """Raise ReleaseRefused unless the release is complete and its graph is what it promises."""
     info = release.info
@@ -59,7 +50,7 @@ def check_release(release) -> None:
         raise ReleaseRefused("it has no validation report") from None
     graph = release.graph_file
     try:
-        if _sha256(graph) != info.get("content_hash"):
+        if sha256_file(graph) != info.get("content_hash"):
             raise ReleaseRefused(f"{graph.name} does not match the content hash in build.json")
         quads = list(ox.parse(path=str(graph), format=ox.RdfFormat.N_QUADS))
     except OSError as exc:
