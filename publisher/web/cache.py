@@ -8,6 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -43,36 +44,53 @@ class Rendered:
 
 class RenderCache:
     """An LRU mapping, bounded by entries and bytes; keys hold the build id, so a reload
-    never serves an old build's bytes, and old entries simply age out."""
+    never serves an old build's bytes, and old entries simply age out.
+
+    Entries are Rendered representations here, whole responses in publisher.web.memo."""
 
     def __init__(self, max_entries: int = 4096, max_bytes: int = 64 << 20):
         self.max_entries, self.max_bytes = max_entries, max_bytes
-        self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get_or_render(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
-        """The cached representation for key, rendering (outside the lock) on a miss."""
+    def get(self, key: Hashable) -> Any:
+        """The entry for key (now the most recently used), or None; counts a hit or a miss."""
         with self._lock:
             found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return found
-            self.misses += 1
-        rendered = render()
+            if found is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def count_hit(self) -> None:
+        """Count a hit served from elsewhere (publisher.web.memo answers before this cache)."""
+        with self._lock:
+            self.hits += 1
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Keep value (anything with a `size` in bytes) under key, dropping the oldest."""
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
                 self._bytes -= old.size
-            self._items[key] = rendered
-            self._bytes += rendered.size
+            self._items[key] = value
+            self._bytes += value.size
             while self._items and (len(self._items) > self.max_entries
                                    or self._bytes > self.max_bytes):
                 _key, dropped = self._items.popitem(last=False)
                 self._bytes -= dropped.size
-        return rendered
+
+    def get_or_render(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
+        """The cached representation for key, rendering (outside the lock) on a miss."""
+        found = self.get(key)
+        if found is None:
+            found = render()
+            self.put(key, found)
+        return found
 
     def __len__(self) -> int:
         return len(self._items)

@@ -23,7 +23,7 @@ from publisher import metrics
 from publisher.store import StoreError
 from publisher.web.state import served
 
-__all__ = ["ACCESS_LOG", "bp", "init_app", "query_hash", "registry"]
+__all__ = ["ACCESS_LOG", "bp", "init_app", "query_hash", "record", "registry"]
 
 ACCESS_LOG = logging.getLogger("kiezgraph.access")
 _EXT = "kiezgraph.metrics"
@@ -110,22 +110,29 @@ def _start() -> None:
 def _finish(response: Response) -> Response:
     started = g.get("kiezgraph_started")
     seconds = time.perf_counter() - started if started is not None else 0.0
-    state = current_app.extensions[_EXT]
     if g.pop("kiezgraph_in_flight", False):
-        state.in_flight.dec()
+        current_app.extensions[_EXT].in_flight.dec()
     route = request.url_rule.rule if request.url_rule is not None else _UNMATCHED
-    status = response.status_code
-    state.requests.labels(request.method, route, str(status)).inc()
+    extra = {}
+    if request.endpoint == "sparql.endpoint" and ACCESS_LOG.isEnabledFor(logging.INFO):
+        text = _sparql_text()
+        if text:
+            extra["query_hash"] = query_hash(text)
+    record(current_app, request.method, request.path, route, response.status_code, seconds,
+           extra)
+    return response
+
+
+def record(app: Flask, method: str, path: str, route: str, status: int, seconds: float,
+           extra: dict | None = None) -> None:
+    """Count and log one answered request (also for answers sent without Flask's dispatch)."""
+    state = app.extensions[_EXT]
+    state.requests.labels(method, route, str(status)).inc()
     state.latency.labels(route).observe(seconds)
     if ACCESS_LOG.isEnabledFor(logging.INFO):
-        line = {"method": request.method, "path": request.path[:512], "route": route,
-                "status": status, "ms": round(seconds * 1000, 2)}
-        if request.endpoint == "sparql.endpoint":
-            text = _sparql_text()
-            if text:
-                line["query_hash"] = query_hash(text)
+        line = {"method": method, "path": path[:512], "route": route,
+                "status": status, "ms": round(seconds * 1000, 2), **(extra or {})}
         ACCESS_LOG.info(json.dumps(line, ensure_ascii=True))
-    return response
 
 
 @bp.get("/metrics")

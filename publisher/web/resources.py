@@ -22,6 +22,7 @@ from publisher.iris import (
 )
 from publisher.negotiation import HTML, OFFERS, Offer, choose, offer_by_suffix
 from publisher.summary import summarise
+from publisher.web import memo
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.facts import breadcrumbs, fact_rows
 from publisher.web.http import (
@@ -49,8 +50,14 @@ bp = Blueprint("resources", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the resources routes on the app."""
+    """Register the resources routes on the app, with the memo of their answers in front."""
     app.register_blueprint(bp)
+    memo.init_app(app)
+
+
+@bp.after_request
+def _mark(response: Response) -> Response:
+    return memo.mark(response)
 
 
 def render_graph(graph: Graph, offer: Offer) -> bytes:

@@ -1,0 +1,142 @@
+"""Whole responses of the resource routes, kept and sent again without going through Flask.
+
+A document, a 303 or a 304 of the resource routes depends only on the build and on a few
+parts of the request: method, path, query string, the address it came to (scheme, Host,
+script root), Accept, Accept-Language, Accept-Encoding and the conditional headers. The
+first request goes through Flask as usual; its status, headers and body are kept under
+exactly those parts, and a later request that agrees in all of them is answered from
+memory with the same bytes and headers, counted and logged like any other request. That
+skips the request context, routing and hooks (about 2 ms of Python per request), which is
+most of what serving a rendered document costs.
+
+What is kept is bounded (entries and bytes, least recently used dropped first); the build
+id is part of the key, so a reload never answers with an old build's response. Requests
+near the header limits, with a body, or with any other method go through Flask.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from flask import Flask, Response, request
+
+from publisher.web.cache import RenderCache, render_cache
+from publisher.web.observability import record
+from publisher.web.security import MAX_HEADER_BYTES, MAX_HEADERS
+
+__all__ = ["ROUTE_KEY", "Memo", "ResponseMemo", "init_app", "mark"]
+
+ROUTE_KEY = "kiezgraph.memo_route"
+_PREFIXES = ("/doc/", "/id/", "/ontology")
+# Everything of a request the resource routes read (werkzeug builds url_root from the
+# scheme, Host or SERVER_NAME/PORT and SCRIPT_NAME; the 304 logic reads the If-* headers).
+_KEYED = ("QUERY_STRING", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT",
+          "SCRIPT_NAME", "HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE", "HTTP_ACCEPT_ENCODING",
+          "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH",
+          "HTTP_IF_UNMODIFIED_SINCE", "HTTP_RANGE", "HTTP_IF_RANGE")
+_KEPT_STATUS = (200, 303, 304)
+_EXT = "kiezgraph.memo"
+
+
+@dataclass(frozen=True)
+class Memo:
+    """One response as sent: status line, headers, body, and the route it came from."""
+
+    status: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    route: str
+    document: bool  # a representation (counted as a render-cache hit, as Flask's path does)
+
+    @property
+    def size(self) -> int:
+        """Bytes held, roughly."""
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 128
+
+
+class ResponseMemo:
+    """WSGI middleware in front of the Flask app: replay kept responses of resource routes."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable, max_entries: int = 8192,
+                 max_bytes: int = 64 << 20):
+        self.app, self.wsgi_app = app, wsgi_app
+        self.kept = RenderCache(max_entries, max_bytes)
+
+    def _build_id(self) -> str:
+        return self.app.extensions["kiezgraph"].published.build_id
+
+    def key(self, environ: dict) -> tuple | None:
+        """The parts of the request the answer depends on, or None to leave it to Flask."""
+        method = environ.get("REQUEST_METHOD")
+        path = environ.get("PATH_INFO", "")
+        if method not in ("GET", "HEAD") or not path.startswith(_PREFIXES):
+            return None
+        if environ.get("CONTENT_LENGTH") not in (None, "", "0") \
+                or "HTTP_TRANSFER_ENCODING" in environ:
+            return None
+        # publisher.web.security refuses too many or too large headers: anything near its
+        # limits goes through Flask, which decides (and such answers are never kept).
+        count = size = 0
+        for name, value in environ.items():
+            if name.startswith("HTTP_"):
+                count += 1
+                size += len(name) + len(value)
+        if count + 2 > MAX_HEADERS or size + 512 > MAX_HEADER_BYTES:
+            return None
+        return (self._build_id(), method, path, *map(environ.get, _KEYED))
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        key = self.key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        found = self.kept.get(key)
+        if found is None:
+            return self._through(key, environ, start_response)
+        if found.document:
+            render_cache(self.app).count_hit()
+        start_response(found.status, list(found.headers))
+        record(self.app, key[1], environ.get("PATH_INFO", ""), found.route,
+               int(found.status[:3]), time.perf_counter() - started)
+        return [found.body]
+
+    def _through(self, key: tuple, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        """Let Flask answer; keep the answer when it is one that can be sent again."""
+        sent: list = []
+
+        def capture(status: str, headers: list, exc_info=None):
+            sent[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        answer = self.wsgi_app(environ, capture)
+        try:
+            body = b"".join(answer)
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+        route = environ.get(ROUTE_KEY)
+        if sent and route is not None and int(sent[0][:3]) in _KEPT_STATUS \
+                and not any(k.lower() == "set-cookie" or (k.lower() == "cache-control"
+                                                          and "no-store" in v)
+                            for k, v in sent[1]) \
+                and key[0] == self._build_id():
+            self.kept.put(key, Memo(sent[0], tuple(sent[1]), body, route[0], route[1]))
+        return [body]
+
+
+def mark(response: Response) -> Response:
+    """Tell the memo which route answered (after_request of the resource routes)."""
+    if request.url_rule is not None:
+        document = request.endpoint in ("resources.document", "resources.ontology")
+        request.environ[ROUTE_KEY] = (request.url_rule.rule, document)
+    return response
+
+
+def init_app(app: Flask) -> ResponseMemo:
+    """Put the memo in front of the app (the resource routes must call `mark`)."""
+    memo = ResponseMemo(app, app.wsgi_app)
+    app.wsgi_app = memo
+    app.extensions[_EXT] = memo
+    return memo

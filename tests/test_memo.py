@@ -1,0 +1,125 @@
+"""Kept responses are sent again byte for byte as Flask would send them, and only while valid."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.test import Client
+
+from publisher.store import EmbeddedStore
+from publisher.web import create_app
+from publisher.web.memo import ResponseMemo
+from publisher.web.state import Published
+
+THINGS = ["stadtteilzentrum/stz-weissensee", "organisation/ba-pankow",
+          "agreement/kooperationsvertrag-2022"]
+ACCEPTS = [None, "*/*", "text/turtle", "application/ld+json", "application/rdf+xml",
+           "application/n-triples",
+           "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+           "text/turtle;q=1.0, application/rdf+xml;q=0.9, application/n-triples;q=0.8, "
+           "*/*;q=0.1", "image/png"]
+
+
+@pytest.fixture(scope="module")
+def memo_app(settings, release):
+    """An app of its own, so what is kept starts empty."""
+    app = create_app(settings, release=release)
+    assert isinstance(app.wsgi_app, ResponseMemo)
+    return app
+
+
+def _requests():
+    for thing in THINGS:
+        for accept in ACCEPTS:
+            headers = {"Accept": accept} if accept else {}
+            yield "GET", f"/doc/{thing}", headers
+            yield "GET", f"/id/{thing}", headers
+        for suffix in ("ttl", "jsonld", "rdf", "nt", "html"):
+            yield "GET", f"/doc/{thing}.{suffix}", {}
+            yield "HEAD", f"/doc/{thing}.{suffix}", {}
+            yield "GET", f"/doc/{thing}.{suffix}", {"Accept-Encoding": "gzip"}
+            yield "GET", f"/doc/{thing}.{suffix}?lang=en", {"Accept-Language": "en"}
+    yield "GET", "/ontology", {"Accept": "text/turtle"}
+    yield "GET", "/ontology.html", {"Accept-Language": "en"}
+    yield "GET", "/id/organisation/nowhere", {}
+    yield "GET", "/doc/organisation/nowhere.ttl", {}
+
+
+def _answer(client: Client, method: str, path: str, headers: dict):
+    response = client.open(path, method=method, headers=headers)
+    return response.status, sorted(response.headers.items()), response.get_data()
+
+
+def test_kept_answers_are_what_flask_sends(memo_app):
+    memo = memo_app.wsgi_app
+    through_memo, flask_only = Client(memo), Client(memo.wsgi_app)
+    for method, path, headers in _requests():
+        expected = _answer(flask_only, method, path, headers)
+        assert _answer(through_memo, method, path, headers) == expected, (path, headers)
+        # the second time it comes from memory
+        assert _answer(through_memo, method, path, headers) == expected, (path, headers)
+    assert len(memo.kept) > 100
+    kept_paths = {key[2] for key in memo.kept._items}
+    assert "/doc/organisation/nowhere.ttl" not in kept_paths  # misses are not kept
+
+
+def test_conditional_requests_are_kept_per_validator(memo_app):
+    client = Client(memo_app.wsgi_app)
+    first = client.get("/doc/organisation/ba-pankow.nt")
+    etag = first.headers["ETag"]
+    for _ in range(2):
+        again = client.get("/doc/organisation/ba-pankow.nt", headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.headers["ETag"] == etag
+        assert again.get_data() == b""
+    other = client.get("/doc/organisation/ba-pankow.nt", headers={"If-None-Match": '"x"'})
+    assert other.status_code == 200 and other.get_data() == first.get_data()
+
+
+def test_a_new_build_is_never_answered_from_an_old_one(memo_app, release):
+    client = Client(memo_app.wsgi_app)
+    state = memo_app.extensions["kiezgraph"]
+    old = state.published
+    before = client.get("/doc/organisation/ba-pankow.ttl")
+    # the same triples under another build id: what a reload or `kiezgraph load` looks like
+    state.swap(Published(release=release, store=EmbeddedStore(old.store.ox, "next-build")))
+    try:
+        after = client.get("/doc/organisation/ba-pankow.ttl")
+        assert after.headers["ETag"] != before.headers["ETag"]
+        assert after.get_data() == before.get_data()
+    finally:
+        state.swap(old)
+    assert client.get("/doc/organisation/ba-pankow.ttl").headers["ETag"] == before.headers["ETag"]
+
+
+def test_kept_answers_are_counted_and_logged(memo_app, caplog):
+    from publisher.web.observability import registry
+
+    client = Client(memo_app.wsgi_app)
+    path = "/doc/stadtteilzentrum/stz-weissensee.jsonld"
+    client.get(path)
+
+    def served() -> float:
+        value = registry(memo_app).get_sample_value(
+            "kiezgraph_http_requests_total",
+            {"method": "GET", "route": "/doc/<path:rest>", "status": "200"})
+        return value or 0.0
+
+    before = served()
+    with caplog.at_level("INFO", logger="kiezgraph.access"):
+        for _ in range(3):
+            assert client.get(path).status_code == 200
+    assert served() - before == 3
+    lines = [r.getMessage() for r in caplog.records if r.name == "kiezgraph.access"]
+    assert len(lines) == 3 and all('"route": "/doc/<path:rest>"' in line for line in lines)
+
+
+def test_requests_with_a_body_or_huge_headers_go_through_flask(memo_app):
+    memo = memo_app.wsgi_app
+    assert memo.key({"REQUEST_METHOD": "POST", "PATH_INFO": "/doc/x"}) is None
+    assert memo.key({"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/x",
+                     "CONTENT_LENGTH": "5"}) is None
+    assert memo.key({"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql"}) is None
+    many = {f"HTTP_X_{i}": "v" for i in range(120)}
+    assert memo.key({"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/x", **many}) is None
+    response = Client(memo).get("/doc/organisation/ba-pankow.ttl",
+                                headers={f"X-{i}": "v" for i in range(120)})
+    assert response.status_code == 431
