@@ -111,8 +111,12 @@ def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
 @base_option
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Output folder (KIEZGRAPH_OUT, default ./build).")
+@click.option("--static", "static", type=click.Path(file_okay=False), default=None,
+              help="Also write every representation of every resource into this folder, "
+                   "with an nginx configuration that serves them as the server does.")
 @pass_ctx
-def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | None) -> None:
+def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | None,
+          static: str | None = None) -> None:
     """Validate, then write a release (dumps, checksums, metadata) and make it current."""
     from publisher.build import BuildRefused
     from publisher.build import build as run_build
@@ -135,6 +139,16 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
                f"in {result.seconds:.2f} s")
     click.echo(f"  {Path(release.path)}")
     click.echo(f"  current -> {release.build_id}")
+    if static:
+        from publisher.static import ExportError
+        from publisher.web.export import export_static
+
+        try:
+            summary = export_static(settings, release, Path(static))
+        except (ExportError, OSError) as exc:
+            _fail(f"cannot write the static export: {exc}")
+        click.echo(f"static export: {summary['documents']} documents, {summary['files']} "
+                   f"files in {static}; nginx configuration in {Path(static) / 'nginx'}")
 
 
 def ensure_release(ctx: Context, settings, root: str | None):

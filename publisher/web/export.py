@@ -1,0 +1,110 @@
+"""Render every representation of every resource through the app, for the static export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from werkzeug.datastructures import LanguageAccept, MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from publisher.iris import DOC, document_path, graph_path, is_safe_path
+from publisher.negotiation import OFFERS, choose, choose_language
+from publisher.static import (
+    COMMON_ACCEPT,
+    COMMON_ACCEPT_LANGUAGE,
+    Answer,
+    ExportError,
+    Representation,
+    write_export,
+)
+
+__all__ = ["accept_maps", "documents", "export_app", "export_static", "representations"]
+
+LANGUAGES = ("de", "en")
+
+
+def documents(store, base: str) -> list[str]:
+    """The document paths (base-relative, without suffix) of every resource of ours."""
+    rows = store.select('SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && '
+                        f'STRSTARTS(STR(?s), "{base}")) }}')
+    found = set()
+    for row in rows:
+        path = graph_path(str(row["s"]), base)
+        if path and "#" not in path and is_safe_path(path):
+            doc = document_path(path)
+            if doc is not None:
+                found.add(doc)
+    return sorted(found)
+
+
+def _answer(response) -> Answer:
+    return Answer(response.status_code, tuple(response.headers.items()), response.get_data())
+
+
+def representations(app, base: str, docs: list[str]):
+    """Each document (and the ontology) in every variant, as the app answers for the base."""
+    client = app.test_client()
+
+    def get(path: str, **headers) -> Answer:
+        return _answer(client.get(path, base_url=base, headers=headers))
+
+    targets = [(("term" if d.startswith(DOC + "ontology/") else "doc"), d) for d in docs]
+    targets.append(("ontology", "ontology"))
+    for cls, doc in targets:
+        rest = "" if cls == "ontology" else doc[len(DOC):]
+        url = "/" + doc
+        thing = None
+        if cls != "ontology":
+            thing = get("/" + (rest if cls == "term" else "id/" + rest))
+        for offer in OFFERS:
+            if offer.is_rdf:
+                yield Representation(cls, rest, offer.name, offer.suffix,
+                                     get(f"{url}.{offer.suffix}"),
+                                     get(url, Accept=offer.media_type), thing)
+                thing = None
+                continue
+            for lang in LANGUAGES:
+                yield Representation(cls, rest, f"html-{lang}", "html",
+                                     get(f"{url}.html", **{"Accept-Language": lang}),
+                                     get(url, Accept="text/html",
+                                         **{"Accept-Language": lang}))
+                yield Representation(cls, rest, f"html-keep-{lang}", "html",
+                                     get(f"{url}.html?lang={lang}"),
+                                     get(f"{url}?lang={lang}", Accept="text/html"))
+
+
+def accept_maps() -> tuple[dict[str, str], dict[str, str]]:
+    """The common Accept and Accept-Language headers, answered as the server answers them."""
+    formats = {}
+    for value in COMMON_ACCEPT:
+        offer = choose(parse_accept_header(value, MIMEAccept))
+        if offer is not None:
+            formats[value] = offer.name
+    languages = {value: choose_language(None, parse_accept_header(value, LanguageAccept))
+                 for value in COMMON_ACCEPT_LANGUAGE}
+    return formats, languages
+
+
+def export_static(settings, release, out: Path, store=None) -> dict:
+    """Write the static export of a release into out (see publisher.static)."""
+    from publisher.web import create_app
+
+    app = create_app(settings.replace(rewrite_base=False), release=release, store=store)
+    return export_app(app, out)
+
+
+def export_app(app, out: Path) -> dict:
+    """Write the static export of what an app (with rewrite_base off) serves into out."""
+    from publisher.web.http import build_time
+
+    state = app.extensions["kiezgraph"]
+    settings, published = state.settings, state.published
+    if settings.rewrite_base:
+        raise ExportError("the export is written for the real base: turn rewrite_base off")
+    docs = documents(published.store, settings.base_uri)
+    if not docs:
+        raise ExportError("the graph holds no resources to export")
+    formats, languages = accept_maps()
+    modified = build_time(published.release)
+    return write_export(out, settings.base_uri, representations(app, settings.base_uri, docs),
+                        formats, languages, modified.timestamp() if modified else None)
