@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true",
                         help="regenerate and rebuild every scale instead of reusing "
                              "bench/out/cache")
+    parser.add_argument("--deref-only", action="store_true",
+                        help="measure dereferencing only (kiezgraph and nginx), no SPARQL")
     parser.add_argument("--from-results", type=Path, default=None, metavar="JSON",
                         help="only rewrite the report from a results.json of an earlier run")
     args = parser.parse_args(argv)
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         scales=scales, quick=args.quick, duration=args.duration or 1.0, out=args.out,
         budget=args.budget or (55.0 if args.quick else 840.0),
         concurrency=(1,) if args.quick else (1, 8), peers=peers,
-        reuse_builds=not (args.fresh or args.quick))
+        reuse_builds=not (args.fresh or args.quick), sparql=not args.deref_only)
     report = args.report or (args.out / "RESULTS.md" if args.quick
                              else ROOT / "bench" / "RESULTS.md")
 

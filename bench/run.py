@@ -46,6 +46,7 @@ class Options:
     peers: tuple[str, ...] = ("nginx", "virtuoso", "rdflib-oxigraph", "rdflib-default")
     rdflib_max_triples: int = 200_000
     reuse_builds: bool = True
+    sparql: bool = True  # False: dereferencing only (--deref-only)
 
 
 @dataclass
@@ -353,7 +354,8 @@ def _scale(run: Run, group: ProcGroup, scale: int, work: Path) -> None:
     static = work / f"static-{scale}"
     saved: list[str] = []
     if server:
-        _sparql(run, scale, server, workload, both, opts.concurrency)
+        if opts.sparql:
+            _sparql(run, scale, server, workload, both, opts.concurrency)
         run.say(f"{scale}: kiezgraph SPARQL done")
         saved = _fetch_documents(run, server, documents, static)
         run.say(f"{scale}: fetched {len(saved)} documents for nginx")
@@ -364,14 +366,14 @@ def _scale(run: Run, group: ProcGroup, scale: int, work: Path) -> None:
         if nginx:
             _deref(run, scale, nginx, saved, documents, opts.concurrency)
             _stop(run, scale, group, nginx)
-    if "virtuoso" in opts.peers:
+    if "virtuoso" in opts.peers and opts.sparql:
         virtuoso = _start(run, scale, "virtuoso",
                           lambda: start_virtuoso(group, graph, work / f"v{scale}", logs))
         if virtuoso:
             _sparql(run, scale, virtuoso, workload, both, opts.concurrency)
             _stop(run, scale, group, virtuoso)
     for peer, store in (("rdflib-oxigraph", "Oxigraph"), ("rdflib-default", "default")):
-        if peer not in opts.peers:
+        if peer not in opts.peers or not opts.sparql:
             continue
         name = "rdflib-endpoint" + ("" if store == "default" else f" ({store})")
         if info["triples"] > opts.rdflib_max_triples:

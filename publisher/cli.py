@@ -114,9 +114,11 @@ def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
 @click.option("--static", "static", type=click.Path(file_okay=False), default=None,
               help="Also write every representation of every resource into this folder, "
                    "with an nginx configuration that serves them as the server does.")
+@click.option("--static-url", default=None,
+              help="Where the static export will be served (default: the base itself).")
 @pass_ctx
 def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | None,
-          static: str | None = None) -> None:
+          static: str | None = None, static_url: str | None = None) -> None:
     """Validate, then write a release (dumps, checksums, metadata) and make it current."""
     from publisher.build import BuildRefused
     from publisher.build import build as run_build
@@ -144,7 +146,7 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
         from publisher.web.export import export_static
 
         try:
-            summary = export_static(settings, release, Path(static))
+            summary = export_static(settings, release, Path(static), url=static_url)
         except (ExportError, OSError) as exc:
             _fail(f"cannot write the static export: {exc}")
         click.echo(f"static export: {summary['documents']} documents, {summary['files']} "

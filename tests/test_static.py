@@ -198,3 +198,20 @@ def test_common_accept_headers_are_mapped_as_the_server_negotiates():
 def test_document_paths_with_dots_are_refused():
     with pytest.raises(ExportError):
         _check_names(["organisation/a.b"])
+
+
+def test_an_export_served_elsewhere_links_and_redirects_there(exported, tmp_path):
+    from publisher.static import write_export
+    from publisher.web.export import representations
+
+    app = exported[0]
+    url = "https://kiezgraph.example.berlin/pankow/"
+    reps = list(representations(app, url, ["doc/organisation/ba-pankow"]))
+    write_export(tmp_path, BASE, reps, *accept_maps(), None, url=url)
+    turtle = next(r for r in reps if r.variant == "turtle")
+    assert turtle.thing.headers and dict(turtle.thing.headers)["Location"] == \
+        url + "doc/organisation/ba-pankow"
+    assert BASE.encode() in turtle.by_suffix.body  # the IRIs stay the base's
+    locations = (tmp_path / "nginx" / "locations.conf").read_text(encoding="utf-8")
+    assert '"^/pankow/doc/' in locations and '"^/kiezgraph/' not in locations
+    assert f'return 303 "{url}doc/${{kg_rest}}$is_args$args";' in locations

@@ -85,26 +85,33 @@ def accept_maps() -> tuple[dict[str, str], dict[str, str]]:
     return formats, languages
 
 
-def export_static(settings, release, out: Path, store=None) -> dict:
+def export_static(settings, release, out: Path, store=None, url: str | None = None) -> dict:
     """Write the static export of a release into out (see publisher.static)."""
     from publisher.web import create_app
 
     app = create_app(settings.replace(rewrite_base=False), release=release, store=store)
-    return export_app(app, out)
+    return export_app(app, out, url)
 
 
-def export_app(app, out: Path) -> dict:
-    """Write the static export of what an app (with rewrite_base off) serves into out."""
+def export_app(app, out: Path, url: str | None = None) -> dict:
+    """Write the static export of what an app (with rewrite_base off) serves into out.
+
+    url is where the export will be served (default: the base itself); the links to other
+    representations and the 303s point there, the IRIs in the documents stay the base's."""
     from publisher.web.http import build_time
 
     state = app.extensions["kiezgraph"]
     settings, published = state.settings, state.published
     if settings.rewrite_base:
         raise ExportError("the export is written for the real base: turn rewrite_base off")
+    url = url or settings.base_uri
+    if not (url.startswith(("http://", "https://")) and url.endswith("/")):
+        raise ExportError(f"the export's URL must be an http(s) URL ending in '/', not {url!r}")
     docs = documents(published.store, settings.base_uri)
     if not docs:
         raise ExportError("the graph holds no resources to export")
     formats, languages = accept_maps()
     modified = build_time(published.release)
-    return write_export(out, settings.base_uri, representations(app, settings.base_uri, docs),
-                        formats, languages, modified.timestamp() if modified else None)
+    return write_export(out, settings.base_uri, representations(app, url, docs),
+                        formats, languages, modified.timestamp() if modified else None,
+                        url=url)
