@@ -236,6 +236,12 @@ def build(project: Project, settings, out: str | Path) -> BuildResult:
         from publisher.metadata.step import write_metadata
 
         write_metadata(tmp, info, settings, sources)
+        # The graph once more as an on-disk store: the server opens it read-only in every
+        # process instead of loading a copy each (publisher.store.embedded).
+        from publisher.store.embedded import METADATA_FILE, STORE_DIR, write_store
+
+        write_store(tmp / STORE_DIR, [p for p in (tmp / GRAPH_FILE, tmp / METADATA_FILE)
+                                      if p.is_file()])
         sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in info["files"])
         (tmp / "SHA256SUMS").write_text(sums, encoding="utf-8")
         (tmp / "validation.txt").write_text(report.as_text() + "\n", encoding="utf-8")

@@ -58,6 +58,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_workers", 2, "Processes that evaluate SPARQL queries.", int),
     Setting("max_concurrent_queries", 4, "SPARQL queries evaluated at once; more wait "
             "briefly, then get 503.", int),
+    Setting("sparql_cache_bytes", 64 << 20, "Bytes of SPARQL answers kept per process for "
+            "repeated queries (0: no cache).", int),
+    Setting("store_in_memory_max_triples", 250_000, "Graphs up to this many triples are "
+            "loaded into memory (faster queries); larger ones are served from the build's "
+            "on-disk store, shared by all processes.", int),
     Setting("license", "http://dcat-ap.de/def/licenses/cc-zero",
             "dcat-ap.de licence IRI of the dataset and its distributions."),
     Setting("contact_email", "", "E-mail address of the dataset's contact point "

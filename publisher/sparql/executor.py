@@ -1,7 +1,8 @@
 """Evaluate queries in worker processes that can be killed: a real time limit for pyoxigraph.
 
 pyoxigraph cannot cancel a running query, so each query runs in one of a few worker
-processes, each holding its own copy of the store loaded from the release's graph.nq. A
+processes, each opening the release's on-disk store read-only (or, for a small graph,
+loading its N-Quads files into memory: see publisher.sparql.worker.load). A
 query that outlives its limit has its worker killed (the only way to stop it) and a fresh
 worker started in the background; other workers keep answering meanwhile. A worker sends
 back the already serialised bytes in one message, so a result crosses the process
@@ -38,17 +39,17 @@ log = logging.getLogger(__name__)
 class _Worker:
     """One worker process and the parent's end of its socket.
 
-    A plain subprocess (`python -m publisher.sparql.worker FD FILE`) rather than a
+    A plain subprocess (`python -m publisher.sparql.worker FD SOURCE...`) rather than a
     multiprocessing.Process: it neither forks the threaded web server nor re-imports the
     program's __main__, and multiprocessing's Connection still frames the messages.
     """
 
-    def __init__(self, graph_file: str):
+    def __init__(self, sources: Sequence[str]):
         ours, theirs = socket.socketpair()
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "publisher.sparql.worker", str(theirs.fileno()),
-                 graph_file], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                 *sources], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                 close_fds=True)
         finally:
             theirs.close()
@@ -76,10 +77,15 @@ class _Worker:
 
 
 class WorkerPool:
-    """A fixed number of worker processes over one graph file; a killed one is replaced."""
+    """A fixed number of worker processes over one store; a killed one is replaced.
 
-    def __init__(self, graph_file: str | Path, workers: int = 2, start_timeout: float = 60.0):
-        self.graph_file = str(graph_file)
+    `sources` is an on-disk store folder or one or more N-Quads files (worker.load).
+    """
+
+    def __init__(self, sources: str | Path | Sequence[str | Path], workers: int = 2,
+                 start_timeout: float = 60.0):
+        self.sources = [str(sources)] if isinstance(sources, str | Path) else \
+            [str(s) for s in sources]
         self.size = max(1, int(workers))
         self.start_timeout = start_timeout
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -94,7 +100,7 @@ class WorkerPool:
         if self._closed:
             return
         try:
-            worker = _Worker(self.graph_file)
+            worker = _Worker(self.sources)
         except OSError:
             log.exception("could not start a SPARQL worker")
             return
@@ -103,7 +109,7 @@ class WorkerPool:
         if worker.wait_ready(self.start_timeout) and not self._closed:
             self._idle.put(worker)
         else:
-            log.error("a SPARQL worker did not come up; graph file %s", self.graph_file)
+            log.error("a SPARQL worker did not come up; sources %s", self.sources)
             self._discard(worker)
 
     def _spawn_async(self) -> None:

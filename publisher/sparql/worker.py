@@ -1,18 +1,25 @@
 """A SPARQL worker process: holds a pyoxigraph store and answers jobs over a socket.
 
-Started by publisher.sparql.executor as `python -m publisher.sparql.worker FD GRAPH_FILE`;
-it imports only pyoxigraph and the serialisers, so a replacement starts quickly.
+Started by publisher.sparql.executor as `python -m publisher.sparql.worker FD SOURCE...`,
+where the sources are N-Quads files (loaded into memory) or one on-disk store folder (opened
+read-only, shared with the web process and the other workers through the page cache). It
+imports only pyoxigraph and the serialisers, so a replacement starts quickly.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
-__all__ = ["READY", "Job", "evaluate", "load", "serve"]
+__all__ = ["READY", "STACK_BYTES", "UNION", "Job", "evaluate", "load", "serve"]
 
 READY = b"ready"
+STACK_BYTES = 512 << 20  # the evaluating thread's stack (see serve)
+# Materialises the default graph as the union of the named graphs, as a set of triples.
+UNION = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 @dataclass(frozen=True)
@@ -42,25 +49,29 @@ def evaluate(store, job: Job):
     return serialise(result, job.media_type, job.max_results, dict(job.prefixes) or None)
 
 
-def load(graph_file: str):
-    """A store whose default graph is the union of the file's graphs, as a set of triples.
+def load(sources: str | Path | Sequence[str | Path]):
+    """The store of a release: an on-disk store folder opened read-only, or N-Quads files
+    loaded into memory with the default graph made the union of their graphs.
 
     The union is materialised rather than asked for with use_default_graph_as_union:
     pyoxigraph's union repeats a triple once per graph holding it, so counts and
     solutions would depend on how the sources are split into files. FROM and the
-    protocol's default-graph-uri still pick single graphs.
+    protocol's default-graph-uri still pick single graphs. (An on-disk store is written
+    with the union already in it, see publisher.store.embedded.write_store.)
     """
     import pyoxigraph as ox
 
+    paths = [Path(sources)] if isinstance(sources, str | Path) else [Path(s) for s in sources]
+    if len(paths) == 1 and paths[0].is_dir():
+        return ox.Store.read_only(str(paths[0]))
     store = ox.Store()
-    store.bulk_load(path=graph_file, format=ox.RdfFormat.N_QUADS)
-    default = ox.DefaultGraph()
-    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
-                      for q in list(store) if q.graph_name != default)
+    for path in paths:
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    store.update(UNION)
     return store
 
 
-def serve(conn: Connection, graph_file: str) -> None:
+def serve(conn: Connection, sources: Sequence[str]) -> None:
     """Load the store, say ready, then answer jobs until the socket closes."""
     import os
     import threading
@@ -78,8 +89,21 @@ def serve(conn: Connection, graph_file: str) -> None:
         os._exit(0)
 
     threading.Thread(target=exit_with_parent, daemon=True).start()
-    store = load(graph_file)
+    store = load(sources)
     conn.send_bytes(READY)
+    # pyoxigraph parses and evaluates recursively: a query nesting a few thousand groups,
+    # parentheses or operators (`!!!…`, `1+1+…`) overflows the main thread's 8 MB stack and
+    # kills the process. Jobs run in a thread whose stack is deep enough for any query of
+    # the accepted length (measured: 20,000 characters of nesting need well under 512 MB;
+    # the stack is reserved address space, only the pages used cost memory).
+    threading.stack_size(STACK_BYTES)
+    runner = threading.Thread(target=_answer_jobs, args=(conn, store), name="kiezgraph-job")
+    runner.start()
+    runner.join()
+
+
+def _answer_jobs(conn: Connection, store) -> None:
+    """Answer jobs until the socket closes."""
     while True:
         try:
             job = conn.recv()
@@ -90,7 +114,10 @@ def serve(conn: Connection, graph_file: str) -> None:
         except SyntaxError as exc:
             conn.send(("syntax", str(exc)))
             continue
-        except Exception as exc:  # an engine error becomes a message, never a dead worker
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # pyo3 panics are BaseExceptions: an engine error
+            # becomes a message, never a dead worker
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
             continue
         conn.send(("ok", answer.media_type, answer.count, answer.truncated))
@@ -98,4 +125,4 @@ def serve(conn: Connection, graph_file: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])), sys.argv[2])
+    serve(Connection(int(sys.argv[1])), sys.argv[2:])

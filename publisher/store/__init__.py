@@ -12,4 +12,6 @@ def open_store(settings, release=None) -> Store:
         from publisher.store.remote import RemoteStore
 
         return RemoteStore.from_settings(settings)
-    return EmbeddedStore.from_release(release, query_workers=settings.query_workers)
+    return EmbeddedStore.from_release(
+        release, query_workers=settings.query_workers,
+        in_memory_max_triples=settings.store_in_memory_max_triples)

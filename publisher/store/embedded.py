@@ -1,8 +1,17 @@
-"""The embedded store: pyoxigraph in memory, loaded from a build's canonical N-Quads."""
+"""The embedded store: pyoxigraph, in memory or on disk, from a build's canonical N-Quads.
+
+A build writes its graph (graph.nq and metadata.nq) a second time as an on-disk pyoxigraph
+store (`store/` in the release, `write_store`), with the default graph materialised as the
+union of the named graphs. A large graph is served from that store, opened read-only by the
+web process and by every SPARQL worker, so they share one copy through the page cache and
+start at once. A small graph is loaded into memory instead, where queries run 2-8 times
+faster (measured at 100k triples; see `store_in_memory_max_triples`).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -14,7 +23,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from publisher.store.base import QueryAnswer, StoreError
 
-__all__ = ["EmbeddedStore", "from_ox", "to_ox"]
+__all__ = ["METADATA_FILE", "STORE_DIR", "EmbeddedStore", "from_ox", "to_ox", "write_store"]
+
+STORE_DIR = "store"  # the on-disk store in a release folder
+METADATA_FILE = "metadata.nq"  # catalogue + VoID in <base>graph/metadata (publisher.metadata)
 
 
 def from_ox(term) -> Any:
@@ -47,44 +59,91 @@ def to_ox(term) -> Any:
     raise StoreError(f"unsupported term {term!r}")
 
 
+def write_store(folder: str | Path, files: Sequence[str | Path]) -> Path:
+    """Write N-Quads files into a new on-disk store at folder, the default graph being the
+    union of their graphs (as a set of triples, as publisher.sparql.worker.load makes it)."""
+    folder = Path(folder)
+    if folder.exists():
+        shutil.rmtree(folder)
+    store = ox.Store(str(folder))
+    default = ox.DefaultGraph()
+    for path in files:
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        # The union streamed from the file: on disk this takes half the time and memory of
+        # an INSERT … WHERE { GRAPH ?g … } (measured at 1M triples); duplicates merge.
+        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
+                          for q in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
+    store.optimize()
+    store.flush()
+    del store  # closes the database, so the folder can be moved and opened read-only
+    return folder
+
+
 class EmbeddedStore:
-    """pyoxigraph holds the graph; queries see the union of all named graphs by default."""
+    """pyoxigraph holds the graph; queries see the union of all named graphs by default.
+
+    `sources` are what SPARQL worker processes open: the on-disk store folder, or the
+    N-Quads files the store was loaded from. `union` says whether the default graph
+    already holds the union (else queries ask pyoxigraph for it).
+    """
 
     name = "embedded"
 
-    def __init__(self, store: ox.Store, build_id: str = "", graph_file: str | Path | None = None,
-                 query_workers: int = 2):
+    def __init__(self, store: ox.Store, build_id: str = "",
+                 sources: Sequence[str | Path] = (), query_workers: int = 2,
+                 union: bool = False):
         self.ox = store
         self.build_id = build_id
         self._count: int | None = None
-        self.graph_file = graph_file  # what SPARQL worker processes load (see run_query)
+        self.sources = [str(s) for s in sources]
+        self.union = union
         self.query_workers = query_workers
         self._pool = None
         self._pool_lock = threading.Lock()
+        self._dump: str | None = None  # a temporary N-Quads file for the workers, if any
+
+    strict_guard = False  # pyoxigraph parses queries itself: the fast guard.scan suffices
 
     @classmethod
     def from_file(cls, path: str | Path, build_id: str = "",
                   query_workers: int = 2) -> EmbeddedStore:
-        """Load canonical N-Quads (a build's graph.nq) into a fresh in-memory store."""
-        store = ox.Store()
-        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-        return cls(store, build_id, graph_file=path, query_workers=query_workers)
+        """Load canonical N-Quads files (a build's graph.nq) into a fresh in-memory store."""
+        return cls.from_files([path], build_id, query_workers)
 
     @classmethod
-    def from_release(cls, release, query_workers: int = 2) -> EmbeddedStore:
-        """Load the graph of a build (see publisher.build.Release)."""
+    def from_files(cls, paths: Sequence[str | Path], build_id: str = "",
+                   query_workers: int = 2) -> EmbeddedStore:
+        """Load N-Quads files into memory, the default graph made the union of their graphs."""
+        from publisher.sparql.worker import load
+
+        return cls(load(list(paths)), build_id, sources=paths, query_workers=query_workers,
+                   union=True)
+
+    @classmethod
+    def from_release(cls, release, query_workers: int = 2,
+                     in_memory_max_triples: int = 250_000) -> EmbeddedStore:
+        """The graph of a build (see publisher.build.Release): its on-disk store opened
+        read-only when it has more than in_memory_max_triples triples, else in memory."""
         if release is None:
             raise StoreError("no build to serve: run `kiezgraph build` first")
-        store = cls.from_file(release.graph_file, release.build_id, query_workers)
-        metadata = Path(release.path) / "metadata.nq"
-        if metadata.is_file():  # catalogue + VoID in <base>graph/metadata (publisher.metadata)
-            store.ox.bulk_load(path=str(metadata), format=ox.RdfFormat.N_QUADS)
-            store.graph_file = None  # so the SPARQL workers load a dump that includes it
-        return store
+        folder = Path(release.path)
+        disk = folder / STORE_DIR
+        triples = int(release.info.get("triples", 0) or 0)
+        if disk.is_dir() and triples > in_memory_max_triples:
+            try:
+                store = ox.Store.read_only(str(disk))
+            except OSError as exc:
+                raise StoreError(f"cannot open the release's store {disk}: {exc}") from None
+            return cls(store, release.build_id, sources=[disk], query_workers=query_workers,
+                       union=True)
+        files = [release.graph_file]
+        if (folder / METADATA_FILE).is_file():
+            files.append(folder / METADATA_FILE)
+        return cls.from_files(files, release.build_id, query_workers)
 
     def query(self, query: str, **options: Any):
         """Run a query on pyoxigraph and return its raw result (default graph = union)."""
-        if not options.get("default_graph"):
+        if not self.union and not options.get("default_graph"):
             options.setdefault("use_default_graph_as_union", True)
         try:
             return self.ox.query(query, **options)
@@ -134,12 +193,13 @@ class EmbeddedStore:
             if self._pool is None:
                 from publisher.sparql.executor import WorkerPool
 
-                if self.graph_file is None:  # built in memory: give the workers a file
-                    fd, name = tempfile.mkstemp(suffix=".nq", prefix="kiezgraph-")
+                sources = self.sources
+                if not sources:  # built in memory by the caller: give the workers a file
+                    fd, self._dump = tempfile.mkstemp(suffix=".nq", prefix="kiezgraph-")
                     os.close(fd)
-                    self.ox.dump(name, format=ox.RdfFormat.N_QUADS)
-                    self.graph_file = name
-                self._pool = WorkerPool(self.graph_file, self.query_workers)
+                    self.ox.dump(self._dump, format=ox.RdfFormat.N_QUADS)
+                    sources = [self._dump]
+                self._pool = WorkerPool(sources, self.query_workers)
             return self._pool
 
     def run_query(self, query: str, media_type: str, *, timeout: float, max_results: int,
@@ -148,9 +208,9 @@ class EmbeddedStore:
                   prefixes: dict[str, str] | None = None) -> QueryAnswer:
         """Evaluate a query in a worker process that is killed when it outlives timeout."""
         from publisher.sparql.executor import Job
-        from publisher.sparql.guard import check
+        from publisher.sparql.guard import scan
 
-        check(query)  # cached: a no-op after the endpoint's own check, a guard without it
+        scan(query)  # cached: a no-op after the endpoint's own check, a guard without it
         job = Job(query=query, media_type=media_type, max_results=max_results,
                   default_graphs=tuple(default_graphs), named_graphs=tuple(named_graphs),
                   base_iri=base_iri, prefixes=tuple((prefixes or {}).items()))
@@ -162,3 +222,6 @@ class EmbeddedStore:
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None
+            if self._dump is not None:
+                Path(self._dump).unlink(missing_ok=True)
+                self._dump = None
