@@ -3,7 +3,9 @@
 Read-only and bounded: every query passes publisher.sparql.guard before a store sees it,
 runs within `query_timeout` in a killable worker, is cut at `max_results` (stated in the
 X-Result-Limit header, and X-Result-Truncated: true when the cut happened), and at most
-`max_concurrent_queries` run at once.
+`max_concurrent_queries` run at once. A repeated query is answered from the per-build
+answer cache (publisher.sparql.answers) before it would take a slot, with an ETag, and 304
+when the client already holds that answer.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
 from publisher import metrics
+from publisher.sparql.answers import AnswerCache, answer_key, etag_of
 from publisher.sparql.examples import load_examples
-from publisher.sparql.guard import CheckedQuery, QueryRejected, check
+from publisher.sparql.guard import CheckedQuery, QueryRejected, check, scan, syntax_error
 from publisher.sparql.limits import Admission, Busy
 from publisher.sparql.prefixes import prefixes_for, prologue
 from publisher.sparql.results import GRAPH_FORMATS, format_by_name, formats_for
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("sparql", __name__)
 
 _EXT = "kiezgraph.sparql"
+_ANSWERS = "kiezgraph.sparql.answers"
 HTML = "text/html"
 _FORM = "application/x-www-form-urlencoded"
 _DIRECT = "application/sparql-query"
@@ -49,6 +53,7 @@ def init_app(app: Flask) -> None:
     spare = max(1, settings.threads - 2)
     limit = min(settings.max_concurrent_queries, spare)
     app.extensions[_EXT] = Admission(limit=limit, waiting=min(limit, spare - limit))
+    app.extensions[_ANSWERS] = AnswerCache(settings.sparql_cache_bytes)
     app.register_blueprint(bp)
 
 
@@ -164,15 +169,31 @@ def _settings():
     return served().settings
 
 
-def _run(checked: CheckedQuery, media_type: str, published):
-    """Run a checked query on the snapshot's store, within the admission and the limits."""
+def _key(checked: CheckedQuery, media_type: str, published) -> tuple | None:
+    """The answer cache key of this request's query, or None when its answer may change."""
+    if not checked.deterministic:
+        return None
+    settings = _settings()
+    return answer_key(published.build_id, checked.text, media_type,
+                      _values("default-graph-uri"), _values("named-graph-uri"),
+                      settings.max_results, settings.base_uri)
+
+
+def _run(checked: CheckedQuery, media_type: str, published, key: tuple | None = None):
+    """Run a checked query on the snapshot's store, within the admission and the limits;
+    a cached answer first (it needs no slot)."""
+    answers: AnswerCache = current_app.extensions[_ANSWERS]
+    if key is not None:
+        found = answers.get(key)
+        if found is not None:
+            return found
     settings = _settings()
     admission: Admission = current_app.extensions[_EXT]
     store = published.store
     prefixes = prefixes_for(published.release, settings.base_uri)
     try:
         with admission.slot():
-            return store.run_query(
+            answer = store.run_query(
                 checked.text, media_type, timeout=settings.query_timeout,
                 max_results=settings.max_results, default_graphs=_values("default-graph-uri"),
                 named_graphs=_values("named-graph-uri"), base_iri=settings.base_uri,
@@ -190,10 +211,14 @@ def _run(checked: CheckedQuery, media_type: str, published):
         raise ProtocolError(503, "the store is unavailable right now; try again shortly",
                             headers={"Retry-After": "2"}) from None
     except QuerySyntaxError as exc:
-        raise ProtocolError(400, f"SPARQL syntax error: {exc}") from None
+        rejected = syntax_error(str(exc))
+        raise ProtocolError(400, rejected.message, rejected.line, rejected.column) from None
     except StoreError as exc:
         log.warning("SPARQL store error: %s", exc)
         raise ProtocolError(502, "the store could not evaluate the query") from None
+    if key is not None:
+        answers.put(key, answer)
+    return answer
 
 
 def _limit_headers(answer) -> dict[str, str]:
@@ -216,20 +241,33 @@ def endpoint():
         if page:
             return _page_answer(checked)
         fmt = _choose_format(checked)
-        answer = _run(checked, fmt.media_type, served().published)
+        published = served().published
+        key = _key(checked, fmt.media_type, published)
+        etag = etag_of(key) if key is not None else None
+        if etag is not None and request.if_none_match.contains_weak(etag):
+            response = Response(status=304)  # same build, same query: the client has it
+            response.set_etag(etag, weak=True)
+            response.vary.add("Accept")
+            return response
+        answer = _run(checked, fmt.media_type, published, key)
     except ProtocolError as exc:
         return _error(exc, page)
     mimetype = answer.media_type
     content_type = f"{mimetype}; charset=utf-8" if mimetype.startswith("text/") else mimetype
     response = Response(answer.body, status=200, content_type=content_type)
     response.headers.update(_limit_headers(answer))
+    if etag is not None:
+        response.set_etag(etag, weak=True)
     response.vary.add("Accept")
     return response
 
 
 def _check(text: str) -> CheckedQuery:
+    """The guard the served store needs: the fast scan for pyoxigraph, which parses queries
+    itself; the full SPARQL 1.1 parse for any other engine (see publisher.sparql.guard)."""
+    strict = getattr(served().published.store, "strict_guard", True)
     try:
-        return check(text, _settings().max_query_length)
+        return (check if strict else scan)(text, _settings().max_query_length)
     except QueryRejected as exc:
         raise ProtocolError(exc.status, exc.message, exc.line, exc.column) from None
 
@@ -239,7 +277,7 @@ def _cors(response: Response) -> Response:
     """Query tools in other origins (YASGUI & co.) may call the endpoint."""
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = (
-        "X-Result-Limit, X-Result-Count, X-Result-Truncated, Retry-After")
+        "X-Result-Limit, X-Result-Count, X-Result-Truncated, Retry-After, ETag")
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
@@ -371,7 +409,7 @@ def _page_answer(checked: CheckedQuery):
         "application/sparql-results+json"
     started = time.perf_counter()
     try:
-        answer = _run(checked, media_type, published)
+        answer = _run(checked, media_type, published, _key(checked, media_type, published))
     except ProtocolError as exc:
         return Response(_render_page(query=checked.text, error=exc, checked=checked),
                         status=exc.status, mimetype=HTML, headers=exc.headers)

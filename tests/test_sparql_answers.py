@@ -1,0 +1,55 @@
+"""The answer cache: bounded by bytes, least recently used dropped first, keys per build."""
+
+from __future__ import annotations
+
+from publisher import metrics
+from publisher.sparql.answers import AnswerCache, answer_key, etag_of
+from publisher.store.base import QueryAnswer
+
+
+def _answer(size: int) -> QueryAnswer:
+    return QueryAnswer(body=b"x" * size, media_type="application/sparql-results+json",
+                       count=1, truncated=False)
+
+
+def _lookups(result: str) -> float:
+    return metrics.REGISTRY.get_sample_value("kiezgraph_sparql_cache_lookups_total",
+                                             {"result": result}) or 0.0
+
+
+def test_keys_differ_by_build_format_and_dataset_not_by_outer_whitespace():
+    key = answer_key("b1", "ASK {}", "text/csv")
+    assert key == answer_key("b1", "  ASK {}\n", "text/csv")
+    others = [answer_key("b2", "ASK {}", "text/csv"), answer_key("b1", "ASK {}", "text/tsv"),
+              answer_key("b1", "ASK {}", "text/csv", default_graphs=["http://g"]),
+              answer_key("b1", "ASK { }", "text/csv")]
+    assert len({key, *others}) == 5
+    assert len({etag_of(k) for k in (key, *others)}) == 5
+
+
+def test_bounded_by_bytes_least_recently_used_first():
+    cache = AnswerCache(max_bytes=3000)
+    for name in "abc":
+        cache.put(name, _answer(700))
+    assert cache.get("a") is not None  # a is now the most recently used
+    cache.put("d", _answer(700))  # over 3000 bytes with overheads: b goes
+    assert cache.get("b") is None
+    assert all(cache.get(k) is not None for k in "acd")
+    assert cache.size <= 3000
+    cache.put("huge", _answer(5000))  # larger than the whole cache: not kept
+    assert cache.get("huge") is None and len(cache) == 3
+
+
+def test_hits_and_misses_are_counted():
+    cache = AnswerCache(max_bytes=1 << 20)
+    hits, misses = _lookups("hit"), _lookups("miss")
+    cache.get("absent")
+    cache.put("present", _answer(10))
+    cache.get("present")
+    assert (_lookups("hit") - hits, _lookups("miss") - misses) == (1, 1)
+
+
+def test_zero_bytes_turns_it_off():
+    cache = AnswerCache(max_bytes=0)
+    cache.put("a", _answer(1))
+    assert cache.get("a") is None and len(cache) == 0
