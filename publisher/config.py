@@ -39,7 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("out", "build", "Folder that builds are written to and served from."),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on.", int),
-    Setting("threads", 8, "Worker threads of the WSGI server.", int),
+    Setting("threads", 16, "Worker threads of the WSGI server.", int),
     Setting("rewrite_base", True, "Answer with IRIs on the host the request came to "
             "(off in production behind the real base).", bool),
     Setting("store", "", "URL of an external SPARQL 1.1 endpoint to serve from "
