@@ -239,20 +239,12 @@ def _quote(value: str) -> str:
     return '"' + text.replace(PLACEHOLDER, "${kg_rest}") + '"'
 
 
-def _headers(pairs: Iterable[tuple[str, str]], vary: Iterable[str]) -> list[str]:
-    lines = [f"add_header {name} {_quote(value)};" for name, value in pairs]
-    vary = list(vary)
-    if vary:
-        lines.append(f"add_header Vary {_quote(', '.join(vary))};")
-    return lines
-
-
 def _map(source: str, target: str, exact: dict[str, str], fallbacks: list[tuple[str, str]],
-         default: str) -> str:
+         default: str, quote_values: bool = False) -> str:
     lines = [f"map {source} {target} {{", "    hostnames off;", f"    default {default};",
              f'    "" {default};']
     for key, value in sorted(exact.items()):
-        lines.append(f"    {_quote(key)} {value};")
+        lines.append(f"    {_quote(key)} {_quote(value) if quote_values else value};")
     for pattern, value in fallbacks:
         lines.append(f'    "~*{pattern}" {value};')
     lines.append("}")
@@ -272,10 +264,112 @@ _ACCEPT_FALLBACKS = [
 _LANGUAGE_FALLBACKS = [(r"^(\s*(?!de)[^,]*,)*\s*en(-|;|,|\s|$)", "en")]
 
 
+_SUFFIXES = {"turtle": "ttl", "jsonld": "jsonld", "rdfxml": "rdf", "ntriples": "nt"}
+
+
+def _suffix(variant: str) -> str:
+    return "html" if variant.startswith("html") else _SUFFIXES[variant]
+
+
+def _variable(header: str) -> str:
+    return "$kg_h_" + re.sub(r"[^a-z0-9]", "_", header.lower())
+
+
+def _answers(groups: list[Group]) -> tuple[dict, dict, dict]:
+    """Per answer key (group/mode/variant for documents, thing/group for 303s): the headers
+    to add (with Vary), the content type per file suffix, and the 303's Location template."""
+    headers: dict[str, dict[str, str]] = {}
+    types: dict[str, str] = {}
+    targets: dict[str, str] = {}
+    for group in groups:
+        for (mode, variant), (content_type, pairs, vary) in group.templates.items():
+            suffix = _suffix(variant)
+            if types.setdefault(suffix, content_type) != content_type:
+                raise ExportError(f".{suffix} files are sent as {types[suffix]} and as "
+                                  f"{content_type}")
+            pairs = [*pairs, *([("Vary", ", ".join(vary))] if vary else [])]
+            headers[f"{group.name}/{mode}/{variant}"] = _joined(pairs)
+        if group.thing is not None:
+            _status, location, pairs = group.thing
+            headers[f"thing/{group.name}"] = _joined(pairs)
+            targets[f"thing/{group.name}"] = location.split("?", 1)[0]
+    return headers, types, targets
+
+
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers by name, a repeated one as one comma-separated value (the same in HTTP)."""
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        key = next((k for k in out if k.lower() == name.lower()), name)
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+def _add_headers(answers: dict[str, dict[str, str]], keys: list[str]) -> list[str]:
+    """add_header lines for the answers under keys: a header every one of them sends with the
+    same value is written out; any other is a `map` variable keyed by $kg_key (an empty value
+    adds nothing)."""
+    names: dict[str, str] = {}
+    for key in keys:
+        for name in answers[key]:
+            names.setdefault(name.lower(), name)
+    lines = []
+    for lower, name in names.items():
+        values = {next((v for k, v in answers[key].items() if k.lower() == lower), None)
+                  for key in keys}
+        if len(values) == 1 and None not in values:
+            lines.append(f"add_header {name} {_quote(values.pop())};")
+        else:
+            lines.append(f"add_header {name} {_variable(name)};")
+    return lines
+
+
 def nginx_config(url: str, site: Path, groups: list[Group], accept_map: dict[str, str],
                  language_map: dict[str, str]) -> tuple[str, str, str]:
-    """The maps (http level), the locations (server level) and an example server block."""
+    """The maps (http level), the locations (server level) and an example server block.
+
+    Two regex locations answer everything: one for documents (by suffix or negotiated), one
+    for the 303s from things' IRIs. Which file and which headers is worked out by `map`s
+    (hash lookups, evaluated only when used) from the path's parts and the request headers;
+    the file is served by try_files directly, without an internal rewrite."""
     prefix = urlsplit(url).path  # e.g. /kiezgraph/pankow/
+    answers, types, targets = _answers(groups)
+    doc_keys = sorted(k for k in answers if not k.startswith("thing/"))
+    thing_keys = sorted(k for k in answers if k.startswith("thing/"))
+    names: dict[str, str] = {}
+    for key in answers:
+        for name in answers[key]:
+            names.setdefault(name.lower(), name)
+    type_lines = "".join(f"        {_quote(t)} {s};\n" for s, t in sorted(types.items()))
+    document = [
+        f"root {site};", f"types {{\n{type_lines}    }}",
+        "default_type application/octet-stream;", "etag on;", "gzip_static on;",
+        "gzip_vary on;", "set $kg_key $kg_group/$kg_mode/$kg_variant;",
+        "try_files /$kg_mode/$kg_cls/$kg_variant/$kg_file.$kg_ext =404;",
+        *_add_headers(answers, doc_keys)]
+    loc = [f"# Generated by `kiezgraph build --static`: include in the server block "
+           f"that answers for {url}", "",
+           f'location ~ "^{prefix}(?<kg_doc>doc/[^.]+|ontology)'
+           f'(\\.(?<kg_sfx>ttl|jsonld|rdf|nt|html))?$" {{\n'
+           + "".join(f"    {line}\n" for line in document) + "}"]
+    if thing_keys:
+        thing = ["set $kg_key thing/$kg_group;",
+                 f"if (!-f {site}/neg/$kg_cls/turtle/$kg_rest.ttl) {{ return 404; }}",
+                 'if ($kg_location = "") { return 404; }',
+                 *_add_headers(answers, thing_keys),
+                 "return 303 $kg_location$is_args$args;"]
+        loc.append(f'location ~ "^{prefix}(?<kg_doc>id/[^.]+|ontology/[^./]+)$" {{\n'
+                   + "".join(f"    {line}\n" for line in thing) + "}")
+    locations = "\n".join(loc) + "\n"
+    # A map per header whose value differs between answers (and is used above).
+    header_maps = []
+    for lower, name in sorted(names.items()):
+        if _variable(name) + ";" in locations:
+            values = {key: v for key, pairs in answers.items()
+                      for k, v in pairs.items() if k.lower() == lower}
+            header_maps.append(_map("$kg_key", _variable(name), values, [], '""',
+                                    quote_values=True))
+    special = {f"{g.cls}:{g.rest}": g.name for g in groups if g.rest is not None}
     maps = "\n\n".join([
         "# Generated by `kiezgraph build --static`: include in the http block.\n"
         "# Browsers' Accept headers are long map keys.\nmap_hash_bucket_size 256;",
@@ -289,48 +383,24 @@ def nginx_config(url: str, site: Path, groups: list[Group], accept_map: dict[str
         "    \"~*^en\" en;\n}",
         "map $kg_asked$kg_accept_lang $kg_lang {\n    default de;\n    \"~^en\" en;\n}",
         "map $kg_format $kg_neg {\n    default $kg_format;\n    html $kg_keep$kg_lang;\n}",
+        # The path's parts ($kg_doc and $kg_sfx come from the locations' regexes): the class
+        # (which folder, which headers), the document path, the file's name.
+        "map $kg_doc $kg_cls {\n    default doc;\n    ontology ontology;\n"
+        "    \"~^(doc/)?ontology/[^/]+$\" term;\n}",
+        "map $kg_doc $kg_rest {\n    default \"\";\n    \"~^(doc|id)/(?<kg_r>.+)$\" $kg_r;\n"
+        "    \"~^ontology/[^/]+$\" $kg_doc;\n}",
+        "map $kg_rest $kg_file {\n    default $kg_rest;\n    \"\" ontology;\n}",
+        "map $kg_sfx $kg_mode {\n    default sfx;\n    \"\" neg;\n}",
+        "map $kg_sfx $kg_variant {\n    default \"\";\n    \"\" $kg_neg;\n"
+        + "".join(f"    {s} {v};\n" for v, s in _SUFFIXES.items())
+        + "    html $kg_keep$kg_lang;\n}",
+        "map $kg_variant $kg_ext {\n    default html;\n"
+        + "".join(f"    {v} {s};\n" for v, s in _SUFFIXES.items()) + "}",
+        # Documents whose headers differ from their class's have a group of their own.
+        _map("$kg_cls:$kg_rest", "$kg_group", special, [], "$kg_cls"),
+        _map("$kg_key", "$kg_location", targets, [], '""', quote_values=True),
+        *header_maps,
     ]) + "\n"
-    loc = [f"# Generated by `kiezgraph build --static`: include in the server block "
-           f"that answers for {url}", ""]
-    suffixes = {"turtle": "ttl", "jsonld": "jsonld", "rdfxml": "rdf", "ntriples": "nt"}
-    for group in groups:
-        cls, name = group.cls, group.name
-        if group.rest is not None:
-            rest_re = f"(?<kg_rest>{re.escape(group.rest)})"
-        elif cls == "term":
-            rest_re = "(?<kg_rest>ontology/[^./]+)"
-        else:
-            rest_re = "(?<kg_rest>[^.]+)"
-        head = {"doc": f"^{prefix}doc/(?!ontology/){rest_re}",
-                "term": f"^{prefix}doc/{rest_re}",
-                "ontology": f"^{prefix}ontology(?<kg_rest>)"}[cls]
-        for variant, suffix in suffixes.items():
-            loc.append(f'location ~ "{head}\\.{suffix}$" {{\n'
-                       f"    rewrite ^ /_kg/sfx/{name}/{variant}/$kg_rest.{suffix} last;\n}}")
-        loc.append(f'location ~ "{head}\\.html$" {{\n'
-                   f"    rewrite ^ /_kg/sfx/{name}/$kg_keep$kg_lang/$kg_rest.html last;\n}}")
-        loc.append(f'location ~ "{head}$" {{\n'
-                   f"    rewrite ^ /_kg/neg/{name}/$kg_neg/$kg_rest last;\n}}")
-        inner = "(?<kg_rest>)" if cls == "ontology" else "(?<kg_rest>[^.]+)"
-        for (mode, variant), (content_type, pairs, vary) in sorted(group.templates.items()):
-            suffix = "html" if variant.startswith("html") else suffixes[variant]
-            file = "$kg_rest" if cls != "ontology" else "ontology"
-            tail = f"\\.{suffix}" if mode == "sfx" else ""
-            body = ["internal;", f"root {site};", "types { }", "etag on;", "gzip_static on;",
-                    "gzip_vary on;", f"default_type {_quote(content_type)};",
-                    f"try_files /{mode}/{cls}/{variant}/{file}.{suffix} =404;",
-                    *_headers(pairs, vary)]
-            loc.append(f'location ~ "^/_kg/{mode}/{name}/{variant}/{inner}{tail}$" {{\n'
-                       + "".join(f"    {line}\n" for line in body) + "}")
-        if group.thing is not None:
-            status, location, pairs = group.thing
-            match = (f"^{prefix}id/{rest_re}$" if cls == "doc" else f"^{prefix}{rest_re}$")
-            target = _quote(location.split("?", 1)[0])[:-1] + '$is_args$args"'
-            body = [f"if (!-f {site}/neg/{cls}/turtle/$kg_rest.ttl) {{ return 404; }}",
-                    *_headers(pairs, ()), f"return {status} {target};"]
-            loc.append(f'location ~ "{match}" {{\n'
-                       + "".join(f"    {line}\n" for line in body) + "}")
-    locations = "\n".join(loc) + "\n"
     host = urlsplit(url).hostname or "localhost"
     example = (f"# An example server block; TLS, logs and the rest of the site are yours.\n"
                f"# In nginx.conf's http block:  include {site.parent}/nginx/maps.conf;\n"

@@ -169,7 +169,8 @@ def test_nginx_answers_as_the_dynamic_server(exported, dynamic, nginx):
         count += 1
     assert count > 1000
     for path in ("/doc/organisation/nowhere", "/doc/organisation/nowhere.ttl",
-                 "/id/organisation/nowhere", "/ontology/Nothing"):
+                 "/id/organisation/nowhere", "/ontology/Nothing", "/id/ontology/Nothing",
+                 "/doc/ontology/Nothing.ttl", "/doc/organisation/ba-pankow.txt"):
         _same(dynamic.get(PREFIX + path), nginx.get(PREFIX + path), path)
 
 
@@ -213,5 +214,15 @@ def test_an_export_served_elsewhere_links_and_redirects_there(exported, tmp_path
         url + "doc/organisation/ba-pankow"
     assert BASE.encode() in turtle.by_suffix.body  # the IRIs stay the base's
     locations = (tmp_path / "nginx" / "locations.conf").read_text(encoding="utf-8")
-    assert '"^/pankow/doc/' in locations and '"^/kiezgraph/' not in locations
-    assert f'return 303 "{url}doc/${{kg_rest}}$is_args$args";' in locations
+    assert '"^/pankow/(?<kg_doc>doc/' in locations and '"^/kiezgraph/' not in locations
+    maps = (tmp_path / "nginx" / "maps.conf").read_text(encoding="utf-8")
+    assert f'"thing/doc" "{url}doc/${{kg_rest}}";' in maps
+
+
+def test_two_locations_and_no_rewrite(exported):
+    """nginx matches one regex per request and serves the file without an internal
+    redirect; which file and which headers come from hashed maps."""
+    out = exported[1]
+    locations = (out / "nginx" / "locations.conf").read_text(encoding="utf-8")
+    assert locations.count("\nlocation ") == 2
+    assert "rewrite" not in locations and "internal;" not in locations
