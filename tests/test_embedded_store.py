@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -79,3 +80,19 @@ def test_no_temporary_file_is_left_behind(release, tmp_path, monkeypatch):
     assert _rows(built, COUNT)[0]["n"]["value"] == "0"
     built.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_warm_starts_the_workers_before_any_query(release):
+    store = EmbeddedStore.from_release(release, query_workers=1)
+    try:
+        assert store._pool is None
+        store.warm()
+        deadline = time.monotonic() + 20
+        while not store._pool.workers_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(store._pool.workers_alive()) == 1
+    finally:
+        store.close()
+    unsourced = EmbeddedStore(ox.Store())
+    unsourced.warm()  # a caller's store: nothing to start until a query needs it
+    assert unsourced._pool is None

@@ -17,7 +17,7 @@ from cachetools import LRUCache
 from publisher import metrics
 from publisher.store.base import QueryAnswer
 
-__all__ = ["AnswerCache", "answer_key", "etag_of"]
+__all__ = ["AnswerCache", "answer_hits", "answer_key", "etag_of"]
 
 _OVERHEAD = 256  # bytes a small entry costs beyond its body (key, tuple, answer object)
 
@@ -37,6 +37,11 @@ def etag_of(key: Hashable) -> str:
 def _lookups():
     return metrics.counter("kiezgraph_sparql_cache_lookups",
                            "Lookups in the cache of SPARQL answers, by result.", ("result",))
+
+
+def answer_hits():
+    """The hit counter (also counts answers sent again from a whole-response memo)."""
+    return _lookups().labels("hit")
 
 
 class AnswerCache:

@@ -202,6 +202,12 @@ class EmbeddedStore:
                 self._pool = WorkerPool(sources, self.query_workers)
             return self._pool
 
+    def warm(self) -> None:
+        """Start the SPARQL workers now (in the background) rather than on the first query;
+        only for a store made from files (a caller's in-memory store waits for a query)."""
+        if self._pool is None and self.sources:
+            self._workers()
+
     def run_query(self, query: str, media_type: str, *, timeout: float, max_results: int,
                   default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
                   base_iri: str | None = None,
