@@ -192,17 +192,21 @@ def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
     """Serve Linked Data, SPARQL and the catalogue with a production WSGI server."""
     from publisher.store import StoreError
     from publisher.web import create_app
-    from publisher.web.server import run
+    from publisher.web.server import SERVERS, run
 
     settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out, host=host, port=port,
                             store=store, rewrite_base=False if no_rewrite else None,
                             reload_on_change=True if reload_on_change else None)
+    if settings.server not in SERVERS:
+        _fail(f"unknown server {settings.server!r}: one of {', '.join(SERVERS)}")
     release = ensure_release(ctx, settings, root)
     try:
         app = create_app(settings, release=release)
     except StoreError as exc:
         _fail(str(exc))
     click.echo(f"serving {release.version} on http://{settings.host}:{settings.port}/", err=True)
+    if settings.server != "waitress":
+        app = None  # granian's worker builds its own: one store in memory, not two
     run(app, settings)
 
 

@@ -1,30 +1,101 @@
-"""Run the app under a production WSGI server (waitress)."""
+"""Run the app under a production HTTP server: waitress (default) or granian (setting `server`).
+
+waitress serves the app built by `kiezgraph serve` in the same process. granian (Rust HTTP,
+WSGI interface) runs one worker process with `threads` blocking threads; the worker builds
+its own app from the same settings (`granian_app`), so one store and one SPARQL worker pool
+exist, as under waitress. SIGHUP to the main process is passed on to the worker, which checks
+and swaps in the new build like waitress's process does (granian's own SIGHUP would restart
+the worker instead, and a bad build would stop the service).
+"""
 
 from __future__ import annotations
 
+import gc
+import json
+import logging
+import os
+import signal
+
 from flask import Flask
 
-__all__ = ["run"]
+__all__ = ["SERVERS", "granian_app", "run"]
+
+SERVERS = ("waitress", "granian")
+_SETTINGS_ENV = "KIEZGRAPH_SERVE_SETTINGS"
 
 
-def run(app: Flask, settings) -> None:
-    """Serve the app with waitress until interrupted; SIGHUP (or a new build, with
-    reload_on_change) swaps in a new build once it checks out."""
-    import logging
-    import signal
-
+def run(app: Flask | None, settings) -> None:
+    """Serve until interrupted; SIGHUP (or a new build, with reload_on_change) swaps in a new
+    build once it checks out. granian needs no app: its worker builds one (pass None)."""
+    if settings.server == "granian":
+        _run_granian(settings)
+        return
+    if settings.server != "waitress":
+        raise ValueError(f"unknown server {settings.server!r}: one of {', '.join(SERVERS)}")
     from waitress import serve
 
-    from publisher.web.reloading import reloader_for
     from publisher.web.security import MAX_HEADER_BYTES
 
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    reloader = reloader_for(app)
-    reloader.start(watch=settings.reload_on_change)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, lambda *_: reloader.request())
+    _logging(settings)
+    _reloading(app, settings)
     serve(app, host=settings.host, port=settings.port, threads=settings.threads,
           ident="kiezgraph", clear_untrusted_proxy_headers=True,
           max_request_header_size=4 * MAX_HEADER_BYTES,
           max_request_body_size=settings.max_body_bytes)
+
+
+def _logging(settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _reloading(app: Flask, settings) -> None:
+    """Start the reloader and let SIGHUP ask it for the new build (main thread only)."""
+    from publisher.web.reloading import reloader_for
+
+    reloader = reloader_for(app)
+    reloader.start(watch=settings.reload_on_change)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: reloader.request())
+
+
+def granian_app() -> Flask:
+    """The app in granian's worker process, from the settings `kiezgraph serve` resolved."""
+    from publisher.config import Settings
+    from publisher.web import create_app
+
+    settings = Settings(json.loads(os.environ[_SETTINGS_ENV]))
+    _logging(settings)
+    app = create_app(settings)
+    _reloading(app, settings)
+    return app
+
+
+def _run_granian(settings) -> None:
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server import MPServer
+
+    from publisher.web.security import MAX_HEADER_BYTES
+
+    class Server(MPServer):
+        def signal_handler_reload(self, *args, **kwargs):
+            # The worker reloads the build itself: checked first, the old one kept if not.
+            for worker in self.wrks:
+                if worker.inner.pid:
+                    os.kill(worker.inner.pid, signal.SIGHUP)
+
+    gc.collect()  # the parent's app, if any, is gone before the worker is forked
+    # The worker process is our own child; it reads the resolved settings (flags and config
+    # file included) from its environment rather than resolving them again.
+    os.environ[_SETTINGS_ENV] = json.dumps(dict(settings))
+    server = Server(
+        "publisher.web.server:granian_app", address=settings.host, port=settings.port,
+        interface=Interfaces.WSGI, workers=1, blocking_threads=settings.threads,
+        http=HTTPModes.http1, websockets=False, factory=True,
+        # Headers beyond this never reach the app (which refuses over MAX_HEADER_BYTES
+        # with 431 itself), as waitress's max_request_header_size does.
+        http1_settings=HTTP1Settings(max_buffer_size=4 * MAX_HEADER_BYTES + 4096),
+        log_level=LogLevels(settings.log_level.lower()), log_access=False)
+    server.serve()

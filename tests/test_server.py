@@ -1,0 +1,147 @@
+"""`kiezgraph serve` under each server: the same answers, the same limits, SIGHUP reloads."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from publisher.reload import current_build_id
+from publisher.web.server import SERVERS
+from tests.conftest import ROOT
+from tests.test_reload import _free_port, _wait_health, out  # noqa: F401
+
+DOCS = ["/doc/organisation/ba-pankow.ttl", "/doc/organisation/ba-pankow.html",
+        "/doc/stadtteilzentrum/stz-weissensee.jsonld", "/doc/stadtteilzentrum/stz-weissensee.nt",
+        "/ontology.ttl"]
+SAME = ("content-type", "link", "content-location", "cache-control", "vary", "content-encoding",
+        "x-content-type-options", "content-security-policy")
+
+
+def _serve(server: str, out_dir, *args: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
+    env["KIEZGRAPH_SERVER"] = server
+    proc = subprocess.Popen([sys.executable, "-m", "publisher", "serve", "--out", str(out_dir),
+                             "--port", str(port), *args], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_health(url, proc)
+    except BaseException:
+        _stop(proc)
+        raise
+    return proc, url
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def servers(build_dir):
+    """Both servers over the same build (IRIs under the base, not the port)."""
+    running = {name: _serve(name, build_dir, "--no-rewrite") for name in SERVERS}
+    yield {name: url for name, (_proc, url) in running.items()}
+    for proc, _url in running.values():
+        _stop(proc)
+
+
+def _own(text, url: str):
+    """text with the server's own address taken out."""
+    netloc = url.split("//", 1)[1]
+    return text.replace(netloc.encode(), b"") if isinstance(text, bytes) else \
+        text.replace(netloc, "")
+
+
+def test_every_server_answers_with_the_same_bytes_and_headers(servers):
+    for path in DOCS:
+        for accept in (None, "text/turtle", "text/html"):
+            headers = {"Accept": accept} if accept else {}
+            answers = {name: httpx.get(url + path, headers=headers)
+                       for name, url in servers.items()}
+            first = answers["waitress"]
+            assert first.status_code == 200, path
+            for name, answer in answers.items():
+                assert answer.status_code == first.status_code, (name, path)
+                # pages and links point to each server's own address
+                ours, theirs = (_own(answer.content, servers[name]),
+                                _own(first.content, servers["waitress"]))
+                # Two processes may order JSON-LD's nodes and N-Triples' lines differently,
+                # and a page may pick another of two labels of a resource (the app's doing,
+                # not the server's): those are compared as graphs, pages by their headers.
+                kind = {"jsonld": "json-ld", "nt": "nt"}.get(path.rsplit(".", 1)[1])
+                if kind:
+                    assert isomorphic(Graph().parse(data=ours, format=kind),
+                                      Graph().parse(data=theirs, format=kind)), name
+                elif not path.endswith(".html"):
+                    assert ours == theirs, (name, path)
+                for header in SAME:
+                    ours = _own(answer.headers.get(header) or "", servers[name])
+                    theirs = _own(first.headers.get(header) or "", servers["waitress"])
+                    assert ours == theirs, (name, path, header)
+    for name, url in servers.items():
+        thing = httpx.get(url + "/id/organisation/ba-pankow")
+        assert thing.status_code == 303 and thing.headers["location"].endswith(
+            "/doc/organisation/ba-pankow"), name
+        assert httpx.get(url + "/doc/organisation/nowhere").status_code == 404, name
+
+
+def test_every_server_keeps_the_request_limits(servers):
+    for name, url in servers.items():
+        doc = url + DOCS[0]
+        many = {f"X-Probe-{i}": "1" for i in range(150)}
+        assert httpx.get(doc, headers=many).status_code == 431, name
+        assert httpx.get(doc, headers={"X-Big": "a" * 40_000}).status_code == 431, name
+        huge = httpx.get(doc, headers={"X-Big": "a" * 300_000})
+        assert 400 <= huge.status_code < 500, (name, huge.status_code)
+        long_url = httpx.get(f"{url}/doc/{'a' * 60_000}")
+        assert 400 <= long_url.status_code < 500, (name, long_url.status_code)
+        body = b"x" * (20 << 20)
+        sparql = {"Content-Type": "application/sparql-query"}
+        assert httpx.post(url + "/sparql", content=body, headers=sparql).status_code == 413
+        chunked = httpx.post(url + "/sparql", content=iter([body]), headers=sparql)
+        assert chunked.status_code == 413, name
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs SIGHUP")
+def test_sighup_reloads_under_granian_without_restarting_the_worker(out, workdir):  # noqa: F811
+    proc, url = _serve("granian", out)
+    try:
+        before = httpx.get(f"{url}/health").json()["build_id"]
+        subprocess.run([sys.executable, "-m", "publisher", "build", "--root", str(workdir),
+                        "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
+        after = current_build_id(out)
+        assert after != before
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{url}/health").json()["build_id"] != after:
+            assert time.monotonic() < deadline, "SIGHUP did not swap the new build in"
+            time.sleep(0.1)
+        assert proc.poll() is None
+    finally:
+        _stop(proc)
+
+
+def test_an_unknown_server_is_a_clear_error(build_dir):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
+    env["KIEZGRAPH_SERVER"] = "tornado"
+    done = subprocess.run([sys.executable, "-m", "publisher", "serve", "--out", str(build_dir),
+                           "--port", str(_free_port())], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "unknown server 'tornado'" in done.stderr and "Traceback" not in done.stderr
+
