@@ -48,7 +48,7 @@ def test_the_build_writes_an_on_disk_store_that_opens_read_only(release):
 
 def test_small_graphs_in_memory_large_ones_from_disk(release, stores):
     memory, disk = stores
-    assert memory.sources == [str(release.graph_file),
+    assert memory.sources == [str(Path(release.path) / STORE_DIR), str(release.graph_file),
                               str(Path(release.path) / "metadata.nq")]
     assert disk.sources == [str(Path(release.path) / STORE_DIR)]
 
@@ -96,3 +96,18 @@ def test_warm_starts_the_workers_before_any_query(release):
     unsourced = EmbeddedStore(ox.Store())
     unsourced.warm()  # a caller's store: nothing to start until a query needs it
     assert unsourced._pool is None
+
+
+def test_a_worker_answers_from_disk_while_it_loads_into_memory(release):
+    from publisher.sparql.executor import WorkerPool
+    from publisher.sparql.worker import Job
+
+    folder = Path(release.path)
+    with WorkerPool([folder / STORE_DIR, release.graph_file, folder / "metadata.nq"],
+                    workers=1) as pool:
+        counts = set()
+        for _ in range(20):  # first from the store on disk, later from memory: same answer
+            answer = pool.run(Job(COUNT, JSON, 10), 20)
+            counts.add(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
+            time.sleep(0.05)
+    assert counts == {str(_distinct_triples(release))}

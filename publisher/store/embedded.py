@@ -139,7 +139,10 @@ class EmbeddedStore:
         files = [release.graph_file]
         if (folder / METADATA_FILE).is_file():
             files.append(folder / METADATA_FILE)
-        return cls.from_files(files, release.build_id, query_workers)
+        store = cls.from_files(files, release.build_id, query_workers)
+        if disk.is_dir():  # workers answer from it while they load the files
+            store.sources.insert(0, str(disk))
+        return store
 
     def query(self, query: str, **options: Any):
         """Run a query on pyoxigraph and return its raw result (default graph = union)."""
