@@ -103,3 +103,8 @@ def live_server(app):
     """The app behind a real HTTP server on a free port, for real clients."""
     with LiveServer(app) as server:
         yield server
+
+
+# The Virtuoso fixtures live in their own module; imported here, not in each test module,
+# so that a test session starts one Virtuoso, not one per module that uses it.
+from tests.virtuoso_server import loaded_virtuoso, virtuoso  # noqa: E402,F401

@@ -13,7 +13,6 @@ import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, XSD
-from virtuoso_server import free_port, virtuoso  # noqa: F401 - the fixture
 
 from publisher.build import build
 from publisher.cli import main
@@ -22,6 +21,7 @@ from publisher.load import LoadError, Writer, chunks, load_release
 from publisher.store import EmbeddedStore
 from publisher.store.embedded import from_ox
 from publisher.store.remote import RemoteStore
+from tests.virtuoso_server import free_port
 
 pytestmark = pytest.mark.virtuoso
 
@@ -43,18 +43,18 @@ def served_triples(release) -> int:
     return EmbeddedStore.from_release(release).triple_count()
 
 
-def writer_for(virtuoso, **kw) -> Writer:  # noqa: F811 - the fixture
+def writer_for(virtuoso, **kw) -> Writer:
     return Writer(update_endpoint=virtuoso.sparql_auth, user=virtuoso.user,
                   password=virtuoso.password, **kw)
 
 
-def env_for(virtuoso, password=None) -> dict:  # noqa: F811 - the fixture
+def env_for(virtuoso, password=None) -> dict:
     return {"KIEZGRAPH_STORE_USER": virtuoso.user,
             "KIEZGRAPH_STORE_PASSWORD": password or virtuoso.password}
 
 
 def test_cli_load_then_reload_switches_and_keeps_one_previous(
-        virtuoso, project, tmp_path, base, runner):  # noqa: F811
+        virtuoso, project, tmp_path, base, runner):
     args = ["load", "--base-uri", base, "--out", str(tmp_path), "--store", virtuoso.sparql,
             "--update-endpoint", virtuoso.sparql_auth, "--chunk-size", "100"]
     first = make_build(project, tmp_path, base)
@@ -85,7 +85,7 @@ def test_cli_load_then_reload_switches_and_keeps_one_previous(
     assert store.current(fresh=True).build_id == third.build_id
 
 
-def test_graph_store_protocol_load(virtuoso, project, tmp_path, base):  # noqa: F811
+def test_graph_store_protocol_load(virtuoso, project, tmp_path, base):
     release = make_build(project, tmp_path, base)
     writer = Writer(graph_store=virtuoso.graph_store, user=virtuoso.user,
                     password=virtuoso.password)
@@ -95,7 +95,7 @@ def test_graph_store_protocol_load(virtuoso, project, tmp_path, base):  # noqa: 
     assert store.triple_count() == served_triples(release)
 
 
-def test_wrong_password_is_a_clear_error(virtuoso, project, tmp_path, base, runner):  # noqa: F811
+def test_wrong_password_is_a_clear_error(virtuoso, project, tmp_path, base, runner):
     make_build(project, tmp_path, base)
     result = runner.invoke(main, ["load", "--base-uri", base, "--out", str(tmp_path),
                                   "--store", virtuoso.sparql, "--update-endpoint",
@@ -114,7 +114,7 @@ def test_unreachable_store_is_a_clear_error(project, tmp_path, base, runner):
 
 
 def test_failure_half_way_keeps_the_previous_release(
-        virtuoso, project, tmp_path, base):  # noqa: F811
+        virtuoso, project, tmp_path, base):
     store = RemoteStore(virtuoso.sparql, base)
     old = make_build(project, tmp_path, base)
     load_release(old, store, writer_for(virtuoso))
@@ -133,7 +133,7 @@ def test_failure_half_way_keeps_the_previous_release(
 
 
 def test_killed_load_keeps_the_previous_release_and_next_load_cleans_up(
-        virtuoso, project, tmp_path, base):  # noqa: F811
+        virtuoso, project, tmp_path, base):
     store = RemoteStore(virtuoso.sparql, base)
     old = make_build(project, tmp_path, base)
     load_release(old, store, writer_for(virtuoso))
@@ -202,7 +202,7 @@ def _build_terms(release) -> set:
 
 
 @pytest.mark.parametrize("protocol", ["update", "graph-store"])
-def test_every_term_comes_back_as_it_was(virtuoso, project, tmp_path, base,  # noqa: F811
+def test_every_term_comes_back_as_it_was(virtuoso, project, tmp_path, base,
                                          protocol):
     """Literals stay literals (also those whose text is an IRI of the same chunk), datatypes
     and language tags stay as they were, whichever protocol writes them."""

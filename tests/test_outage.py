@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tests.conftest import LiveServer
-from virtuoso_server import free_port, loaded_virtuoso, virtuoso  # noqa: F401 - the fixtures
 
 from publisher.build import build
 from publisher.cli import main
@@ -18,6 +16,8 @@ from publisher.config import load_settings
 from publisher.load import Writer, load_release
 from publisher.store.remote import RemoteStore
 from publisher.web import create_app
+from tests.conftest import LiveServer
+from tests.virtuoso_server import free_port
 
 pytestmark = [pytest.mark.virtuoso, pytest.mark.live]
 
@@ -25,7 +25,7 @@ DOC = "/doc/stadtteilzentrum/stz-weissensee"
 
 
 def test_store_outage_is_503_then_recovers_without_a_restart(settings, release,
-                                                             loaded_virtuoso):  # noqa: F811
+                                                             loaded_virtuoso):
     app = create_app(settings.replace(store=loaded_virtuoso.sparql), release=release)
     with LiveServer(app) as server:
         assert httpx.get(server.url + "/health").status_code == 200
@@ -60,7 +60,7 @@ def test_store_outage_is_503_then_recovers_without_a_restart(settings, release,
 
 
 def test_build_id_and_etags_follow_the_stores_release(project, tmp_path,
-                                                      virtuoso):  # noqa: F811
+                                                      virtuoso):
     base = "https://example.org/switching/"
     settings = load_settings(env={}, overrides={"out": str(tmp_path), "base_uri": base,
                                                 "store": virtuoso.sparql})

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
-from virtuoso_server import free_port, virtuoso  # noqa: F401 - the fixture
 
 from publisher.load import Writer, load_release
 from publisher.store import EmbeddedStore, StoreError, StoreUnavailable
 from publisher.store.remote import RemoteStore, from_json_term
+from tests.virtuoso_server import free_port
 
 pytestmark = pytest.mark.virtuoso
 
@@ -25,7 +25,7 @@ def embedded(release):
 
 
 @pytest.fixture(scope="module")
-def remote(virtuoso, release):  # noqa: F811 - the fixture
+def remote(virtuoso, release):
     """A RemoteStore over Virtuoso holding the session's build."""
     store = RemoteStore(virtuoso.sparql, BASE)
     writer = Writer(update_endpoint=virtuoso.sparql_auth, user=virtuoso.user,
@@ -104,13 +104,13 @@ def test_unreachable_store_is_unavailable():
     assert store.ping() is False
 
 
-def test_empty_store_says_load_first(virtuoso):  # noqa: F811 - the fixture
+def test_empty_store_says_load_first(virtuoso):
     store = RemoteStore(virtuoso.sparql, "https://example.org/other/")
     with pytest.raises(StoreError, match="kiezgraph load"):
         store.current()
 
 
-def test_password_never_in_repr(virtuoso):  # noqa: F811 - the fixture
+def test_password_never_in_repr(virtuoso):
     store = RemoteStore(virtuoso.sparql_auth, BASE, user=virtuoso.user, password="s3cret")
     assert "s3cret" not in repr(store)
 
