@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from werkzeug.http import parse_date
 from werkzeug.test import Client
 
 from publisher.store import EmbeddedStore
@@ -45,8 +48,13 @@ def _requests():
 
 
 def _answer(client: Client, method: str, path: str, headers: dict):
+    """Status, headers and body; the Date header checked to be now, then left out."""
     response = client.open(path, method=method, headers=headers)
-    return response.status, sorted(response.headers.items()), response.get_data()
+    date = response.headers.get("Date")
+    if date is not None:
+        assert abs(parse_date(date).timestamp() - time.time()) < 2, (path, date)
+    return (response.status, sorted(i for i in response.headers.items() if i[0] != "Date"),
+            response.get_data())
 
 
 def test_kept_answers_are_what_flask_sends(memo_app):
@@ -123,3 +131,14 @@ def test_requests_with_a_body_or_huge_headers_go_through_flask(memo_app):
     response = Client(memo).get("/doc/organisation/ba-pankow.ttl",
                                 headers={f"X-{i}": "v" for i in range(120)})
     assert response.status_code == 431
+
+
+def test_a_kept_answer_is_dated_when_it_is_sent(memo_app):
+    client = Client(memo_app.wsgi_app)
+    path = "/doc/organisation/ba-pankow.nt"
+    client.get(path)
+    first = int(time.time())
+    while int(time.time()) == first:  # the next second
+        time.sleep(0.05)
+    again = client.get(path)
+    assert parse_date(again.headers["Date"]).timestamp() >= first + 1

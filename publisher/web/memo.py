@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import Flask, Response, request
+from werkzeug.http import http_date
 
 from publisher.web.cache import RenderCache, render_cache
 from publisher.web.observability import record
@@ -97,7 +98,8 @@ class ResponseMemo:
             return self._through(key, environ, start_response)
         if found.document:
             render_cache(self.app).count_hit()
-        start_response(found.status, list(found.headers))
+        start_response(found.status, [("Date", _now()) if k == "Date" else (k, v)
+                                      for k, v in found.headers])
         record(self.app, key[1], environ.get("PATH_INFO", ""), found.route,
                int(found.status[:3]), time.perf_counter() - started)
         return [found.body]
@@ -124,6 +126,17 @@ class ResponseMemo:
                 and key[0] == self._build_id():
             self.kept.put(key, Memo(sent[0], tuple(sent[1]), body, route[0], route[1]))
         return [body]
+
+
+_date: list = [0, ""]
+
+
+def _now() -> str:
+    """The current HTTP date (a kept answer's Date is the time it is sent, not kept)."""
+    second = int(time.time())
+    if _date[0] != second:
+        _date[:] = [second, http_date(second)]
+    return _date[1]
 
 
 def mark(response: Response) -> Response:
