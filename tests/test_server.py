@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -31,7 +33,8 @@ def _serve(server: str, out_dir, *args: str) -> tuple[subprocess.Popen, str]:
     env["KIEZGRAPH_SERVER"] = server
     proc = subprocess.Popen([sys.executable, "-m", "publisher", "serve", "--out", str(out_dir),
                              "--port", str(port), *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_health(url, proc)
@@ -42,12 +45,15 @@ def _serve(server: str, out_dir, *args: str) -> tuple[subprocess.Popen, str]:
 
 
 def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server; what is left of its process group after 30 s is killed."""
     proc.terminate()
     try:
-        proc.wait(timeout=15)
+        proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=5)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +151,30 @@ def test_an_unknown_server_is_a_clear_error(build_dir):
     assert done.returncode != 0
     assert "unknown server 'tornado'" in done.stderr and "Traceback" not in done.stderr
 
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_granians_worker_stops_when_its_main_process_is_killed(build_dir):
+    proc, _url = _serve("granian", build_dir)
+    try:
+        workers = [int(c) for task in os.listdir(f"/proc/{proc.pid}/task")
+                   for c in Path(f"/proc/{proc.pid}/task/{task}/children").read_text(
+                       encoding="ascii").split()]
+        assert workers
+        proc.kill()
+        proc.wait(timeout=5)
+        deadline = time.monotonic() + 15
+        while any(os.path.exists(f"/proc/{pid}") and _alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, "granian's worker outlived its main process"
+            time.sleep(0.2)
+    finally:
+        _stop(proc)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -68,7 +68,27 @@ def granian_app() -> Flask:
     _logging(settings)
     app = create_app(settings)
     _reloading(app, settings)
+    _exit_with_parent()
     return app
+
+
+def _exit_with_parent() -> None:
+    """Stop the worker when granian's main process is gone (killed, say): it would go on
+    holding the port, the store and the SPARQL workers with no one to stop it."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        logging.getLogger(__name__).warning("the server's main process is gone: stopping")
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kiezgraph-parent-watch", daemon=True).start()
 
 
 def _run_granian(settings) -> None:
@@ -97,5 +117,7 @@ def _run_granian(settings) -> None:
         # Headers beyond this never reach the app (which refuses over MAX_HEADER_BYTES
         # with 431 itself), as waitress's max_request_header_size does.
         http1_settings=HTTP1Settings(max_buffer_size=4 * MAX_HEADER_BYTES + 4096),
-        log_level=LogLevels(settings.log_level.lower()), log_access=False)
+        log_level=LogLevels(settings.log_level.lower()), log_access=False,
+        respawn_failed_workers=True,  # a worker that dies (say, out of memory) comes back
+        workers_kill_timeout=10)  # a worker that does not stop when told is killed
     server.serve()
