@@ -109,16 +109,20 @@ class WorkerPool:
         if worker.wait_ready(self.start_timeout) and not self._closed:
             self._idle.put(worker)
         else:
-            log.error("a SPARQL worker did not come up; sources %s", self.sources)
+            if not self._closed:
+                log.error("a SPARQL worker did not come up; sources %s", self.sources)
             self._discard(worker)
 
     def _spawn_async(self) -> None:
         threading.Thread(target=self._spawn, name="kiezgraph-sparql-spawn", daemon=True).start()
 
     def _discard(self, worker: _Worker) -> None:
+        """Kill a worker unless someone else (close, another thread) already took it."""
         with self._lock:
+            owned = worker in self._all
             self._all.discard(worker)
-        worker.kill()
+        if owned:
+            worker.kill()
 
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker and start a fresh one in its place, without making anyone wait."""
