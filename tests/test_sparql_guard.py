@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import pyoxigraph as ox
+import pytest
 
 from publisher.sparql.guard import (
     QueryRefused,
