@@ -282,7 +282,7 @@ def text_of(graph: Graph, node, properties, lang: str) -> Literal | None:
     """The value of the first property that has one, in `lang`, else German, English, untagged."""
     order = (lang, "de", "en", None)
     for prop in properties:
-        values = [v for v in graph.objects(node, prop) if isinstance(v, Literal)]
+        values = sorted(v for v in graph.objects(node, prop) if isinstance(v, Literal))
         if not values:
             continue
         for wanted in order:

@@ -166,3 +166,36 @@ def test_representations_use_the_host_asked(client):
     graph = Graph().parse(data=response.get_data(), format="nt")
     assert (URIRef("http://example.org:8123/id/stadtteilzentrum/stz-weissensee"), None,
             None) in graph
+
+
+_RENDER = """
+import hashlib, sys
+from publisher.build import current_release
+from publisher.config import load_settings
+from publisher.web import create_app
+out = sys.argv[1]
+app = create_app(load_settings(env={}, overrides={"out": out}), release=current_release(out))
+client = app.test_client()
+for path in sys.argv[2:]:
+    print(path, hashlib.sha256(client.get(path).data).hexdigest())
+app.extensions["kiezgraph"].published.store.close()
+"""
+
+
+def test_documents_are_the_same_bytes_in_every_process(build_dir):
+    """Several server processes and the static export must send one body per document:
+    Python's per-process hash seed must not reorder triples, rows or blank-node labels."""
+    import os
+    import subprocess
+    import sys
+
+    paths = ["/doc/organisation/vska.nt", "/doc/agreement/kooperationsvertrag-2022.nt",
+             "/doc/organisation/vska.ttl", "/doc/organisation/vska.html",
+             "/doc/agreement/kooperationsvertrag-2022.html", "/"]
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", _RENDER, str(build_dir), *paths],
+                              env=env, capture_output=True, text=True, timeout=120, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1, outputs

@@ -6,6 +6,7 @@ import hashlib
 
 from flask import Blueprint, Flask, Response, abort, render_template, request
 from rdflib import RDF, Graph, URIRef
+from rdflib.compare import to_canonical_graph
 from rdflib.namespace import OWL, RDFS, SKOS
 
 from publisher import describe
@@ -62,6 +63,14 @@ def _mark(response: Response) -> Response:
 
 def render_graph(graph: Graph, offer: Offer) -> bytes:
     """Serialise a graph in an RDF offer (Turtle with prefixes, JSON-LD compacted, …)."""
+    # rdflib writes N-Triples, RDF/XML and JSON-LD in the order the store yields triples,
+    # which follows set order and so differs between processes; the same document must be
+    # the same bytes in every worker and in the static export, so feed it sorted triples.
+    # Blank nodes get labels from their content (rdflib's canonical form) for the same reason.
+    ordered = Graph(namespace_manager=graph.namespace_manager)
+    for triple in sorted(to_canonical_graph(graph)):
+        ordered.add(triple)
+    graph = ordered
     if offer.name == "jsonld":
         used = {str(p) for _s, p, _o in graph} | {str(o) for o in graph.objects(None, RDF.type)}
         context = {prefix: str(ns) for prefix, ns in graph.namespaces()
@@ -69,7 +78,10 @@ def render_graph(graph: Graph, offer: Offer) -> bytes:
         text = graph.serialize(format="json-ld", context=context, auto_compact=True)
     else:
         text = graph.serialize(format=offer.rdflib_format)
-    return text.encode("utf-8") if isinstance(text, str) else text
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if offer.name == "ntriples":  # one triple a line: sorted lines are the same in every process
+        data = b"".join(sorted(data.splitlines(keepends=True)))
+    return data
 
 
 class _Missing(LookupError):

@@ -205,9 +205,9 @@ def rows_of(graph: Graph, subject, linker: Linker, seen: set | None = None,
     for predicate, objects in by_predicate.items():
         values = [_value(graph, o, linker, seen) for o in objects]
         values.sort(key=lambda v: ((v.link.label.lower() if v.link else v.text.lower()),
-                                   v.lang or ""))
+                                   v.lang or "", str(v.link.iri) if v.link else v.text))
         rows.append(Row(linker.link(predicate, term=True), values))
-    rows.sort(key=lambda r: r.predicate.label.lower())
+    rows.sort(key=lambda r: (r.predicate.label.lower(), str(r.predicate.iri)))
     return rows
 
 
@@ -226,8 +226,10 @@ def incoming_rows(graph: Graph, iri: URIRef, linker: Linker) -> list[tuple[Link,
         label = " › ".join(term_label(graph, p, linker.lang) for p in chain)
         predicate = linker.link(chain[-1], label=label, term=True)
         unique = {link.iri: link for link in links}
-        result.append((predicate, sorted(unique.values(), key=lambda k: k.label.lower())))
-    result.sort(key=lambda item: item[0].label.lower())
+        result.append((predicate, sorted(unique.values(),
+                                         key=lambda k: (k.label.lower(), str(k.iri)))))
+    # Ties broken by IRI: the same page must be the same bytes in every process.
+    result.sort(key=lambda item: (item[0].label.lower(), str(item[0].iri)))
     return result
 
 
