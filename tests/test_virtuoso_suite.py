@@ -165,7 +165,10 @@ def test_time_limit_is_kept_by_virtuoso_too(strict_server):
     assert slow.headers["retry-after"]
     assert 1.4 < seconds < 10  # cut at the limit, not after minutes (slack for a busy CI)
     costly = httpx.get(url, params={"query": COSTLY, "format": "json"}, timeout=30)
-    assert costly.status_code == 503 and "estimates" in costly.text
+    # Virtuoso refuses it by its cost estimate, or (when the estimate is lower) stops it at
+    # the limit: either way a 503 that says why.
+    assert costly.status_code == 503
+    assert "estimates" in costly.text or "time limit" in costly.text, costly.text
     started = time.monotonic()
     after = httpx.get(url, params={"query": "ASK { ?s ?p ?o }", "format": "json"}, timeout=10)
     assert after.json()["boolean"] is True and time.monotonic() - started < 3
