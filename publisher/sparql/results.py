@@ -19,6 +19,7 @@ __all__ = [
     "format_by_name",
     "formats_for",
     "serialise",
+    "term_json",
 ]
 
 TABLE_FORMATS: tuple[ResultFormatInfo, ...] = RESULT_FORMATS
@@ -73,7 +74,7 @@ class Serialised:
     truncated: bool
 
 
-def _term_json(term) -> dict:
+def term_json(term) -> dict:
     """One RDF term in the SPARQL 1.1 JSON results form."""
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
@@ -87,9 +88,9 @@ def _term_json(term) -> dict:
             out["datatype"] = term.datatype.value
         return out
     if isinstance(term, ox.Triple):
-        return {"type": "triple", "value": {"subject": _term_json(term.subject),
-                                            "predicate": _term_json(term.predicate),
-                                            "object": _term_json(term.object)}}
+        return {"type": "triple", "value": {"subject": term_json(term.subject),
+                                            "predicate": term_json(term.predicate),
+                                            "object": term_json(term.object)}}
     raise TypeError(f"unsupported term {term!r}")
 
 
@@ -106,7 +107,7 @@ def _solutions_json(variables: list[str], rows: Iterable) -> bytes:
         for name in variables:
             value = row[name]
             if value is not None:
-                binding[name] = _term_json(value)
+                binding[name] = term_json(value)
         bindings.append(binding)
     document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -24,7 +24,7 @@ from publisher.sparql.examples import load_examples
 from publisher.sparql.guard import CheckedQuery, QueryRejected, check, scan, syntax_error
 from publisher.sparql.limits import Admission, Busy
 from publisher.sparql.prefixes import prefixes_for, prologue
-from publisher.sparql.results import GRAPH_FORMATS, format_by_name, formats_for
+from publisher.sparql.results import GRAPH_FORMATS, format_by_name, formats_for, term_json
 from publisher.sparql.service_description import service_description
 from publisher.store.base import QuerySyntaxError, QueryTimeout, StoreError, StoreUnavailable
 from publisher.web import memo
@@ -440,21 +440,6 @@ def _cell(term: dict | None, prefixes: dict[str, str], base: str) -> dict | None
     return {"kind": "literal", "text": value, "note": note}
 
 
-def _ox_json(term) -> dict:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "triple", "value": str(term)}
-
-
 def _downloads(checked: CheckedQuery) -> list[dict]:
     """Links to the same answer in every format of its query form."""
     params = [("query", checked.text)]
@@ -483,7 +468,7 @@ def _page_answer(checked: CheckedQuery):
                     "truncated": answer.truncated, "ms": round(elapsed, 1)}
     if checked.is_graph:
         result["columns"] = ["subject", "predicate", "object"]
-        result["rows"] = [[_cell(_ox_json(t), prefixes, base)
+        result["rows"] = [[_cell(term_json(t), prefixes, base)
                            for t in (q.subject, q.predicate, q.object)]
                           for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
     else:
