@@ -68,25 +68,30 @@ class ResponseMemo:
     def _build_id(self) -> str:
         return self.app.extensions["kiezgraph"].published.build_id
 
-    def key(self, environ: dict) -> tuple | None:
-        """The parts of the request the answer depends on, or None to leave it to Flask."""
-        method = environ.get("REQUEST_METHOD")
-        path = environ.get("PATH_INFO", "")
-        if method not in ("GET", "HEAD") or not path.startswith(_PREFIXES):
-            return None
+    @staticmethod
+    def replayable(environ: dict) -> bool:
+        """Whether a request may be answered from kept responses: GET or HEAD, no body, and
+        well inside the header limits (publisher.web.security refuses too many or too large
+        headers; anything near them goes through Flask, which decides, and is never kept)."""
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return False
         if environ.get("CONTENT_LENGTH") not in (None, "", "0") \
                 or "HTTP_TRANSFER_ENCODING" in environ:
-            return None
-        # publisher.web.security refuses too many or too large headers: anything near its
-        # limits goes through Flask, which decides (and such answers are never kept).
+            return False
         count = size = 0
         for name, value in environ.items():
             if name.startswith("HTTP_"):
                 count += 1
                 size += len(name) + len(value)
-        if count + 2 > MAX_HEADERS or size + 512 > MAX_HEADER_BYTES:
+        return count + 2 <= MAX_HEADERS and size + 512 <= MAX_HEADER_BYTES
+
+    def key(self, environ: dict) -> tuple | None:
+        """The parts of the request the answer depends on, or None to leave it to Flask."""
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(_PREFIXES) or not self.replayable(environ):
             return None
-        return (self._build_id(), method, path, *map(environ.get, _KEYED))
+        return (self._build_id(), environ["REQUEST_METHOD"], path,
+                *map(environ.get, _KEYED))
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()

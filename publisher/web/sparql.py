@@ -29,7 +29,6 @@ from publisher.sparql.service_description import service_description
 from publisher.store.base import QuerySyntaxError, QueryTimeout, StoreError, StoreUnavailable
 from publisher.web import memo
 from publisher.web.cache import RenderCache
-from publisher.web.security import MAX_HEADER_BYTES, MAX_HEADERS
 from publisher.web.state import served
 
 __all__ = ["bp", "init_app"]
@@ -104,20 +103,10 @@ class _AnswerMemo(memo.ResponseMemo):
 
     def key(self, environ: dict) -> tuple | None:
         """The parts of the request the answer depends on, or None to leave it to Flask."""
-        method = environ.get("REQUEST_METHOD")
-        if method not in ("GET", "HEAD") or environ.get("PATH_INFO") != "/sparql":
+        if environ.get("PATH_INFO") != "/sparql" or not self.replayable(environ):
             return None
-        if environ.get("CONTENT_LENGTH") not in (None, "", "0") \
-                or "HTTP_TRANSFER_ENCODING" in environ:
-            return None
-        count = size = 0  # near the request limits of publisher.web.security: Flask decides
-        for name, value in environ.items():
-            if name.startswith("HTTP_"):
-                count += 1
-                size += len(name) + len(value)
-        if count + 2 > MAX_HEADERS or size + 512 > MAX_HEADER_BYTES:
-            return None
-        return (self._build_id(), method, "/sparql", *map(environ.get, _KEYED))
+        return (self._build_id(), environ["REQUEST_METHOD"], "/sparql",
+                *map(environ.get, _KEYED))
 
 
 class ProtocolError(Exception):
