@@ -190,8 +190,7 @@ def ensure_release(ctx: Context, settings, root: str | None):
 def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
           reload_on_change) -> None:
     """Serve Linked Data, SPARQL and the catalogue with a production WSGI server."""
-    from publisher.store import StoreError
-    from publisher.web import create_app
+    from publisher.store import StoreError, check_store
     from publisher.web.server import SERVERS, run
 
     settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out, host=host, port=port,
@@ -200,13 +199,17 @@ def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
     if settings.server not in SERVERS:
         _fail(f"unknown server {settings.server!r}: one of {', '.join(SERVERS)}")
     release = ensure_release(ctx, settings, root)
+    app = None  # granian's worker process builds its own: the graph is held once, not twice
     try:
-        app = create_app(settings, release=release)
+        if settings.server == "waitress":
+            from publisher.web import create_app
+
+            app = create_app(settings, release=release)
+        else:
+            check_store(settings, release)
     except StoreError as exc:
         _fail(str(exc))
     click.echo(f"serving {release.version} on http://{settings.host}:{settings.port}/", err=True)
-    if settings.server != "waitress":
-        app = None  # granian's worker builds its own: one store in memory, not two
     run(app, settings)
 
 

@@ -40,9 +40,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on.", int),
     Setting("threads", 16, "Worker threads of the WSGI server.", int),
-    Setting("server", "waitress", "HTTP server of `kiezgraph serve`: waitress, or granian "
-            "(Rust; one worker process; about 2.8x waitress's rate for repeated documents; "
-            "pip install 'kiezgraph[granian]')."),
+    Setting("server", "granian", "HTTP server of `kiezgraph serve`: granian (Rust HTTP; one "
+            "worker process; the default, chosen by bench/wsgi.py) or waitress (pure Python; "
+            "one process)."),
     Setting("rewrite_base", True, "Answer with IRIs on the host the request came to "
             "(off in production behind the real base).", bool),
     Setting("store", "", "URL of an external SPARQL 1.1 endpoint to serve from "

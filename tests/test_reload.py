@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -152,8 +153,18 @@ def _free_port() -> int:
 
 def _cli(*args: str, **kwargs) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
-    return subprocess.Popen([sys.executable, "-m", "publisher", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
+    # The log goes to a file: a pipe nobody reads fills up and then blocks the server.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen([sys.executable, "-m", "publisher", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=log, **kwargs)
+    proc.log = log
+    return proc
+
+
+def _log(proc: subprocess.Popen) -> str:
+    """What the process wrote to its log so far."""
+    proc.log.seek(0)
+    return proc.log.read().decode("utf-8", "replace")
 
 
 @pytest.mark.live
@@ -183,7 +194,7 @@ def test_sighup_makes_kiezgraph_serve_swap_in_the_new_build(out, workdir):
 def _wait_health(url: str, server: subprocess.Popen) -> dict:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        assert server.poll() is None, server.stderr.read().decode()
+        assert server.poll() is None, _log(server)
         try:
             return httpx.get(f"{url}/health", timeout=2).json()
         except httpx.TransportError:

@@ -1,9 +1,11 @@
 """Where the published graph is queried from: the embedded store or a remote SPARQL endpoint."""
 
+from pathlib import Path
+
 from publisher.store.base import Store, StoreError, StoreUnavailable
 from publisher.store.embedded import EmbeddedStore
 
-__all__ = ["EmbeddedStore", "Store", "StoreError", "StoreUnavailable", "open_store"]
+__all__ = ["EmbeddedStore", "Store", "StoreError", "StoreUnavailable", "check_store", "open_store"]
 
 
 def open_store(settings, release=None) -> Store:
@@ -15,3 +17,15 @@ def open_store(settings, release=None) -> Store:
     return EmbeddedStore.from_release(
         release, query_workers=settings.query_workers,
         in_memory_max_triples=settings.store_in_memory_max_triples)
+
+
+def check_store(settings, release=None) -> None:
+    """Fail as open_store would, without loading the graph (for a server whose worker process
+    opens the store itself: the graph is then held once, not twice)."""
+    if settings.store:
+        open_store(settings, release)  # a remote store answers one small query
+        return
+    if release is None:
+        raise StoreError("no build to serve: run `kiezgraph build` first")
+    if not Path(release.graph_file).is_file():
+        raise StoreError(f"the build {release.path} has no graph file: build again")

@@ -1,11 +1,13 @@
-"""Run the app under a production HTTP server: waitress (default) or granian (setting `server`).
+"""Run the app under a production HTTP server: granian (default) or waitress (setting `server`).
 
-waitress serves the app built by `kiezgraph serve` in the same process. granian (Rust HTTP,
-WSGI interface) runs one worker process with `threads` blocking threads; the worker builds
-its own app from the same settings (`granian_app`), so one store and one SPARQL worker pool
-exist, as under waitress. SIGHUP to the main process is passed on to the worker, which checks
-and swaps in the new build like waitress's process does (granian's own SIGHUP would restart
-the worker instead, and a bad build would stop the service).
+granian (Rust HTTP, WSGI interface) runs one worker process with `threads` blocking threads;
+the worker builds its own app from the settings `kiezgraph serve` resolved (`granian_app`),
+so one store and one SPARQL worker pool exist; the main process only checks that the build
+can be served. It answers about 2.5x as many requests as waitress here (bench/wsgi.py).
+waitress serves the app built by `kiezgraph serve` in the same process. Under granian,
+SIGHUP to the main process is passed on to the worker, which checks and swaps in the new
+build as waitress's process does (granian's own SIGHUP would restart the worker instead, and
+a bad build would stop the service).
 """
 
 from __future__ import annotations
@@ -62,11 +64,18 @@ def _reloading(app: Flask, settings) -> None:
 def granian_app() -> Flask:
     """The app in granian's worker process, from the settings `kiezgraph serve` resolved."""
     from publisher.config import Settings
+    from publisher.store import StoreError
     from publisher.web import create_app
 
     settings = Settings(json.loads(os.environ[_SETTINGS_ENV]))
     _logging(settings)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except StoreError as exc:
+        # granian would start a failed worker again and again: stop the whole server.
+        logging.getLogger(__name__).error("cannot serve: %s", exc)
+        os.kill(os.getppid(), signal.SIGTERM)
+        raise
     _reloading(app, settings)
     _exit_with_parent()
     return app
