@@ -191,9 +191,12 @@ def test_documents_are_the_same_bytes_in_every_process(build_dir):
 
     paths = ["/doc/organisation/vska.nt", "/doc/agreement/kooperationsvertrag-2022.nt",
              "/doc/organisation/vska.ttl", "/doc/organisation/vska.html",
+             "/doc/organisation/vska.jsonld", "/doc/agreement/kooperationsvertrag-2022.jsonld",
+             "/doc/organisation/vska.rdf", "/doc/agreement/kooperationsvertrag-2022.rdf",
+             "/ontology.jsonld", "/ontology.rdf",
              "/doc/agreement/kooperationsvertrag-2022.html", "/"]
     outputs = set()
-    for seed in ("1", "2"):
+    for seed in ("1", "2", "3"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         done = subprocess.run([sys.executable, "-c", _RENDER, str(build_dir), *paths],
                               env=env, capture_output=True, text=True, timeout=120, check=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
+import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, abort, render_template, request
 from rdflib import RDF, Graph, URIRef
 from rdflib.compare import to_canonical_graph
@@ -22,6 +24,7 @@ from publisher.iris import (
     thing_path,
 )
 from publisher.negotiation import HTML, OFFERS, Offer, choose, offer_by_suffix
+from publisher.store.embedded import to_ox
 from publisher.summary import summarise
 from publisher.web import memo
 from publisher.web.cache import Rendered, render_cache
@@ -71,17 +74,35 @@ def render_graph(graph: Graph, offer: Offer) -> bytes:
     for triple in sorted(to_canonical_graph(graph)):
         ordered.add(triple)
     graph = ordered
+    used = {str(p) for _s, p, _o in graph} | {str(o) for o in graph.objects(None, RDF.type)}
+    prefixes = dict(sorted((prefix, str(ns)) for prefix, ns in graph.namespaces()
+                           if prefix and any(term.startswith(str(ns)) for term in used)))
     if offer.name == "jsonld":
-        used = {str(p) for _s, p, _o in graph} | {str(o) for o in graph.objects(None, RDF.type)}
-        context = {prefix: str(ns) for prefix, ns in graph.namespaces()
-                   if prefix and any(term.startswith(str(ns)) for term in used)}
+        context = prefixes
         text = graph.serialize(format="json-ld", context=context, auto_compact=True)
+        text = _sorted_jsonld(text)
+    elif offer.name == "rdfxml":
+        # rdflib's pretty RDF/XML writer orders subjects and namespace declarations by hash
+        # order; pyoxigraph's writes the sorted triples as they come, one element a subject.
+        return ox.serialize([ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in sorted(graph)],
+                            format=ox.RdfFormat.RDF_XML, prefixes=prefixes)
     else:
         text = graph.serialize(format=offer.rdflib_format)
     data = text.encode("utf-8") if isinstance(text, str) else text
     if offer.name == "ntriples":  # one triple a line: sorted lines are the same in every process
         data = b"".join(sorted(data.splitlines(keepends=True)))
     return data
+
+
+def _sorted_jsonld(text: str) -> str:
+    """JSON-LD with its top-level nodes in @id order.
+
+    rdflib's JSON-LD writer walks `set(graph.subjects())`, whose order follows the process's
+    hash seed; the nodes themselves come out the same. Sorting them here is all it takes."""
+    data = json.loads(text)
+    if isinstance(data, dict) and isinstance(data.get("@graph"), list):
+        data["@graph"].sort(key=lambda node: str(node.get("@id", "")))
+    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 class _Missing(LookupError):
