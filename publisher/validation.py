@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from pyshacl import validate as shacl_validate
+from pyshacl.constraints.constraint_component import ConstraintComponent
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
@@ -108,10 +112,45 @@ def _messages(report: Graph, result) -> tuple[str, str]:
     return german or other or english, english or other or german
 
 
-def validate_graph(data: Graph, shapes: Graph) -> Report:
-    """Validate data against shapes without inference: what is checked is what is published."""
-    conforms, report_graph, _text = shacl_validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
+_TEXTS_LOCK = threading.Lock()
+
+
+def _no_text(self, *args, **kwargs) -> str:
+    return ""
+
+
+@contextmanager
+def _without_result_texts() -> Iterator[None]:
+    """While pyshacl runs, leave out the text it renders for each result; we never read it.
+
+    pyshacl writes a text description (every node in it spelled out) for each result, also
+    for the many results of the shapes nested in sh:or and sh:qualifiedValueShape that it
+    then throws away; on a large graph that text is about a fifth of the validation time.
+    Our report is read from pyshacl's report graph, which stays as it is. pyshacl has no
+    option to skip the text, so its renderer is swapped for one that returns "" meanwhile.
+    """
+    original = ConstraintComponent.__dict__.get("make_v_result_description")
+    if original is None:  # a pyshacl that renders its texts elsewhere: nothing to skip
+        yield
+        return
+    with _TEXTS_LOCK:
+        ConstraintComponent.make_v_result_description = _no_text
+        try:
+            yield
+        finally:
+            ConstraintComponent.make_v_result_description = original
+
+
+def validate_graph(data: Graph, shapes: Graph, inplace: bool = False) -> Report:
+    """Validate data against shapes without inference: what is checked is what is published.
+
+    With inplace, pyshacl works on data itself instead of a copy of it (for a graph made only
+    to be validated).
+    """
+    with _without_result_texts():
+        conforms, report_graph, _text = shacl_validate(
+            data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
+            inplace=inplace)
     violations = []
     for result in report_graph.subjects(RDF.type, SH.ValidationResult):
         focus = report_graph.value(result, SH.focusNode)
@@ -132,7 +171,7 @@ def validate_graph(data: Graph, shapes: Graph) -> Report:
 
 def validate_sources(sources: Sources, shapes: Graph) -> Report:
     """Validate the union of all sources and point each violation at its file and line."""
-    report = validate_graph(sources.union(), shapes)
+    report = validate_graph(sources.union(), shapes, inplace=True)
     for violation in report.violations:
         where = sources.locate(violation.node) if violation.node is not None else None
         if where:
