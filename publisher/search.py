@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 __all__ = ["LABEL_PROPERTIES", "Hit", "SearchIndex", "build_index", "fold", "folds", "kind_of"]
@@ -92,7 +92,7 @@ class Hit:
                 "labels": dict(self.labels), "matched": self.matched}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     iri: str
     text: str
@@ -109,13 +109,14 @@ class SearchIndex:
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
 
-    def add(self, iri: str, text: str, lang: str, prop: str) -> None:
-        """Index one label of a resource."""
-        preferred = prop in PREFERRED
-        self.entries.append(_Entry(iri, text, preferred, folds(text)))
-        self.kinds.setdefault(iri, kind_of(iri, self.base))
-        if preferred:
-            self.names.setdefault(iri, {}).setdefault(lang, text)
+    def add(self, iri: str, text: str, prop: str) -> _Entry:
+        """Index one label of a resource (its names are set by build_index)."""
+        iri = sys.intern(iri)  # one string per resource, however many labels it has
+        entry = _Entry(iri, text, prop in PREFERRED, folds(text))
+        self.entries.append(entry)
+        if iri not in self.kinds:
+            self.kinds[iri] = sys.intern(kind_of(iri, self.base))
+        return entry
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -169,20 +170,27 @@ def _query(base: str) -> str:
     values = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
     # The base is ours and ends in '/', so it cannot break out of the string literal.
     return (
-        "SELECT DISTINCT ?s ?p ?label WHERE { "
+        "SELECT ?s ?p ?label ?lang WHERE { "
+        "{ SELECT DISTINCT ?s ?p ?label WHERE { "
         f"VALUES ?p {{ {values} }} ?s ?p ?label . "
-        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{base}") && isLiteral(?label)) }}'
+        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{base}") && isLiteral(?label)) }} }} '
+        "BIND(LANG(?label) AS ?lang) }"
     )
 
 
 def build_index(store, base: str) -> SearchIndex:
     """Read every label of every resource under base from the store into a SearchIndex."""
     index = SearchIndex(base=base)
-    rows: Iterable[dict] = store.select(_query(base))
-    # Preferred properties first, so a resource's name is its skos:prefLabel where it has one.
-    order = {p: i for i, p in enumerate(LABEL_PROPERTIES)}
-    for row in sorted(rows, key=lambda r: (str(r["s"]), order[str(r["p"])], str(r["label"]))):
-        label = row["label"]
-        index.add(str(row["s"]), str(label), getattr(label, "language", None) or "",
-                  str(row["p"]))
+    # Plain strings, not rdflib terms, one row at a time: at a million triples the labels
+    # are ~200,000 rows, which as rdflib terms in a list cost ~300 MB at once.
+    rank = {p: i for i, p in enumerate(LABEL_PROPERTIES)}
+    names = []
+    for iri, prop, label, lang in store.select_values(_query(base),
+                                                      ("s", "p", "label", "lang")):
+        entry = index.add(iri, label, prop)
+        if entry.preferred:
+            names.append((entry.iri, rank[prop], label, lang or ""))
+    # A resource's name in a language: its skos:prefLabel where it has one, then rdfs:label…
+    for iri, _rank, label, lang in sorted(names):
+        index.names.setdefault(iri, {}).setdefault(lang, label)
     return index

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,6 +51,11 @@ class Store(Protocol):
 
     def select(self, query: str) -> list[dict[str, Any]]:
         """Rows of a SELECT query, each variable bound to an rdflib term."""
+        ...
+
+    def select_values(self, query: str, variables: Sequence[str]) -> Iterator[tuple]:
+        """Rows of a SELECT query as the lexical forms of these variables (None if unbound):
+        plain strings, for answers too large to hold as rdflib terms."""
         ...
 
     def ask(self, query: str) -> bool:

@@ -12,7 +12,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pyoxigraph as ox
@@ -211,6 +211,11 @@ class RemoteStore:
     def select(self, query: str) -> list[dict[str, Any]]:
         """Rows of a SELECT query, each variable bound to an rdflib term (unbound ones left out)."""
         return self._select(query)
+
+    def select_values(self, query: str, variables: Sequence[str]) -> Iterator[tuple]:
+        """Rows of a SELECT query as the lexical forms of these variables (None if unbound)."""
+        for row in self._select(query):
+            yield tuple(str(row[name]) if name in row else None for name in variables)
 
     def ask(self, query: str) -> bool:
         """The answer of an ASK query."""
