@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -181,3 +182,20 @@ def _alive(pid: int) -> bool:
             return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_damaged_build_is_a_clear_error_under_every_server(server, build_dir, tmp_path):
+    damaged = tmp_path / "out"
+    shutil.copytree(build_dir, damaged, symlinks=True)
+    graph = (damaged / "current").resolve() / "graph.nq"
+    with graph.open("a", encoding="utf-8") as handle:
+        handle.write("this is not N-Quads\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
+    env["KIEZGRAPH_SERVER"] = server
+    done = subprocess.run([sys.executable, "-m", "publisher", "serve", "--out", str(damaged),
+                           "--port", str(_free_port())], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0, done.stderr
+    assert "cannot load the build's graph" in done.stderr and "graph.nq" in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr

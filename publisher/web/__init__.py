@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from publisher.config import Settings, load_settings
-from publisher.web.state import Published, Served
+if TYPE_CHECKING:  # importing the package stays cheap: granian's main process imports
+    from flask import Flask  # publisher.web.granian_main and nothing of the app
+
+    from publisher.config import Settings
 
 __all__ = ["create_app"]
 
 
 def create_app(settings: Settings | None = None, *, release=None, store=None) -> Flask:
     """Build the app for a release (default: the current build in settings.out) and its store."""
+    from flask import Flask
+
     from publisher.build import current_release
+    from publisher.config import load_settings
     from publisher.store import open_store
+    from publisher.web.state import Published, Served
 
     settings = settings or load_settings()
     if release is None:

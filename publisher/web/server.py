@@ -12,7 +12,6 @@ a bad build would stop the service).
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
@@ -24,6 +23,7 @@ __all__ = ["SERVERS", "granian_app", "run"]
 
 SERVERS = ("waitress", "granian")
 _SETTINGS_ENV = "KIEZGRAPH_SERVE_SETTINGS"
+_BUFFER_ENV = "KIEZGRAPH_SERVE_HEADER_BUFFER"
 
 
 def run(app: Flask | None, settings) -> None:
@@ -72,10 +72,10 @@ def granian_app() -> Flask:
     try:
         app = create_app(settings)
     except StoreError as exc:
-        # granian would start a failed worker again and again: stop the whole server.
+        # No traceback: the reason, then exit. granian starts the worker once more, sees it
+        # fail again at once and stops with exit status 1 ("crash loop").
         logging.getLogger(__name__).error("cannot serve: %s", exc)
-        os.kill(os.getppid(), signal.SIGTERM)
-        raise
+        os._exit(1)
     _reloading(app, settings)
     _exit_with_parent()
     return app
@@ -101,32 +101,22 @@ def _exit_with_parent() -> None:
 
 
 def _run_granian(settings) -> None:
-    from granian.constants import HTTPModes, Interfaces
-    from granian.http import HTTP1Settings
-    from granian.log import LogLevels
-    from granian.server import MPServer
+    """Replace this process by granian's main process (publisher.web.granian_main).
+
+    The main process only accepts connections and watches its worker, yet after `kiezgraph
+    serve` resolved the settings and checked the build it holds rdflib, Flask and the rest
+    (~65 MB); a fresh interpreter that imports granian alone holds ~25 MB. exec keeps the
+    process id, so signals and supervisors see the same process."""
+    import sys
 
     from publisher.web.security import MAX_HEADER_BYTES
 
-    class Server(MPServer):
-        def signal_handler_reload(self, *args, **kwargs):
-            # The worker reloads the build itself: checked first, the old one kept if not.
-            for worker in self.wrks:
-                if worker.inner.pid:
-                    os.kill(worker.inner.pid, signal.SIGHUP)
-
-    gc.collect()  # the parent's app, if any, is gone before the worker is forked
-    # The worker process is our own child; it reads the resolved settings (flags and config
-    # file included) from its environment rather than resolving them again.
+    # The worker process reads the resolved settings (flags and config file included) from
+    # its environment rather than resolving them again.
     os.environ[_SETTINGS_ENV] = json.dumps(dict(settings))
-    server = Server(
-        "publisher.web.server:granian_app", address=settings.host, port=settings.port,
-        interface=Interfaces.WSGI, workers=1, blocking_threads=settings.threads,
-        http=HTTPModes.http1, websockets=False, factory=True,
-        # Headers beyond this never reach the app (which refuses over MAX_HEADER_BYTES
-        # with 431 itself), as waitress's max_request_header_size does.
-        http1_settings=HTTP1Settings(max_buffer_size=4 * MAX_HEADER_BYTES + 4096),
-        log_level=LogLevels(settings.log_level.lower()), log_access=False,
-        respawn_failed_workers=True,  # a worker that dies (say, out of memory) comes back
-        workers_kill_timeout=10)  # a worker that does not stop when told is killed
-    server.serve()
+    # Headers beyond this never reach the app (which refuses over MAX_HEADER_BYTES with 431
+    # itself), as waitress's max_request_header_size does.
+    os.environ[_BUFFER_ENV] = str(4 * MAX_HEADER_BYTES + 4096)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "publisher.web.granian_main"])

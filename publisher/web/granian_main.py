@@ -1,0 +1,62 @@
+"""granian's main process for `kiezgraph serve` (setting `server = "granian"`, the default).
+
+`kiezgraph serve` checks the build, puts the resolved settings into the environment and
+replaces itself with `python -m publisher.web.granian_main`. This module imports granian and
+nothing of the app, so the main process stays small; its one worker process builds the app
+(`publisher.web.server:granian_app`). SIGHUP is passed on to the worker, which checks and
+swaps in the new build (granian's own SIGHUP would restart the worker instead, and a bad
+build would stop the service).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
+from granian.log import LogLevels
+from granian.server import MPServer
+
+__all__ = ["main"]
+
+
+class _Server(MPServer):
+    """granian's server, with SIGHUP handed to the worker instead of restarting it."""
+
+    def signal_handler_reload(self, *args, **kwargs):
+        """Ask the worker to reload the build itself: checked first, the old one kept if not."""
+        for worker in self.wrks:
+            if worker.inner.pid:
+                os.kill(worker.inner.pid, signal.SIGHUP)
+
+
+class _NotTheThreadCount(logging.Filter):
+    """Drop granian's warning that `threads` exceeds twice the cores: our threads mostly
+    wait for the SPARQL worker processes, and the count is what admission control uses."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether to keep a record."""
+        return "Python threads, which seems quite high" not in record.getMessage()
+
+
+def main() -> None:
+    """Serve with the settings `kiezgraph serve` left in the environment."""
+    logging.getLogger("_granian").addFilter(_NotTheThreadCount())
+    settings = json.loads(os.environ["KIEZGRAPH_SERVE_SETTINGS"])
+    server = _Server(
+        "publisher.web.server:granian_app", address=settings["host"], port=settings["port"],
+        interface=Interfaces.WSGI, workers=1, blocking_threads=settings["threads"],
+        http=HTTPModes.http1, websockets=False, factory=True,
+        http1_settings=HTTP1Settings(
+            max_buffer_size=int(os.environ["KIEZGRAPH_SERVE_HEADER_BUFFER"])),
+        log_level=LogLevels(settings["log_level"].lower()), log_access=False,
+        respawn_failed_workers=True,  # a worker that dies (say, out of memory) comes back
+        workers_kill_timeout=10)  # a worker that does not stop when told is killed
+    server.serve()
+
+
+if __name__ == "__main__":
+    main()
