@@ -64,7 +64,7 @@ def _types(locations: str) -> str:
 
 
 def _start(group: ProcGroup, work: Path, name: str, http: str, server: str,
-           workers: int) -> str:
+           workers: int, main: str = "") -> str:
     """Start one nginx; return its base URL."""
     import os
     import socket
@@ -76,7 +76,7 @@ def _start(group: ProcGroup, work: Path, name: str, http: str, server: str,
                    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     user = "user root;\n" if os.geteuid() == 0 else ""
     conf = folder / "nginx.conf"
-    conf.write_text(_HTTP.format(workers=workers, dir=folder, user=user, temp=temp,
+    conf.write_text(main + _HTTP.format(workers=workers, dir=folder, user=user, temp=temp,
                                  http=http, port=port, server=server), encoding="utf-8")
     exe = shutil.which("nginx") or "/usr/sbin/nginx"
     proc = group.start(name, [exe, "-p", str(folder), "-c", str(conf)], folder / "log")
@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=int, default=40, help="documents sampled")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="nginx worker processes")
+    parser.add_argument("--pcre-jit", action="store_true",
+                        help="pcre_jit on in every server (as the example configuration advises)")
     args = parser.parse_args(argv)
     summary = json.loads((args.export / "export.json").read_text(encoding="utf-8"))
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -112,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     step = max(1, len(docs) // args.docs)
     sample = docs[::step][:args.docs]
     suffix = [Request(f"{prefix}/doc/{d}.{s}", a) for d in sample for s, a in DOC_FORMATS]
-    plain = [Request(f"/sfx/doc/{_VARIANTS[s]}/{d}.{s}", a) for d in sample
+    # The export keeps each document by suffix at its own URL path under site/sfx/<variant>.
+    plain = [Request(f"/sfx/{_VARIANTS[s]}{prefix}/doc/{d}.{s}", a) for d in sample
              for s, a in DOC_FORMATS]
     workloads = {
         "plain": {"documents (suffix)": plain},
@@ -127,9 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     times: dict[tuple[str, str], list] = {}
     try:
         with ProcGroup() as group:
+            main = "pcre_jit on;\n" if args.pcre_jit else ""
             bases = {"export": _start(group, work, "export", f"    include {nginx}/maps.conf;",
                                       f"        include {nginx}/locations.conf;",
-                                      args.workers)}
+                                      args.workers, main)}
             # The export's own headers for each format, as fixed strings.
             fixed = []
             for s, variant in _VARIANTS.items():
@@ -137,11 +141,11 @@ def main(argv: list[str] | None = None) -> int:
                     f"{bases['export']}{prefix}/doc/{sample[0]}.{s}")
                 lines = "".join(f"            add_header {k} {_quote(v)};\n"
                                 for k, v in headers.items() if k.lower() not in _OWN)
-                fixed.append(f"        location /sfx/doc/{variant}/ {{\n{lines}        }}\n")
+                fixed.append(f"        location /sfx/{variant}/ {{\n{lines}        }}\n")
             common = f"        root {site};\n        {_types(locations)}\n        etag on;\n"
-            bases["plain"] = _start(group, work, "plain", "", common, args.workers)
+            bases["plain"] = _start(group, work, "plain", "", common, args.workers, main)
             bases["plain + headers"] = _start(group, work, "plain + headers", "",
-                                              common + "".join(fixed), args.workers)
+                                              common + "".join(fixed), args.workers, main)
             for name in ("plain", "plain + headers"):  # the same bytes, else no comparison
                 for mine, theirs in zip(plain[:10], suffix[:10], strict=True):
                     a = http_get(bases[name] + mine.path)[2]
@@ -161,9 +165,17 @@ def main(argv: list[str] | None = None) -> int:
     def median(name: str, workload: str) -> float:
         return statistics.median(r.rps for r in times[(name, workload)])
 
-    rows = [f"| nginx ({args.workers} workers, {args.connections} connections) | workload | "
-            f"req/s (median of {args.repeat}) | runs | p99 ms | ÷ plain | ÷ plain + headers |",
-            "|---|---|---|---|---|---|---|"]
+    def paired(name: str, workload: str, other: str) -> float:
+        """The median over rounds of the rate's ratio to the other server's in the same
+        round: on a busy machine the load drifts less within a round than across all."""
+        mine, theirs = times[(name, workload)], times[(other, "documents (suffix)")]
+        return statistics.median(a.rps / b.rps for a, b in zip(mine, theirs, strict=True))
+
+    rows = [f"| nginx ({args.workers} workers, {args.connections} connections"
+            f"{', pcre_jit' if args.pcre_jit else ''}) | workload | "
+            f"req/s (median of {args.repeat}) | runs | p99 ms | ÷ plain | ÷ plain + headers | "
+            f"÷ plain, same round (median) | ÷ plain + headers, same round (median) |",
+            "|---|---|---|---|---|---|---|---|---|"]
     floor, headed = median("plain", "documents (suffix)"), median("plain + headers",
                                                                   "documents (suffix)")
     for (name, workload), results in times.items():
@@ -172,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         p99 = statistics.median(r.p99_ms for r in results)
         errors = sum(r.errors for r in results)
         rows.append(f"| {name} | {workload} | {rps:,.0f} | {runs} | {p99:.2f} | "
-                    f"{rps / floor:.2f}× | {rps / headed:.2f}× |"
+                    f"{rps / floor:.2f}× | {rps / headed:.2f}× | "
+                    f"{paired(name, workload, 'plain'):.2f}× | "
+                    f"{paired(name, workload, 'plain + headers'):.2f}× |"
                     + (f" {errors} errors" if errors else ""))
     print(f"{len(sample)} documents × {len(DOC_FORMATS)} formats from {args.export}")
     print("\n".join(rows))

@@ -6,7 +6,8 @@ configuration that negotiates between them like the server does.
 
 Layout of the export folder:
 
-    site/<mode>/<variant>/<document path>[.<suffix>|.html]   the bodies (+ .gz when gzipped)
+    site/<mode>/<variant>/<URL path>.<suffix>   the bodies (+ .gz when gzipped); mode sfx
+                           (by suffix: the files at their own URL) or neg (negotiated)
     nginx/maps.conf        `map` blocks: Accept and Accept-Language to a variant (http level)
     nginx/locations.conf   `location` blocks under the base's path (server level)
     nginx/example.conf     a server block that includes both, to start from
@@ -113,10 +114,11 @@ class Representation:
     thing: Answer | None = None  # the 303 from the thing's IRI (one variant carries it)
 
 
-def _file(mode: str, cls: str, variant: str, rest: str, suffix: str) -> str:
-    """Where a body lives under site/ (the ontology's rest is empty)."""
-    name = rest or "ontology"
-    return f"{mode}/{cls}/{variant}/{name}.{suffix}"
+def _file(mode: str, variant: str, prefix: str, rest: str, suffix: str) -> str:
+    """Where a body lives under site/: its URL path (the ontology's rest is empty) with the
+    suffix, in the folder of its mode and variant."""
+    path = f"{prefix}doc/{rest}" if rest else f"{prefix}ontology"
+    return f"{mode}/{variant}{path}.{suffix}"
 
 
 def _template(answer: Answer, rest: str, base: str) -> list[tuple[str, str]]:
@@ -162,6 +164,7 @@ def write_export(out: Path, base: str, representations: Iterable[Representation]
     site = out / "site"
     shutil.rmtree(site, ignore_errors=True)  # a resource gone from the graph goes from here
     counts = {"documents": 0, "files": 0, "bytes": 0}
+    prefix = urlsplit(url or base).path
     found: dict[tuple[str, str], dict] = {}
     things: dict[tuple[str, str], tuple] = {}
     for rep in representations:
@@ -171,7 +174,7 @@ def write_export(out: Path, base: str, representations: Iterable[Representation]
             if answer.status != 200:
                 raise ExportError(f"{rep.cls} {rep.rest} {rep.variant} {mode}: "
                                   f"HTTP {answer.status}")
-            path = site / _file(mode, rep.cls, rep.variant, rep.rest, rep.suffix)
+            path = site / _file(mode, rep.variant, prefix, rep.rest, rep.suffix)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(answer.body)
             counts["files"] += 1
@@ -233,10 +236,11 @@ def _groups(found: dict, things: dict) -> list[Group]:
     return special + groups
 
 
-def _quote(value: str) -> str:
-    """An nginx string in double quotes (with the placeholder as the $kg_rest variable)."""
+def _quote(value: str, rest: str | None = None) -> str:
+    """An nginx string in double quotes, the placeholder as the document path (rest) or,
+    without one, the $kg_rest capture."""
     text = value.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + text.replace(PLACEHOLDER, "${kg_rest}") + '"'
+    return '"' + text.replace(PLACEHOLDER, "${kg_rest}" if rest is None else rest) + '"'
 
 
 def _map(source: str, target: str, exact: dict[str, str], fallbacks: list[tuple[str, str]],
@@ -271,29 +275,19 @@ def _suffix(variant: str) -> str:
     return "html" if variant.startswith("html") else _SUFFIXES[variant]
 
 
-def _variable(header: str) -> str:
-    return "$kg_h_" + re.sub(r"[^a-z0-9]", "_", header.lower())
-
-
-def _answers(groups: list[Group]) -> tuple[dict, dict, dict]:
-    """Per answer key (group/mode/variant for documents, thing/group for 303s): the headers
-    to add (with Vary), the content type per file suffix, and the 303's Location template."""
-    headers: dict[str, dict[str, str]] = {}
+def _headers(group: Group) -> tuple[dict, dict]:
+    """Per mode, the headers each variant adds (Vary included) by header name; and the
+    content type of each file suffix."""
+    by_mode: dict[str, dict[str, dict[str, str]]] = {"sfx": {}, "neg": {}}
     types: dict[str, str] = {}
-    targets: dict[str, str] = {}
-    for group in groups:
-        for (mode, variant), (content_type, pairs, vary) in group.templates.items():
-            suffix = _suffix(variant)
-            if types.setdefault(suffix, content_type) != content_type:
-                raise ExportError(f".{suffix} files are sent as {types[suffix]} and as "
-                                  f"{content_type}")
-            pairs = [*pairs, *([("Vary", ", ".join(vary))] if vary else [])]
-            headers[f"{group.name}/{mode}/{variant}"] = _joined(pairs)
-        if group.thing is not None:
-            _status, location, pairs = group.thing
-            headers[f"thing/{group.name}"] = _joined(pairs)
-            targets[f"thing/{group.name}"] = location.split("?", 1)[0]
-    return headers, types, targets
+    for (mode, variant), (content_type, pairs, vary) in sorted(group.templates.items()):
+        suffix = _suffix(variant)
+        if types.setdefault(suffix, content_type) != content_type:
+            raise ExportError(f".{suffix} files are sent as {types[suffix]} and as "
+                              f"{content_type}")
+        pairs = [*pairs, *([("Vary", ", ".join(vary))] if vary else [])]
+        by_mode[mode][variant] = _joined(pairs)
+    return by_mode, types
 
 
 def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -305,77 +299,113 @@ def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def _add_headers(answers: dict[str, dict[str, str]], keys: list[str]) -> list[str]:
-    """add_header lines for the answers under keys: a header every one of them sends with the
-    same value is written out; any other is a `map` variable keyed by $kg_key (an empty value
-    adds nothing)."""
+def _add_headers(variants: dict[str, dict[str, str]], source: str, prefix: str,
+                 rest: str | None, maps: list[str]) -> list[str]:
+    """add_header lines for one location: a header every variant sends with the same value
+    is a fixed string; any other a `map` (appended to maps) keyed by the location's variant
+    (source), an empty value adding nothing. With rest the document path is written out,
+    else it is the location's $kg_rest capture."""
     names: dict[str, str] = {}
-    for key in keys:
-        for name in answers[key]:
+    for headers in variants.values():
+        for name in headers:
             names.setdefault(name.lower(), name)
     lines = []
     for lower, name in names.items():
-        values = {next((v for k, v in answers[key].items() if k.lower() == lower), None)
-                  for key in keys}
-        if len(values) == 1 and None not in values:
-            lines.append(f"add_header {name} {_quote(values.pop())};")
-        else:
-            lines.append(f"add_header {name} {_variable(name)};")
+        values = {v: next((x for k, x in h.items() if k.lower() == lower), None)
+                  for v, h in variants.items()}
+        if len(set(values.values())) == 1 and None not in values.values():
+            lines.append(f"add_header {name} {_quote(values.popitem()[1], rest)};")
+            continue
+        variable = f"{prefix}_{re.sub(r'[^a-z0-9]', '_', lower)}"
+        body = "".join(f"    {_quote(v)} {_quote(x, rest)};\n"
+                       for v, x in sorted(values.items()) if x is not None)
+        maps.append(f"map {source} {variable} {{\n    default \"\";\n{body}}}")
+        lines.append(f"add_header {name} {variable};")
     return lines
+
+
+def _block(match: str, lines: list[str]) -> str:
+    return f"location {match} {{\n" + "".join(f"    {line}\n" for line in lines) + "}"
 
 
 def nginx_config(url: str, site: Path, groups: list[Group], accept_map: dict[str, str],
                  language_map: dict[str, str]) -> tuple[str, str, str]:
     """The maps (http level), the locations (server level) and an example server block.
 
-    Two regex locations answer everything: one for documents (by suffix or negotiated), one
-    for the 303s from things' IRIs. Which file and which headers is worked out by `map`s
-    (hash lookups, evaluated only when used) from the path's parts and the request headers;
-    the file is served by try_files directly, without an internal rewrite."""
+    A document by suffix is a file at its own URL path under site/sfx/<variant>/ (the
+    variant only chooses the folder: HTML's language), so its location serves it without
+    try_files; a negotiated document is the file of the variant the Accept `map` chooses
+    (try_files, which also gives its content type); a thing's IRI is a 303. One regex
+    location per class and kind, the path captured as $kg_rest for the headers; a document
+    whose headers differ from its class's has exact-match locations of its own, which
+    nginx finds before any regex. Headers that differ between variants are `map`s keyed by
+    the variant (small exact hashes); all others fixed strings."""
     prefix = urlsplit(url).path  # e.g. /kiezgraph/pankow/
-    answers, types, targets = _answers(groups)
-    doc_keys = sorted(k for k in answers if not k.startswith("thing/"))
-    thing_keys = sorted(k for k in answers if k.startswith("thing/"))
-    names: dict[str, str] = {}
-    for key in answers:
-        for name in answers[key]:
-            names.setdefault(name.lower(), name)
+    p = re.escape(prefix)
+    sfx = "|".join([*_SUFFIXES.values(), "html"])
+    maps: list[str] = []
+    types: dict[str, str] = {}
+    for group in groups:
+        types.update(_headers(group)[1])
     type_lines = "".join(f"        {_quote(t)} {s};\n" for s, t in sorted(types.items()))
-    document = [
-        f"root {site};", f"types {{\n{type_lines}    }}",
-        "default_type application/octet-stream;", "etag on;", "gzip_static on;",
-        "gzip_vary on;",
-        # The files change only with a new export: keep their descriptors and stat results
-        # rather than open and stat each one on every request (try_files uses the cache).
-        "open_file_cache max=100000 inactive=600s;", "open_file_cache_valid 600s;",
-        "open_file_cache_errors on;",
-        "set $kg_key $kg_group/$kg_mode/$kg_variant;",
-        "try_files /$kg_mode/$kg_cls/$kg_variant/$kg_file.$kg_ext =404;",
-        *_add_headers(answers, doc_keys)]
-    loc = [f"# Generated by `kiezgraph build --static`: include in the server block "
-           f"that answers for {url}", "",
-           f'location ~ "^{prefix}(?<kg_doc>doc/[^.]+|ontology)'
-           f'(\\.(?<kg_sfx>ttl|jsonld|rdf|nt|html))?$" {{\n'
-           + "".join(f"    {line}\n" for line in document) + "}"]
-    if thing_keys:
-        thing = ["set $kg_key thing/$kg_group;",
-                 f"if (!-f {site}/neg/$kg_cls/turtle/$kg_rest.ttl) {{ return 404; }}",
-                 'if ($kg_location = "") { return 404; }',
-                 *_add_headers(answers, thing_keys),
-                 "return 303 $kg_location$is_args$args;"]
-        loc.append(f'location ~ "^{prefix}(?<kg_doc>id/[^.]+|ontology/[^./]+)$" {{\n'
-                   + "".join(f"    {line}\n" for line in thing) + "}")
-    locations = "\n".join(loc) + "\n"
-    # A map per header whose value differs between answers (and is used above).
-    header_maps = []
-    for lower, name in sorted(names.items()):
-        if _variable(name) + ";" in locations:
-            values = {key: v for key, pairs in answers.items()
-                      for k, v in pairs.items() if k.lower() == lower}
-            header_maps.append(_map("$kg_key", _variable(name), values, [], '""',
-                                    quote_values=True))
-    special = {f"{g.cls}:{g.rest}": g.name for g in groups if g.rest is not None}
-    maps = "\n\n".join([
+    files = [f"types {{\n{type_lines}    }}", "default_type application/octet-stream;",
+             "etag on;", "gzip_static on;", "gzip_vary on;",
+             # The files change only with a new export: keep their descriptors and stat
+             # results rather than open and stat each one on every request.
+             "open_file_cache max=100000 inactive=600s;", "open_file_cache_valid 600s;",
+             "open_file_cache_errors on;"]
+    html = "$kg_keep$kg_lang"
+    exact: list[str] = []
+    regex: list[str] = []
+    for group in groups:
+        by_mode, _types = _headers(group)
+        name = f"$kg_h_{group.name}"
+        if group.rest is not None:  # one document: exact locations, its path written out
+            rest = group.rest
+            doc = f"{prefix}doc/{rest}" if group.cls != "ontology" else f"{prefix}ontology"
+            for variant in sorted({v for v in by_mode["sfx"] if not v.startswith("html")}):
+                headers = _add_headers({variant: by_mode["sfx"][variant]}, '""',
+                                       f"{name}_{variant}", rest, maps)
+                exact.append(_block(f"= {doc}.{_SUFFIXES[variant]}",
+                                    [f"root {site}/sfx/{variant};", *files, *headers]))
+            pages = {v: h for v, h in by_mode["sfx"].items() if v.startswith("html")}
+            if pages:
+                exact.append(_block(f"= {doc}.html", [
+                    f"root {site}/sfx/{html};", *files,
+                    *_add_headers(pages, html, f"{name}_sfx", rest, maps)]))
+            exact.append(_block(f"= {doc}", [
+                f"root {site}/neg;", *files, "try_files /$kg_neg$uri.$kg_ext =404;",
+                *_add_headers(by_mode["neg"], "$kg_neg", f"{name}_neg", rest, maps)]))
+        else:
+            rest = None
+            doc = {"doc": f"{p}doc/(?<kg_rest>(?!ontology/)[^.]+)",
+                   "term": f"{p}doc/(?<kg_rest>ontology/[^./]+)",
+                   "ontology": f"{p}ontology"}[group.cls]
+            regex.append(_block(f'~ "^{doc}\\.(?<kg_sfx>{sfx})$"', [
+                f"root {site}/sfx/$kg_variant;", *files,
+                *_add_headers(by_mode["sfx"], "$kg_variant", f"{name}_sfx", None, maps)]))
+            neg = [f"root {site}/neg;", *files, "try_files /$kg_neg$uri.$kg_ext =404;",
+                   *_add_headers(by_mode["neg"], "$kg_neg", f"{name}_neg", None, maps)]
+            regex.append(_block(f"= {prefix}ontology", neg) if group.cls == "ontology"
+                         else _block(f'~ "^{doc}$"', neg))
+        if group.thing is not None:
+            _status, location, pairs = group.thing
+            target = location.split("?", 1)[0]
+            lines = [f"if (!-f {site}/neg/turtle{prefix}doc/{group.rest or '$kg_rest'}.ttl) "
+                     f"{{ return 404; }}",
+                     *(f"add_header {k} {_quote(v, rest)};"
+                       for k, v in _joined(pairs).items()),
+                     f"return 303 {_quote(target + '$is_args$args', rest)};"]
+            if group.rest is not None:
+                exact.append(_block(f"= {prefix}{'id/' if group.cls == 'doc' else ''}"
+                                    f"{group.rest}", lines))
+            else:
+                thing = {"doc": f"{p}id/(?<kg_rest>(?!ontology/)[^.]+)",
+                         "term": f"{p}(?<kg_rest>ontology/[^./]+)"}[group.cls]
+                regex.append(_block(f'~ "^{thing}$"', lines))
+    locations = "\n".join([f"# Generated by `kiezgraph build --static`: include in the "
+                           f"server block that answers for {url}", *exact, *regex]) + "\n"
+    maps_text = "\n\n".join([
         "# Generated by `kiezgraph build --static`: include in the http block.\n"
         "# Browsers' Accept headers are long map keys.\nmap_hash_bucket_size 256;",
         _map("$http_accept", "$kg_format", accept_map, _ACCEPT_FALLBACKS, "turtle"),
@@ -387,31 +417,22 @@ def nginx_config(url: str, site: Path, groups: list[Group], accept_map: dict[str
         "map $arg_lang $kg_asked {\n    default \"\";\n    \"~*^de\" de;\n"
         "    \"~*^en\" en;\n}",
         "map $kg_asked$kg_accept_lang $kg_lang {\n    default de;\n    \"~^en\" en;\n}",
-        "map $kg_format $kg_neg {\n    default $kg_format;\n    html $kg_keep$kg_lang;\n}",
-        # The path's parts ($kg_doc and $kg_sfx come from the locations' regexes): the class
-        # (which folder, which headers), the document path, the file's name.
-        "map $kg_doc $kg_cls {\n    default doc;\n    ontology ontology;\n"
-        "    \"~^(doc/)?ontology/[^/]+$\" term;\n}",
-        "map $kg_doc $kg_rest {\n    default \"\";\n    \"~^(doc|id)/(?<kg_r>.+)$\" $kg_r;\n"
-        "    \"~^ontology/[^/]+$\" $kg_doc;\n}",
-        "map $kg_rest $kg_file {\n    default $kg_rest;\n    \"\" ontology;\n}",
-        "map $kg_sfx $kg_mode {\n    default sfx;\n    \"\" neg;\n}",
-        "map $kg_sfx $kg_variant {\n    default \"\";\n    \"\" $kg_neg;\n"
-        + "".join(f"    {s} {v};\n" for v, s in _SUFFIXES.items())
-        + "    html $kg_keep$kg_lang;\n}",
-        "map $kg_variant $kg_ext {\n    default html;\n"
+        # The variant: negotiated from the headers, or named by the suffix.
+        f"map $kg_format $kg_neg {{\n    default $kg_format;\n    html {html};\n}}",
+        "map $kg_neg $kg_ext {\n    default html;\n"
         + "".join(f"    {v} {s};\n" for v, s in _SUFFIXES.items()) + "}",
-        # Documents whose headers differ from their class's have a group of their own.
-        _map("$kg_cls:$kg_rest", "$kg_group", special, [], "$kg_cls"),
-        _map("$kg_key", "$kg_location", targets, [], '""', quote_values=True),
-        *header_maps,
+        "map $kg_sfx $kg_variant {\n    default \"\";\n"
+        + "".join(f"    {s} {v};\n" for v, s in _SUFFIXES.items()) + f"    html {html};\n}}",
+        *maps,
     ]) + "\n"
     host = urlsplit(url).hostname or "localhost"
     example = (f"# An example server block; TLS, logs and the rest of the site are yours.\n"
                f"# In nginx.conf's http block:  include {site.parent}/nginx/maps.conf;\n"
+               f"# The locations match regular expressions: `pcre_jit on;` in nginx.conf's\n"
+               f"# main context compiles them.\n"
                f"server {{\n    listen 80;\n    server_name {host};\n"
                f"    include {site.parent}/nginx/locations.conf;\n}}\n")
-    return maps, locations, example
+    return maps_text, locations, example
 
 
 def _check_names(rests: Iterable[str]) -> None:

@@ -214,15 +214,23 @@ def test_an_export_served_elsewhere_links_and_redirects_there(exported, tmp_path
         url + "doc/organisation/ba-pankow"
     assert BASE.encode() in turtle.by_suffix.body  # the IRIs stay the base's
     locations = (tmp_path / "nginx" / "locations.conf").read_text(encoding="utf-8")
-    assert '"^/pankow/(?<kg_doc>doc/' in locations and '"^/kiezgraph/' not in locations
-    maps = (tmp_path / "nginx" / "maps.conf").read_text(encoding="utf-8")
-    assert f'"thing/doc" "{url}doc/${{kg_rest}}";' in maps
+    assert '"^/pankow/doc/(?<kg_rest>' in locations and "/kiezgraph/" not in locations
+    assert f'return 303 "{url}doc/${{kg_rest}}$is_args$args";' in locations
+    assert (tmp_path / "site" / "sfx" / "turtle" / "pankow" / "doc" / "organisation"
+            / "ba-pankow.ttl").is_file()  # by suffix: the file at its URL path
 
 
-def test_two_locations_and_no_rewrite(exported):
-    """nginx matches one regex per request and serves the file without an internal
-    redirect; which file and which headers come from hashed maps."""
-    out = exported[1]
+def test_suffix_urls_are_files_at_their_path_and_nothing_is_rewritten(exported):
+    """A document by suffix is served from its URL path (no try_files: only its variant's
+    folder is chosen); one regex location per class and kind; no internal redirect."""
+    out, summary = exported[1], exported[2]
     locations = (out / "nginx" / "locations.conf").read_text(encoding="utf-8")
-    assert locations.count("\nlocation ") == 2
+    blocks = locations.split("\nlocation ")[1:]
+    by_suffix = [b for b in blocks if "(?<kg_sfx>" in b.split("{", 1)[0]]
+    assert len(by_suffix) == 3  # doc, term, ontology
+    assert all("try_files" not in b and "/sfx/$kg_variant;" in b for b in by_suffix)
+    regexes = [b for b in blocks if b.startswith("~")]
+    assert len(regexes) == 7  # by suffix ×3, negotiated ×2 (+ the ontology's exact), 303 ×2
+    exact = [b for b in blocks if b.startswith("=")]
+    assert len(exact) == 1 + 7 * sum(1 for g in summary["groups"] if g["only"])
     assert "rewrite" not in locations and "internal;" not in locations
