@@ -82,10 +82,19 @@ class BuildResult:
 
 def _canonical_nquads(sources: Sources) -> bytes:
     """The dataset as canonical (RDFC-1.0), sorted N-Quads: same data, same bytes."""
-    raw = sources.dataset.serialize(format="nquads", encoding="utf-8")
-    dataset = ox.Dataset(ox.parse(raw, format=ox.RdfFormat.N_QUADS))
+    raw = sources.dataset.serialize(format="nquads", encoding="utf-8").splitlines(keepends=True)
+    # RDFC-1.0 only relabels blank nodes, and a blank node's label is computed from the
+    # quads that mention blank nodes alone; so only those go through canonicalisation and
+    # the rest is just rewritten in oxigraph's N-Quads form (40% of this step's time).
+    # A line with "_:" inside a literal may land among them: harmless, it stays unchanged.
+    blank = b"".join(line for line in raw if b"_:" in line)
+    plain = b"".join(line for line in raw if b"_:" not in line)
+    dataset = ox.Dataset(ox.parse(blank, format=ox.RdfFormat.N_QUADS))
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    lines = sorted(set(ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).splitlines()))
+    written = (ox.serialize(dataset, format=ox.RdfFormat.N_QUADS)
+               + ox.serialize(ox.parse(plain, format=ox.RdfFormat.N_QUADS),
+                              format=ox.RdfFormat.N_QUADS))
+    lines = sorted(set(written.splitlines()))
     return b"\n".join(lines) + b"\n"
 
 

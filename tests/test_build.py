@@ -7,14 +7,22 @@ import hashlib
 import json
 import os
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from publisher.build import BuildRefused, build, current_release, list_releases
+from publisher.build import (
+    BuildRefused,
+    _canonical_nquads,
+    build,
+    current_release,
+    list_releases,
+)
 from publisher.config import load_settings
 from publisher.project import Project
-from publisher.sources import SourceError
+from publisher.sources import SourceError, load_sources
+from tests.conftest import BASE
 
 
 def _settings(out):
@@ -100,3 +108,14 @@ def test_partial_folders_of_dead_builds_are_removed(project, tmp_path):
     build(project, _settings(tmp_path), tmp_path)
     assert not dead.exists()
     assert alive.exists()
+
+
+def test_canonical_nquads_equal_the_whole_dataset_canonicalised(project):
+    sources = load_sources(project, BASE)
+    whole = ox.Dataset(ox.parse(sources.dataset.serialize(format="nquads", encoding="utf-8"),
+                                format=ox.RdfFormat.N_QUADS))
+    whole.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    expected = sorted(set(ox.serialize(whole, format=ox.RdfFormat.N_QUADS).splitlines()))
+    nquads = _canonical_nquads(sources)
+    assert b"_:c14n" in nquads  # the bundled data has blank nodes to canonicalise
+    assert nquads == b"\n".join(expected) + b"\n"
