@@ -414,9 +414,13 @@ def nginx_config(url: str, site: Path, groups: list[Group], accept_map: dict[str
         # ?lang= keeps the page's language in its links; a value we do not have falls
         # back to Accept-Language, as publisher.negotiation.choose_language does.
         "map $arg_lang $kg_keep {\n    default html-keep-;\n    \"\" html-;\n}",
-        "map $arg_lang $kg_asked {\n    default \"\";\n    \"~*^de\" de;\n"
-        "    \"~*^en\" en;\n}",
-        "map $kg_asked$kg_accept_lang $kg_lang {\n    default de;\n    \"~^en\" en;\n}",
+        # (Exact keys first: a request without ?lang= or with a listed value is a hash
+        # lookup, no regex.)
+        "map $arg_lang $kg_asked {\n    default \"\";\n    \"\" \"\";\n    de de;\n"
+        "    en en;\n    \"~*^de\" de;\n    \"~*^en\" en;\n}",
+        "map $kg_asked$kg_accept_lang $kg_lang {\n    default de;\n"
+        + "".join(f"    {a}{b} {a or b};\n" for a in ("", "de", "en") for b in ("de", "en"))
+        + "}",
         # The variant: negotiated from the headers, or named by the suffix.
         f"map $kg_format $kg_neg {{\n    default $kg_format;\n    html {html};\n}}",
         "map $kg_neg $kg_ext {\n    default html;\n"
