@@ -18,6 +18,7 @@ __all__ = [
     "ProcGroup",
     "free_port",
     "http_get",
+    "peak_rss_by_process",
     "peak_rss_mb",
     "wait_http",
 ]
@@ -99,6 +100,19 @@ def _vm(pid: int, field: str) -> int:
 def peak_rss_mb(pid: int) -> float:
     """Peak resident memory (VmHWM) of a process plus that of its descendants, in MB."""
     return sum(_vm(p, "VmHWM") for p in [pid, *_children(pid)]) / 1024
+
+
+def peak_rss_by_process(pid: int) -> list[tuple[str, float]]:
+    """Peak resident memory (VmHWM) of a process and each descendant: (command, MB)."""
+    found = []
+    for each in [pid, *_children(pid)]:
+        try:
+            argv = Path(f"/proc/{each}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        command = " ".join(a.decode(errors="replace") for a in argv[1:4] if a)
+        found.append((command, round(_vm(each, "VmHWM") / 1024, 1)))
+    return found
 
 
 class Proc:

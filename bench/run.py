@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench import generate as gen
 from bench.load import Request, Result, run_sequential, run_wrk
-from bench.procs import ProcGroup, http_get
+from bench.procs import ProcGroup, http_get, peak_rss_by_process
 from bench.servers import (
     Server,
     start_kiezgraph,
@@ -309,6 +309,9 @@ def _start(run: Run, scale: int, name: str, starter) -> Server | None:
 def _stop(run: Run, scale: int, group: ProcGroup, server: Server) -> None:
     record = run.scales[scale]["servers"][server.name]
     record["peak_rss_mb"] = server.peak_rss_mb()
+    record["peak_rss_by_process"] = peak_rss_by_process(server.proc.pid)
+    run.say(f"{scale}: {server.name} peak memory {record['peak_rss_mb']:.0f} MB: " + ", ".join(
+        f"{mb:.0f} MB {command}" for command, mb in record["peak_rss_by_process"]))
     group.stop(server.proc)
 
 
