@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import gzip
 import hashlib
 import json
@@ -10,6 +11,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,8 +203,29 @@ def current_release(out: str | Path) -> Release | None:
     return Release(path.resolve(), json.loads(info_file.read_text(encoding="utf-8")))
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the length of a build.
+
+    Parsing and validating allocate millions of objects that live until the build ends;
+    every full collection walks all of them again (13 % of a 100k build). Reference
+    counting still frees everything else at once; the collector resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build(project: Project, settings, out: str | Path) -> BuildResult:
     """Validate the project and, only if it conforms, write a release and make it current."""
+    with _no_cycle_collection():
+        return _build(project, settings, out)
+
+
+def _build(project: Project, settings, out: str | Path) -> BuildResult:
     started = time.monotonic()
     base = settings.base_uri
     sources = load_sources(project, base)

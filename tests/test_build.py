@@ -119,3 +119,24 @@ def test_canonical_nquads_equal_the_whole_dataset_canonicalised(project):
     nquads = _canonical_nquads(sources)
     assert b"_:c14n" in nquads  # the bundled data has blank nodes to canonicalise
     assert nquads == b"\n".join(expected) + b"\n"
+
+
+def test_a_build_gives_the_cycle_collector_back_as_it_found_it(workdir, tmp_path):
+    """The build pauses Python's cyclic garbage collector; a refused one must resume it too."""
+    import gc
+
+    out = tmp_path / "out"
+    assert gc.isenabled()
+    build(Project(workdir), _settings(out), out)
+    assert gc.isenabled()
+    (workdir / "data" / "zz-bad.ttl").write_text("not turtle at all", encoding="utf-8")
+    with pytest.raises(SourceError):
+        build(Project(workdir), _settings(out), out)
+    assert gc.isenabled()
+    (workdir / "data" / "zz-bad.ttl").unlink()
+    gc.disable()
+    try:
+        build(Project(workdir), _settings(tmp_path / "other"), tmp_path / "other")
+        assert not gc.isenabled()  # left off by its caller: stays off
+    finally:
+        gc.enable()
