@@ -10,7 +10,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from publisher.reload import current_build_id
 from publisher.web.server import SERVERS
 from tests.conftest import ROOT
 from tests.test_reload import _free_port, _wait_health, out  # noqa: F401
+from tests.test_security import _children, _running
 
 DOCS = ["/doc/organisation/ba-pankow.ttl", "/doc/organisation/ba-pankow.html",
         "/doc/stadtteilzentrum/stz-weissensee.jsonld", "/doc/stadtteilzentrum/stz-weissensee.nt",
@@ -162,26 +162,16 @@ def test_an_unknown_server_is_a_clear_error(build_dir):
 def test_granians_worker_stops_when_its_main_process_is_killed(build_dir):
     proc, _url = _serve("granian", build_dir)
     try:
-        workers = [int(c) for task in os.listdir(f"/proc/{proc.pid}/task")
-                   for c in Path(f"/proc/{proc.pid}/task/{task}/children").read_text(
-                       encoding="ascii").split()]
+        workers = _children(proc.pid)  # granian's worker and its query workers
         assert workers
         proc.kill()
         proc.wait(timeout=5)
         deadline = time.monotonic() + 15
-        while any(os.path.exists(f"/proc/{pid}") and _alive(pid) for pid in workers):
+        while any(_running(pid) for pid in workers):
             assert time.monotonic() < deadline, "granian's worker outlived its main process"
             time.sleep(0.2)
     finally:
         _stop(proc)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("server", SERVERS)
