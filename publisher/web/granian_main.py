@@ -20,7 +20,11 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server import MPServer
 
-__all__ = ["main"]
+__all__ = ["BUFFER_ENV", "SETTINGS_ENV", "main"]
+
+# How `kiezgraph serve` hands its resolved settings and the header buffer size over.
+SETTINGS_ENV = "KIEZGRAPH_SERVE_SETTINGS"
+BUFFER_ENV = "KIEZGRAPH_SERVE_HEADER_BUFFER"
 
 
 class _Server(MPServer):
@@ -45,13 +49,13 @@ class _NotTheThreadCount(logging.Filter):
 def main() -> None:
     """Serve with the settings `kiezgraph serve` left in the environment."""
     logging.getLogger("_granian").addFilter(_NotTheThreadCount())
-    settings = json.loads(os.environ["KIEZGRAPH_SERVE_SETTINGS"])
+    settings = json.loads(os.environ[SETTINGS_ENV])
     server = _Server(
         "publisher.web.server:granian_app", address=settings["host"], port=settings["port"],
         interface=Interfaces.WSGI, workers=1, blocking_threads=settings["threads"],
         http=HTTPModes.http1, websockets=False, factory=True,
         http1_settings=HTTP1Settings(
-            max_buffer_size=int(os.environ["KIEZGRAPH_SERVE_HEADER_BUFFER"])),
+            max_buffer_size=int(os.environ[BUFFER_ENV])),
         log_level=LogLevels(settings["log_level"].lower()), log_access=False,
         respawn_failed_workers=True,  # a worker that dies (say, out of memory) comes back
         workers_kill_timeout=10)  # a worker that does not stop when told is killed

@@ -22,8 +22,6 @@ from flask import Flask
 __all__ = ["SERVERS", "granian_app", "run"]
 
 SERVERS = ("waitress", "granian")
-_SETTINGS_ENV = "KIEZGRAPH_SERVE_SETTINGS"
-_BUFFER_ENV = "KIEZGRAPH_SERVE_HEADER_BUFFER"
 
 
 def run(app: Flask | None, settings) -> None:
@@ -66,8 +64,9 @@ def granian_app() -> Flask:
     from publisher.config import Settings
     from publisher.store import StoreError
     from publisher.web import create_app
+    from publisher.web.granian_main import SETTINGS_ENV
 
-    settings = Settings(json.loads(os.environ[_SETTINGS_ENV]))
+    settings = Settings(json.loads(os.environ[SETTINGS_ENV]))
     _logging(settings)
     try:
         app = create_app(settings)
@@ -109,14 +108,15 @@ def _run_granian(settings) -> None:
     process id, so signals and supervisors see the same process."""
     import sys
 
+    from publisher.web.granian_main import BUFFER_ENV, SETTINGS_ENV
     from publisher.web.security import MAX_HEADER_BYTES
 
     # The worker process reads the resolved settings (flags and config file included) from
     # its environment rather than resolving them again.
-    os.environ[_SETTINGS_ENV] = json.dumps(dict(settings))
+    os.environ[SETTINGS_ENV] = json.dumps(dict(settings))
     # Headers beyond this never reach the app (which refuses over MAX_HEADER_BYTES with 431
     # itself), as waitress's max_request_header_size does.
-    os.environ[_BUFFER_ENV] = str(4 * MAX_HEADER_BYTES + 4096)
+    os.environ[BUFFER_ENV] = str(4 * MAX_HEADER_BYTES + 4096)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, "-m", "publisher.web.granian_main"])
