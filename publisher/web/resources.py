@@ -74,16 +74,14 @@ def render_graph(graph: Graph, offer: Offer) -> bytes:
     for triple in sorted(to_canonical_graph(graph)):
         ordered.add(triple)
     graph = ordered
-    used = {str(p) for _s, p, _o in graph} | {str(o) for o in graph.objects(None, RDF.type)}
-    prefixes = dict(sorted((prefix, str(ns)) for prefix, ns in graph.namespaces()
-                           if prefix and any(term.startswith(str(ns)) for term in used)))
     if offer.name == "jsonld":
-        context = prefixes
-        text = graph.serialize(format="json-ld", context=context, auto_compact=True)
+        text = graph.serialize(format="json-ld", context=_used_prefixes(graph),
+                               auto_compact=True)
         text = _sorted_jsonld(text)
     elif offer.name == "rdfxml":
         # rdflib's pretty RDF/XML writer orders subjects and namespace declarations by hash
         # order; pyoxigraph's writes the sorted triples as they come, one element a subject.
+        prefixes = _used_prefixes(graph)
         return ox.serialize([ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in sorted(graph)],
                             format=ox.RdfFormat.RDF_XML, prefixes=prefixes)
     else:
@@ -92,6 +90,13 @@ def render_graph(graph: Graph, offer: Offer) -> bytes:
     if offer.name == "ntriples":  # one triple a line: sorted lines are the same in every process
         data = b"".join(sorted(data.splitlines(keepends=True)))
     return data
+
+
+def _used_prefixes(graph: Graph) -> dict[str, str]:
+    """The graph's prefixes that some predicate or class of it uses, in name order."""
+    used = {str(p) for _s, p, _o in graph} | {str(o) for o in graph.objects(None, RDF.type)}
+    return dict(sorted((prefix, str(ns)) for prefix, ns in graph.namespaces()
+                       if prefix and any(term.startswith(str(ns)) for term in used)))
 
 
 def _sorted_jsonld(text: str) -> str:
