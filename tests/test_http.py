@@ -128,3 +128,12 @@ def test_health_is_503_without_a_graph(settings, release):
     app = create_app(settings, release=release, store=EmbeddedStore(ox.Store()))
     response = app.test_client().get("/health")
     assert response.status_code == 503 and response.get_json()["triples"] == 0
+
+
+def test_issue8_url_limit_counts_the_decoded_url(client):
+    """The 414 limit is on the URL as werkzeug decodes it; the cheap raw pre-check must
+    neither let a long one through nor refuse one that only looks long when encoded."""
+    encoded = "/search?q=" + "%C3%A4" * 1500  # 9,000 raw characters, 1,500 decoded
+    assert client.get(encoded).status_code != 414
+    assert client.get("/search?q=" + "%C3%A4" * 8200).status_code == 414
+    assert client.get("/search?q=" + "a" * 8190).status_code == 414
