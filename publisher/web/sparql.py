@@ -170,6 +170,9 @@ def _wants_html() -> bool:
     names = [v.lower() for v in _values("format") if v]
     if names:
         return "html" in names
+    accept = request.headers.get("Accept", "").lower()
+    if "html" not in accept and "*" not in accept:
+        return False  # a tool's Accept: no need to rank it (a tenth of a small query's time)
     machine = [f.media_type for f in (*formats_for("SELECT"), *GRAPH_FORMATS)]
     best = request.accept_mimetypes.best_match([*machine, HTML, "application/xhtml+xml"])
     return best in (HTML, "application/xhtml+xml") and request.accept_mimetypes[HTML] > 0
