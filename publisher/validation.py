@@ -1,21 +1,39 @@
-"""The SHACL gate: validate the graph with pyshacl and report each violation readably."""
+"""The SHACL gate: validate the graph with pyshacl and report each violation readably.
+
+A large graph is validated in more than one process: after the graph is parsed, the process
+forks (the graph is shared copy-on-write, not parsed again), every process takes the next of
+the shapes that have targets until none is left, and the report graphs are merged into one
+report, the same as one process makes.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
+import os
+import pickle
+import signal
+import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
+from typing import NoReturn
 
 from pyshacl import validate as shacl_validate
 from pyshacl.constraints.constraint_component import ConstraintComponent
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH
 
 from publisher.sources import Sources
 
-__all__ = ["Report", "Violation", "validate_graph", "validate_sources"]
+__all__ = ["Report", "ValidationProcessError", "Violation", "validate_graph",
+           "validate_sources"]
+
+
+class ValidationProcessError(RuntimeError):
+    """A second validation process failed or was stopped: there is no complete report."""
 
 
 @dataclass
@@ -141,16 +159,294 @@ def _without_result_texts() -> Iterator[None]:
             ConstraintComponent.make_v_result_description = original
 
 
-def validate_graph(data: Graph, shapes: Graph, inplace: bool = False) -> Report:
+# pyshacl's options for our gate: no inference (what is checked is what is published),
+# SHACL-AF, and warnings do not fail the gate.
+_OPTIONS = {"inference": "none", "advanced": True, "allow_warnings": True}
+
+_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+_NESTING = (SH.property, SH.node, SH["not"], SH.qualifiedValueShape)
+_NESTING_LISTS = (SH["and"], SH["or"], SH.xone)
+_USE_SHAPES_SCHEMES = ("http:", "https:", "urn:", "file:")
+_CAN_FORK = sys.platform.startswith("linux") and hasattr(os, "fork")
+_PR_SET_PDEATHSIG = 1
+# Held back while a process is forked and recorded, so that Ctrl-C cannot strike in between
+# and leave a process nobody stops.
+_DEFERRED_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_EXIT_OK, _EXIT_ERROR = 0, 3
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The shapes with targets, costliest first, and the named shapes nested in shapes."""
+
+    shapes: tuple[URIRef, ...]
+    nested: tuple[URIRef, ...]
+
+
+def _plan(data: Graph, shapes: Graph) -> _Plan | None:
+    """How to validate shape by shape, or None where that would not be a whole run.
+
+    pyshacl validates every shape that has targets on its own (a nested shape is evaluated
+    where it is used), so running them in parts with use_shapes and adding up the results is
+    a whole run, if: no SHACL rule changes the data meanwhile; every shape with targets has
+    an IRI (use_shapes takes IRIs) and is nested in no other shape; and every named nested
+    shape is listed in every part, because pyshacl skips a named shape that a shape of the
+    part uses but the part does not list. Those have no targets, so listing them adds no
+    results.
+    """
+    if (None, SH.rule, None) in shapes:
+        return None
+    targeted = {s for p in _TARGETS for s in shapes.subjects(p)}
+    # pyshacl's implicit class targets: a shape that is also an rdfs:Class (or of a subclass)
+    for kind in (RDFS.Class, *shapes.subjects(RDFS.subClassOf, RDFS.Class)):
+        targeted.update(shapes.subjects(RDF.type, kind))
+    nested = set()
+    for predicate in _NESTING:
+        nested.update(shapes.objects(None, predicate))
+    for predicate in _NESTING_LISTS:
+        for items in shapes.objects(None, predicate):
+            nested.update(shapes.items(items))
+    named = {n for n in nested if isinstance(n, URIRef)}
+    if (len(targeted) < 2 or targeted & nested
+            or any(not isinstance(s, URIRef) or not s.lower().startswith(_USE_SHAPES_SCHEMES)
+                   for s in targeted | named)
+            or any((n, None, None) not in shapes for n in named)):
+        return None
+    counts: dict[tuple, int] = {}
+    cost = {shape: _cost(data, shapes, shape, counts) for shape in targeted}
+    return _Plan(shapes=tuple(sorted(targeted, key=lambda s: (-cost[s], str(s)))),
+                 nested=tuple(sorted(named, key=str)))
+
+
+def _cost(data: Graph, shapes: Graph, shape: URIRef, counts: dict[tuple, int]) -> int:
+    """A guess at the work a shape is: its focus nodes times the size of its description.
+
+    Only the order in which the processes take the shapes depends on it (costliest first,
+    so that no large one is left for last), never the report.
+    """
+    def count(pattern: tuple) -> int:
+        if pattern not in counts:
+            counts[pattern] = sum(1 for _ in data.triples(pattern))
+        return counts[pattern]
+
+    focus = count((None, RDF.type, shape))
+    for predicate, value in shapes.predicate_objects(shape):
+        if predicate == SH.targetClass:
+            focus += count((None, RDF.type, value))
+        elif predicate in (SH.targetSubjectsOf, SH.targetObjectsOf):
+            focus += count((None, value, None))
+        elif predicate in (SH.targetNode, SH.target):
+            focus += 1
+    return focus * len(shapes.cbd(shape))
+
+
+def _batches(plan: _Plan) -> list[tuple[URIRef, ...]]:
+    """The plan's shapes in at most 255 batches, one per byte value (see _tickets)."""
+    count = min(len(plan.shapes), 255)
+    return [plan.shapes[i::count] for i in range(count)]
+
+
+def _tickets(count: int) -> int:
+    """A pipe holding one byte per batch, closed for writing: the read end hands them out.
+
+    Each process reads one byte at a time, so no two get the same batch, and a process that
+    dies holds nothing the others wait for (as a lock could).
+    """
+    read, write = os.pipe()
+    try:
+        os.write(write, bytes(range(count)))
+    finally:
+        os.close(write)
+    return read
+
+
+def _validate_batches(data: Graph, shapes: Graph, plan: _Plan, tickets: int) -> list[tuple]:
+    """Validate batch after batch, each the next one no process has taken yet."""
+    batches = _batches(plan)
+    parts = []
+    while ticket := os.read(tickets, 1):
+        index = ticket[0]
+        conforms, report, _text = shacl_validate(
+            data, shacl_graph=shapes, inplace=True, use_shapes=[*batches[index], *plan.nested],
+            **_OPTIONS)
+        parts.append((index, bool(conforms), list(report)))
+    return parts
+
+
+def _merge(parts: list[tuple], shapes: Graph) -> tuple[bool, Graph]:
+    """One report graph from the parts' reports, as pyshacl writes it for a whole run.
+
+    rdflib names new blank nodes by uuid4, so the parts' results do not clash; blank nodes
+    pyshacl copies from the shapes and the data keep their names, as in a whole run.
+    """
+    merged = Graph(bind_namespaces="core")
+    for prefix, namespace in shapes.namespace_manager.namespaces():
+        merged.namespace_manager.bind(prefix, namespace)
+    conforms = all(ok for _index, ok, _triples in parts)
+    report = BNode()
+    merged.add((report, RDF.type, SH.ValidationReport))
+    merged.add((report, SH.conforms, Literal(conforms)))
+    for _index, _ok, triples in sorted(parts, key=lambda part: part[0]):
+        own = {s for s, p, o in triples if p == RDF.type and o == SH.ValidationReport}
+        for s, p, o in triples:
+            if s not in own:
+                merged.add((s, p, o))
+            elif p == SH.result:
+                merged.add((report, p, o))
+    return conforms, merged
+
+
+def _libc_prctl() -> Callable | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not a glibc/musl Linux: the child cannot be tied
+        return None
+
+
+def _child(write: int, inherited: list[int], parent: int, prctl: Callable | None,
+           mask: set, work: Callable[[], list]) -> NoReturn:
+    """In the forked process: do the work, send its outcome through the pipe, leave at once.
+
+    os._exit: the process must not run the parent's cleanup (atexit, finally blocks,
+    buffered output) a second time. The kernel stops it if the parent dies (prctl
+    PR_SET_PDEATHSIG, which the standard library has no call for), so a parent killed
+    outright leaves no process behind that validates for minutes on its own.
+    """
+    code = 1
+    try:
+        for fd in inherited:
+            os.close(fd)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            return
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # Ctrl-C stops this process too
+        try:
+            payload, outcome = pickle.dumps(("parts", work()), pickle.HIGHEST_PROTOCOL), _EXIT_OK
+        except Exception as exc:  # sent to the parent, which raises it as one process would
+            payload, outcome = _pickled_error(exc), _EXIT_ERROR
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+        code = outcome
+    finally:
+        os._exit(code)
+
+
+def _pickled_error(exc: Exception) -> bytes:
+    try:
+        payload = pickle.dumps(("error", exc), pickle.HIGHEST_PROTOCOL)
+        pickle.loads(payload)
+        return payload
+    except Exception:  # an exception that does not survive pickling: its text does
+        error = ValidationProcessError(f"validation process {os.getpid()} failed: "
+                                       f"{type(exc).__name__}: {exc}")
+        return pickle.dumps(("error", error), pickle.HIGHEST_PROTOCOL)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _outcome(pid: int, payload: bytes, status: int) -> list[tuple]:
+    """The parts a child validated, or the error that says why there are none."""
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        name = signal.Signals(-code).name
+        raise ValidationProcessError(
+            f"validation process {pid}, forked to share the work, was stopped by {name}"
+            + (" (out of memory?)" if name == "SIGKILL" else "") + "; there is no report")
+    if code in (_EXIT_OK, _EXIT_ERROR):
+        try:
+            kind, value = pickle.loads(payload)
+        except Exception:
+            kind, value = None, None
+        if kind == "parts" and code == _EXIT_OK:
+            return value
+        if kind == "error" and code == _EXIT_ERROR:
+            raise value
+    raise ValidationProcessError(f"validation process {pid}, forked to share the work, ended "
+                                 f"with exit status {code} before it sent its results; there "
+                                 "is no report")
+
+
+def _stop(pid: int) -> None:
+    with suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _validate_in_processes(data: Graph, shapes: Graph, plan: _Plan,
+                           processes: int) -> tuple[bool, Graph]:
+    """Validate the plan's shapes in this process and processes-1 forked ones, then merge."""
+    tickets = _tickets(len(_batches(plan)))
+    prctl = _libc_prctl()
+    parent = os.getpid()
+    children: dict[int, int] = {}  # pid -> the read end of its pipe
+    # Collections in either process would write to every object of the shared graph and
+    # so copy its memory: the objects made so far are left out of them (gc.freeze).
+    froze = gc.get_freeze_count() == 0
+    if froze:
+        gc.freeze()
+    try:
+        for _ in range(processes - 1):
+            read, write = os.pipe()
+            pid = None
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
+            try:
+                with suppress(OSError):  # no other process to be had: this one does more
+                    pid = os.fork()
+                if pid == 0:
+                    _child(write, [read, *children.values()], parent, prctl, mask,
+                           lambda: _validate_batches(data, shapes, plan, tickets))
+                if pid:
+                    children[pid] = read
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                os.close(write)
+                if not pid:
+                    os.close(read)
+            if not pid:
+                break
+        parts = _validate_batches(data, shapes, plan, tickets)
+        for pid, read in list(children.items()):
+            payload = _read_all(read)
+            _pid, status = os.waitpid(pid, 0)
+            del children[pid]
+            os.close(read)
+            parts.extend(_outcome(pid, payload, status))
+    finally:
+        if os.getpid() != parent:  # a fork interrupted before it reached _child
+            os._exit(1)
+        for pid, read in children.items():  # after an error or Ctrl-C: none is left running
+            _stop(pid)
+            os.close(read)
+        os.close(tickets)
+        if froze:
+            gc.unfreeze()
+    return _merge(parts, shapes)
+
+
+def validate_graph(data: Graph, shapes: Graph, inplace: bool = False, processes: int = 1,
+                   min_triples: int = 0) -> Report:
     """Validate data against shapes without inference: what is checked is what is published.
 
     With inplace, pyshacl works on data itself instead of a copy of it (for a graph made only
-    to be validated).
+    to be validated). A graph of at least min_triples triples is validated in up to
+    processes processes where the system can fork and the shapes allow it.
     """
     with _without_result_texts():
-        conforms, report_graph, _text = shacl_validate(
-            data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
-            inplace=inplace)
+        plan = (_plan(data, shapes) if processes > 1 and _CAN_FORK and len(data) >= min_triples
+                else None)
+        if plan is None:
+            conforms, report_graph, _text = shacl_validate(
+                data, shacl_graph=shapes, inplace=inplace, **_OPTIONS)
+        else:  # no rules (see _plan): pyshacl changes nothing in data, copy or not
+            conforms, report_graph = _validate_in_processes(
+                data, shapes, plan, min(processes, len(plan.shapes)))
     violations = []
     for result in report_graph.subjects(RDF.type, SH.ValidationResult):
         focus = report_graph.value(result, SH.focusNode)
@@ -164,14 +460,18 @@ def validate_graph(data: Graph, shapes: Graph, inplace: bool = False) -> Report:
             value=_short(data, value) or None, message_de=german, message_en=english,
             shape=_short(data, report_graph.value(result, SH.sourceShape)) or None,
             node=focus))
-    violations.sort(key=lambda v: (v.focus, v.path or "", v.message_de))
+    # Every field is in the key, so the order does not depend on the report graph's
+    violations.sort(key=lambda v: (v.focus, v.path or "", v.message_de, v.value or "",
+                                   v.shape or "", v.severity, v.message_en))
     return Report(conforms=bool(conforms), violations=violations, graph=report_graph,
                   triples=len(data))
 
 
-def validate_sources(sources: Sources, shapes: Graph) -> Report:
+def validate_sources(sources: Sources, shapes: Graph, processes: int = 1,
+                     min_triples: int = 0) -> Report:
     """Validate the union of all sources and point each violation at its file and line."""
-    report = validate_graph(sources.union(), shapes, inplace=True)
+    report = validate_graph(sources.union(), shapes, inplace=True, processes=processes,
+                            min_triples=min_triples)
     for violation in report.violations:
         where = sources.locate(violation.node) if violation.node is not None else None
         if where:
