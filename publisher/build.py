@@ -230,7 +230,8 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
     base = settings.base_uri
     sources = load_sources(project, base)
     shapes = load_shapes(project, base)
-    report = validate_sources(sources, shapes)
+    report = validate_sources(sources, shapes, settings.validation_processes,
+                              settings.validation_split_triples)
     if not report.conforms:
         raise BuildRefused(report)
 

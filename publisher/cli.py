@@ -89,7 +89,7 @@ def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
              check_catalog: bool, dcat_shapes: str | None, out: str | None) -> None:
     """Check the graph against the SHACL shapes: exit 0 conforms, 1 violations, 2 bad input."""
     from publisher.sources import load_shapes, load_sources
-    from publisher.validation import validate_sources
+    from publisher.validation import ValidationProcessError, validate_sources
 
     if check_catalog:
         settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out)
@@ -101,7 +101,11 @@ def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
         shapes = load_shapes(project, settings.base_uri)
     except SourceError as exc:
         _fail(str(exc))
-    report = validate_sources(sources, shapes)
+    try:
+        report = validate_sources(sources, shapes, settings.validation_processes,
+                                  settings.validation_split_triples)
+    except ValidationProcessError as exc:
+        _fail(f"cannot check the graph: {exc}")
     click.echo(report.render(fmt))
     sys.exit(EXIT_OK if report.conforms else EXIT_VIOLATIONS)
 
@@ -122,6 +126,7 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
     """Validate, then write a release (dumps, checksums, metadata) and make it current."""
     from publisher.build import BuildRefused
     from publisher.build import build as run_build
+    from publisher.validation import ValidationProcessError
 
     settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out)
     project = ctx.project(root or settings.root)
@@ -133,6 +138,8 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
         click.echo(exc.report.as_text(), err=True)
         _fail("build refused: the graph does not conform; the last good build is unchanged",
               EXIT_VIOLATIONS)
+    except ValidationProcessError as exc:
+        _fail(f"cannot check the graph: {exc}; the last good build is unchanged")
     except OSError as exc:
         _fail(f"cannot write the build: {exc}")
     release = result.release
@@ -157,6 +164,7 @@ def ensure_release(ctx: Context, settings, root: str | None):
     """The current build in settings.out; build the project first when there is none yet."""
     from publisher.build import BuildRefused, current_release
     from publisher.build import build as run_build
+    from publisher.validation import ValidationProcessError
 
     release = current_release(settings.out)
     if release is not None and release.info.get("base_uri") == settings.base_uri:
@@ -170,6 +178,8 @@ def ensure_release(ctx: Context, settings, root: str | None):
     except BuildRefused as exc:
         click.echo(exc.report.as_text(), err=True)
         _fail("the graph does not conform to the shapes; nothing to serve", EXIT_VIOLATIONS)
+    except ValidationProcessError as exc:
+        _fail(f"cannot check the graph: {exc}; nothing to serve")
 
 
 @main.command()

@@ -37,6 +37,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("root", "", "Folder holding ontology/, data/ and shapes/ (empty: the current folder "
             "when it holds them, else the copy bundled with the package)."),
     Setting("out", "build", "Folder that builds are written to and served from."),
+    Setting("validation_processes", 2, "Processes that check a large graph against the "
+            "shapes, each taking the next shape when it is free (forked after parsing, on "
+            "Linux; 1: one process).", int),
+    Setting("validation_split_triples", 10_000, "Graphs of at least this many triples are "
+            "checked in validation_processes processes; smaller ones in one.", int),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on.", int),
     Setting("threads", 16, "Worker threads of the WSGI server.", int),

@@ -77,3 +77,32 @@ def test_unknown_root_and_bad_settings_exit_2(runner, tmp_path):
     assert result.exit_code == 2 and "no such folder" in result.output
     result = runner.invoke(main, ["--base-uri", "not-an-iri", "validate"])
     assert result.exit_code == 2 and "base_uri" in result.output
+
+
+def test_issue8_a_killed_validation_process_is_a_clear_error(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from bench.generate import generate
+    from tests.test_validation import BASE, ROOT, _wait_for_child
+
+    project = generate(ROOT, tmp_path / "project", 20_000, BASE).root
+    out = tmp_path / "out"
+    env = {**os.environ, "KIEZGRAPH_VALIDATION_PROCESSES": "2",
+           "KIEZGRAPH_VALIDATION_SPLIT_TRIPLES": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "publisher", "build", "--root", str(project),
+                             "--out", str(out)], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        os.kill(_wait_for_child(proc.pid), signal.SIGKILL)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 2, err
+    assert "error: cannot check the graph: validation process" in err
+    assert "stopped by SIGKILL" in err and "last good build is unchanged" in err
+    assert "Traceback" not in err
+    assert not (out / "current").exists()
