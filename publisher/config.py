@@ -66,8 +66,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_workers", 2, "Processes that evaluate SPARQL queries.", int),
     Setting("max_concurrent_queries", 4, "SPARQL queries evaluated at once; more wait "
             "briefly, then get 503.", int),
-    Setting("sparql_cache_bytes", 64 << 20, "Bytes of SPARQL answers kept per process for "
-            "repeated queries (0: no cache).", int),
+    Setting("cache_bytes", 32 << 20, "Bytes kept in memory for repeated requests, one budget "
+            "for rendered documents, SPARQL answers and the whole responses made from them "
+            "(least recently used dropped first; 0: nothing is kept).", int),
     Setting("store_in_memory_max_triples", 250_000, "Graphs up to this many triples are "
             "loaded into memory (faster queries); larger ones are served from the build's "
             "on-disk store, shared by all processes.", int),

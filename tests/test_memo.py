@@ -66,7 +66,7 @@ def test_kept_answers_are_what_flask_sends(memo_app):
         # the second time it comes from memory
         assert _answer(through_memo, method, path, headers) == expected, (path, headers)
     assert len(memo.kept) > 100
-    kept_paths = {key[2] for key in memo.kept._items}
+    kept_paths = {key[2] for key in memo.kept.kept()}
     assert "/doc/organisation/nowhere.ttl" not in kept_paths  # misses are not kept
 
 
@@ -142,3 +142,82 @@ def test_a_kept_answer_is_dated_when_it_is_sent(memo_app):
         time.sleep(0.05)
     again = client.get(path)
     assert parse_date(again.headers["Date"]).timestamp() >= first + 1
+
+
+def test_issue8_a_kept_response_holds_the_bytes_of_its_document_counted_once(memo_app):
+    from publisher.web.cache import Rendered, budget, render_cache
+
+    client = Client(memo_app.wsgi_app)
+    path = "/doc/organisation/ba-pankow"
+    for headers in ({}, {"Accept-Encoding": "gzip"}, {"Accept": "text/turtle"}):
+        for _ in range(2):
+            assert client.get(path + ".ttl", headers=headers).status_code == 200
+    kept = budget(memo_app)
+    bodies = {id(b): b for entry in kept._items.values() for b in entry.value.blobs}
+    rendered = [entry.value for (shelf, key), entry in kept._items.items()
+                if shelf == render_cache(memo_app).name and key[1] == path[1:]]
+    assert rendered and all(isinstance(r, Rendered) for r in rendered)
+    memos = [entry.value for (shelf, key), entry in kept._items.items()
+             if shelf == memo_app.wsgi_app.kept.name and key[2].startswith(path)
+             and entry.value.status.startswith("200") and key[1] == "GET"]
+    assert len(memos) >= 3
+    # each kept response's body is the document's own bytes object (plain or gzip) ...
+    own = {id(b) for r in rendered for b in r.blobs}
+    assert all(id(m.body) in own for m in memos)
+    # ... and the budget counts each bytes object once, however many entries hold it
+    costs = sum(entry.cost for entry in kept._items.values())
+    assert kept.size == costs + sum(len(b) for b in bodies.values())
+
+
+def test_issue8_a_large_kept_body_is_sent_in_slices(memo_app):
+    from urllib.parse import urlencode
+
+    from werkzeug.test import EnvironBuilder
+
+    from publisher.web.memo import CHUNK
+
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    url = "/sparql?" + urlencode({"query": query})
+    headers = {"Accept": "application/n-triples"}
+    flask_only = Client(memo_app).get(url, headers=headers)
+    assert flask_only.status_code == 200 and len(flask_only.get_data()) > CHUNK
+    answers = []
+    for _ in range(3):  # through Flask and kept, then twice from memory
+        environ = EnvironBuilder(url, headers=headers).get_environ()
+        sent: list[str] = []
+
+        def start(status, _headers, _exc=None, sent=sent):
+            sent.append(status)
+
+        body = memo_app.wsgi_app(environ, start)
+        assert not isinstance(body, list)  # handed over piece by piece
+        pieces = list(body)
+        assert all(len(p) <= CHUNK for p in pieces) and len(pieces) >= 2
+        answers.append((sent[0], b"".join(pieces)))
+    assert answers == [("200 OK", flask_only.get_data())] * 3
+
+
+def test_issue8_repeated_requests_are_hits_and_counted(memo_app):
+    from urllib.parse import urlencode
+
+    from publisher import metrics
+    from publisher.web.cache import render_cache
+
+    client = Client(memo_app.wsgi_app)
+    cache = render_cache(memo_app)
+    before = cache.hits
+    for _ in range(3):
+        client.get("/doc/organisation/ba-pankow.rdf")
+    assert cache.hits - before >= 2  # a render-cache hit, then kept responses
+
+    def sparql_hits() -> float:
+        return metrics.REGISTRY.get_sample_value("kiezgraph_sparql_cache_lookups_total",
+                                                 {"result": "hit"}) or 0.0
+
+    url = "/sparql?" + urlencode({"query": "SELECT ?s WHERE { ?s a ?t } LIMIT 3"})
+    headers = {"Accept": "application/sparql-results+json"}
+    client.get(url, headers=headers)
+    hits = sparql_hits()
+    for _ in range(3):
+        assert client.get(url, headers=headers).status_code == 200
+    assert sparql_hits() - hits == 3

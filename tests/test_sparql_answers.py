@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from publisher import metrics
+from publisher.budget import Budget
 from publisher.sparql.answers import AnswerCache, answer_key, etag_of
 from publisher.store.base import QueryAnswer
 
@@ -10,6 +11,13 @@ from publisher.store.base import QueryAnswer
 def _answer(size: int) -> QueryAnswer:
     return QueryAnswer(body=b"x" * size, media_type="application/sparql-results+json",
                        count=1, truncated=False)
+
+
+class _Blob:
+    """Something else kept under the same budget."""
+
+    def __init__(self, body: bytes):
+        self.blobs, self.overhead = (body,), 0
 
 
 def _lookups(result: str) -> float:
@@ -28,20 +36,30 @@ def test_keys_differ_by_build_format_and_dataset_not_by_outer_whitespace():
 
 
 def test_bounded_by_bytes_least_recently_used_first():
-    cache = AnswerCache(max_bytes=3000)
+    cache = AnswerCache(Budget(max_bytes=4000))
     for name in "abc":
         cache.put(name, _answer(700))
     assert cache.get("a") is not None  # a is now the most recently used
-    cache.put("d", _answer(700))  # over 3000 bytes with overheads: b goes
+    cache.put("d", _answer(700))  # over 4000 bytes with what each entry costs: b goes
     assert cache.get("b") is None
     assert all(cache.get(k) is not None for k in "acd")
-    assert cache.size <= 3000
-    cache.put("huge", _answer(5000))  # larger than the whole cache: not kept
+    assert cache.budget.size <= 4000
+    cache.put("huge", _answer(5000))  # larger than the whole budget: not kept
     assert cache.get("huge") is None and len(cache) == 3
 
 
+def test_the_budget_is_shared_with_the_other_caches():
+    budget = Budget(max_bytes=4000)
+    cache, other = AnswerCache(budget), budget.shelf("rendered")
+    cache.put("a", _answer(1500))
+    other.put("doc", _Blob(b"y" * 1500))
+    cache.put("b", _answer(1500))  # the oldest entry of any kind goes
+    assert cache.get("a") is None and other.get("doc") is not None
+    assert budget.size <= 4000 and len(cache) == 1
+
+
 def test_hits_and_misses_are_counted():
-    cache = AnswerCache(max_bytes=1 << 20)
+    cache = AnswerCache(Budget(max_bytes=1 << 20))
     hits, misses = _lookups("hit"), _lookups("miss")
     cache.get("absent")
     cache.put("present", _answer(10))
@@ -50,6 +68,6 @@ def test_hits_and_misses_are_counted():
 
 
 def test_zero_bytes_turns_it_off():
-    cache = AnswerCache(max_bytes=0)
+    cache = AnswerCache(Budget(max_bytes=0))
     cache.put("a", _answer(1))
     assert cache.get("a") is None and len(cache) == 0

@@ -2,24 +2,23 @@
 
 A key holds the build id, the query text and everything else the answer depends on (media
 type, protocol dataset, result cap, base IRI), so a reload never serves an old build's
-answer; old entries age out of the least-recently-used order. Queries that call RAND(),
-NOW(), UUID() or STRUUID() are never kept (guard.CheckedQuery.deterministic).
+answer; old entries age out of the least-recently-used order of the budget they share with
+the server's other caches (publisher.budget, setting `cache_bytes`). Queries that call
+RAND(), NOW(), UUID() or STRUUID() are never kept (guard.CheckedQuery.deterministic).
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Hashable
 
-from cachetools import LRUCache
-
 from publisher import metrics
+from publisher.budget import Budget
 from publisher.store.base import QueryAnswer
 
 __all__ = ["AnswerCache", "answer_hits", "answer_key", "etag_of"]
 
-_OVERHEAD = 256  # bytes a small entry costs beyond its body (key, tuple, answer object)
+_OVERHEAD = 120  # bytes an answer holds beyond its body and media type (the objects)
 
 
 def answer_key(build_id: str, text: str, media_type: str, default_graphs=(),
@@ -44,39 +43,50 @@ def answer_hits():
     return _lookups().labels("hit")
 
 
+class _Kept:
+    """An answer as kept: its body is the blob, the rest is small."""
+
+    __slots__ = ("answer",)
+
+    def __init__(self, answer: QueryAnswer):
+        self.answer = answer
+
+    @property
+    def blobs(self) -> tuple[bytes, ...]:
+        """The answer's body."""
+        return (self.answer.body,)
+
+    @property
+    def overhead(self) -> int:
+        """Bytes of the rest: media type, counts, the objects."""
+        return len(self.answer.media_type) + _OVERHEAD
+
+
 class AnswerCache:
-    """A least-recently-used mapping of answer keys to answers, bounded by their bytes.
+    """The answers on their shelf of a budget (publisher.budget): least recently used dropped
+    first, together with whatever else the budget holds; lookups counted in /metrics."""
 
-    cachetools does the bookkeeping; it is not thread-safe, hence the lock (held only for
-    dictionary operations, never while a query runs).
-    """
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self._shelf = budget.shelf("answers")
 
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max(0, int(max_bytes))
-        self._items: LRUCache = LRUCache(maxsize=max(1, self.max_bytes),
-                                         getsizeof=lambda a: len(a.body) + _OVERHEAD)
-        self._lock = threading.Lock()
+    @property
+    def max_bytes(self) -> int:
+        """The budget shared with the other caches (0: nothing is kept)."""
+        return self.budget.max_bytes
 
     def get(self, key: Hashable) -> QueryAnswer | None:
         """The answer kept for key, or None (counted as a hit or a miss in /metrics)."""
-        if not self.max_bytes:
+        if not self.budget.max_bytes:
             return None
-        with self._lock:
-            found = self._items.get(key)
+        found = self._shelf.get(key)
         _lookups().labels("hit" if found is not None else "miss").inc()
-        return found
+        return None if found is None else found.answer
 
     def put(self, key: Hashable, answer: QueryAnswer) -> None:
-        """Keep an answer (one larger than the whole cache is not kept)."""
-        if not self.max_bytes or len(answer.body) + _OVERHEAD > self.max_bytes:
-            return
-        with self._lock:
-            self._items[key] = answer
-
-    @property
-    def size(self) -> int:
-        """Bytes held."""
-        return int(self._items.currsize)
+        """Keep an answer (one larger than the whole budget is not kept)."""
+        if self.budget.max_bytes:
+            self._shelf.put(key, _Kept(answer))
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._shelf)

@@ -1,18 +1,17 @@
-"""Rendered representations kept in memory, least recently used dropped first."""
+"""Rendered representations kept in memory, under the app's one budget (publisher.budget)."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import Flask, current_app
 
-__all__ = ["RenderCache", "Rendered", "render_cache"]
+from publisher.budget import Budget, Shelf
+
+__all__ = ["RenderCache", "Rendered", "budget", "render_cache"]
 
 GZIP_LEVEL = 6
 
@@ -37,72 +36,53 @@ class Rendered:
         return self._gzipped
 
     @property
+    def blobs(self) -> tuple[bytes, ...]:
+        """The bytes held now: the body, and its gzip form once made."""
+        return (self.body,) if self._gzipped is None else (self.body, self._gzipped)
+
+    @property
+    def overhead(self) -> int:
+        """Bytes of the rest: content type, ETag, the object."""
+        return len(self.content_type) + len(self.etag) + 200
+
+    @property
     def size(self) -> int:
         """Bytes held, both forms."""
-        return len(self.body) + len(self._gzipped or b"")
+        return sum(map(len, self.blobs))
 
 
-class RenderCache:
-    """An LRU mapping, bounded by entries and bytes; keys hold the build id, so a reload
-    never serves an old build's bytes, and old entries simply age out.
+class RenderCache(Shelf):
+    """The rendered representations: keys hold the build id, so a reload never serves an old
+    build's bytes, and old entries simply age out of the shared budget.
 
-    Entries are Rendered representations here, whole responses in publisher.web.memo."""
+    Whole responses made from them are kept on a shelf of the same budget
+    (publisher.web.memo), their bodies counted once."""
 
-    def __init__(self, max_entries: int = 4096, max_bytes: int = 64 << 20):
-        self.max_entries, self.max_bytes = max_entries, max_bytes
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key: Hashable) -> Any:
-        """The entry for key (now the most recently used), or None; counts a hit or a miss."""
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return found
-
-    def count_hit(self) -> None:
-        """Count a hit served from elsewhere (publisher.web.memo answers before this cache)."""
-        with self._lock:
-            self.hits += 1
-
-    def put(self, key: Hashable, value: Any) -> None:
-        """Keep value (anything with a `size` in bytes) under key, dropping the oldest."""
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= old.size
-            self._items[key] = value
-            self._bytes += value.size
-            while self._items and (len(self._items) > self.max_entries
-                                   or self._bytes > self.max_bytes):
-                _key, dropped = self._items.popitem(last=False)
-                self._bytes -= dropped.size
+    def __init__(self, budget: Budget, name: str = "rendered"):
+        super().__init__(budget, name)
 
     def get_or_render(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
-        """The cached representation for key, rendering (outside the lock) on a miss."""
+        """The kept representation for key, rendering (outside the lock) on a miss."""
         found = self.get(key)
         if found is None:
             found = render()
             self.put(key, found)
         return found
 
-    def __len__(self) -> int:
-        return len(self._items)
 
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
-
-
+_BUDGET = "kiezgraph.budget"
 _KEY = "kiezgraph.render_cache"
+
+
+def budget(app: Flask | None = None) -> Budget:
+    """The app's budget for everything kept for repeated requests (setting `cache_bytes`),
+    made on first use."""
+    app = app or current_app
+    found = app.extensions.get(_BUDGET)
+    if found is None:
+        size = app.extensions["kiezgraph"].settings.cache_bytes
+        found = app.extensions.setdefault(_BUDGET, Budget(size))
+    return found
 
 
 def render_cache(app: Flask | None = None) -> RenderCache:
@@ -110,5 +90,5 @@ def render_cache(app: Flask | None = None) -> RenderCache:
     app = app or current_app
     cache = app.extensions.get(_KEY)
     if cache is None:
-        cache = app.extensions.setdefault(_KEY, RenderCache())
+        cache = app.extensions.setdefault(_KEY, RenderCache(budget(app)))
     return cache

@@ -9,9 +9,16 @@ memory with the same bytes and headers, counted and logged like any other reques
 skips the request context, routing and hooks (about 2 ms of Python per request), which is
 most of what serving a rendered document costs.
 
-What is kept is bounded (entries and bytes, least recently used dropped first); the build
+What is kept lives on a shelf of the app's one budget (publisher.budget, setting
+`cache_bytes`), least recently used dropped first; a kept body is the very bytes object of
+the rendered document or SPARQL answer it was made from, so it is counted once. The build
 id is part of the key, so a reload never answers with an old build's response. Requests
 near the header limits, with a body, or with any other method go through Flask.
+
+A large body is handed to the server in slices of `CHUNK` bytes: granian copies what it is
+given, and whole copies of a multi-megabyte answer sent to a few clients at once cost tens
+of megabytes of peak memory (measured at 1M triples: 70 MB for one 2.6 MB answer at 8
+connections), slices a few hundred kilobytes.
 """
 
 from __future__ import annotations
@@ -23,12 +30,14 @@ from dataclasses import dataclass
 from flask import Flask, Response, request
 from werkzeug.http import http_date
 
-from publisher.web.cache import RenderCache, render_cache
+from publisher.budget import Shelf
+from publisher.web.cache import budget, render_cache
 from publisher.web.observability import record
 from publisher.web.security import MAX_HEADER_BYTES, MAX_HEADERS
 
-__all__ = ["ROUTE_KEY", "Memo", "ResponseMemo", "init_app", "mark"]
+__all__ = ["CHUNK", "ROUTE_KEY", "Memo", "ResponseMemo", "init_app", "mark"]
 
+CHUNK = 256 << 10
 ROUTE_KEY = "kiezgraph.memo_route"
 _PREFIXES = ("/doc/", "/id/", "/ontology")
 # Everything of a request the resource routes read (werkzeug builds url_root from the
@@ -52,18 +61,23 @@ class Memo:
     document: bool  # a representation (counted as a render-cache hit, as Flask's path does)
 
     @property
-    def size(self) -> int:
-        """Bytes held, roughly."""
-        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 128
+    def blobs(self) -> tuple[bytes, ...]:
+        """The body (shared with the representation or answer it was made from)."""
+        return (self.body,)
+
+    @property
+    def overhead(self) -> int:
+        """Bytes of the rest, roughly: status, route and headers."""
+        return 200 + len(self.status) + len(self.route) + sum(
+            100 + len(k) + len(v) for k, v in self.headers)
 
 
 class ResponseMemo:
     """WSGI middleware in front of the Flask app: replay kept responses of resource routes."""
 
-    def __init__(self, app: Flask, wsgi_app: Callable, max_entries: int = 8192,
-                 max_bytes: int = 64 << 20):
+    def __init__(self, app: Flask, wsgi_app: Callable, kept: Shelf | None = None):
         self.app, self.wsgi_app = app, wsgi_app
-        self.kept = RenderCache(max_entries, max_bytes)
+        self.kept = kept if kept is not None else budget(app).shelf("responses")
 
     def _build_id(self) -> str:
         return self.app.extensions["kiezgraph"].published.build_id
@@ -107,7 +121,7 @@ class ResponseMemo:
                                       for k, v in found.headers])
         record(self.app, key[1], environ.get("PATH_INFO", ""), found.route,
                int(found.status[:3]), time.perf_counter() - started)
-        return [found.body]
+        return _slices(found.body)
 
     def _through(self, key: tuple, environ: dict, start_response: Callable) -> Iterable[bytes]:
         """Let Flask answer; keep the answer when it is one that can be sent again."""
@@ -130,7 +144,14 @@ class ResponseMemo:
                             for k, v in sent[1]) \
                 and key[0] == self._build_id():
             self.kept.put(key, Memo(sent[0], tuple(sent[1]), body, route[0], route[1]))
+        return _slices(body)
+
+
+def _slices(body: bytes) -> Iterable[bytes]:
+    """The body as the server should get it: whole when small, else in CHUNK-byte slices."""
+    if len(body) <= CHUNK:
         return [body]
+    return (body[start:start + CHUNK] for start in range(0, len(body), CHUNK))
 
 
 _date: list = [0, ""]

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 
 from publisher import metrics
+from publisher.budget import Shelf
 from publisher.sparql.answers import AnswerCache, answer_hits, answer_key, etag_of
 from publisher.sparql.examples import load_examples
 from publisher.sparql.guard import CheckedQuery, QueryRejected, check, scan, syntax_error
@@ -28,7 +29,7 @@ from publisher.sparql.results import GRAPH_FORMATS, format_by_name, formats_for,
 from publisher.sparql.service_description import service_description
 from publisher.store.base import QuerySyntaxError, QueryTimeout, StoreError, StoreUnavailable
 from publisher.web import memo
-from publisher.web.cache import RenderCache
+from publisher.web.cache import budget
 from publisher.web.state import served
 
 __all__ = ["bp", "init_app"]
@@ -62,13 +63,13 @@ def init_app(app: Flask) -> None:
     spare = max(1, settings.threads - 2)
     limit = min(settings.max_concurrent_queries, spare)
     app.extensions[_EXT] = Admission(limit=limit, waiting=min(limit, spare - limit))
-    app.extensions[_ANSWERS] = AnswerCache(settings.sparql_cache_bytes)
+    app.extensions[_ANSWERS] = AnswerCache(budget(app))  # shared with the other caches
     app.register_blueprint(bp)
     app.before_request(_warm)
     # Whole responses of repeated GET queries, sent again before Flask (publisher.web.memo);
     # sits beneath the resource routes' memo when there is one, which stays outermost.
     outer = app.wsgi_app if isinstance(app.wsgi_app, memo.ResponseMemo) else app
-    answers = _AnswerMemo(app, outer.wsgi_app, max_bytes=max(1, settings.sparql_cache_bytes))
+    answers = _AnswerMemo(app, outer.wsgi_app)
     outer.wsgi_app = answers
     app.extensions[_EXT + ".memo"] = answers
 
@@ -81,7 +82,7 @@ def _warm() -> None:
         warm()
 
 
-class _CountedKept(RenderCache):
+class _CountedKept(Shelf):
     """The memo's responses; a hit is counted as an answer cache hit in /metrics."""
 
     def get(self, key):
@@ -97,9 +98,8 @@ class _AnswerMemo(memo.ResponseMemo):
     costs about 15 us instead of 1 ms of Flask. Only answers marked by `_mark` are kept:
     deterministic query answers (200 or 304, with an ETag), never pages or errors."""
 
-    def __init__(self, app: Flask, wsgi_app, max_bytes: int):
-        super().__init__(app, wsgi_app)
-        self.kept = _CountedKept(max_entries=8192, max_bytes=max_bytes)
+    def __init__(self, app: Flask, wsgi_app):
+        super().__init__(app, wsgi_app, _CountedKept(budget(app), "sparql-responses"))
 
     def key(self, environ: dict) -> tuple | None:
         """The parts of the request the answer depends on, or None to leave it to Flask."""
