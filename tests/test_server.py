@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -189,3 +190,20 @@ def test_a_damaged_build_is_a_clear_error_under_every_server(server, build_dir, 
     assert done.returncode != 0, done.stderr
     assert "cannot load the build's graph" in done.stderr and "graph.nq" in done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_issue8_granians_worker_allocates_from_two_malloc_arenas(servers):
+    """Every process of the granian server runs with MALLOC_ARENA_MAX=2 (fewer arenas, less
+    memory kept that no thread uses) unless the operator set another value."""
+    port = servers["granian"].rsplit(":", 1)[1]
+    found = []
+    for pid in os.listdir("/proc"):
+        with contextlib.suppress(OSError):
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            if b"publisher.web.granian_main" in argv and \
+                    f'"port": {port}'.encode() in b"".join(environ):
+                found.append(b"MALLOC_ARENA_MAX=2" in environ)
+    assert len(found) >= 2 and all(found)  # the main process and its worker

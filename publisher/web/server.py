@@ -117,6 +117,11 @@ def _run_granian(settings) -> None:
     # Headers beyond this never reach the app (which refuses over MAX_HEADER_BYTES with 431
     # itself), as waitress's max_request_header_size does.
     os.environ[BUFFER_ENV] = str(4 * MAX_HEADER_BYTES + 4096)
+    # glibc gives every thread that allocates an arena of its own (up to 8 per core) and
+    # keeps what each one freed for that thread: across granian's threads the worker held
+    # ~100 MB it no longer used after rendering 300 documents at 1M triples. Two arenas
+    # keep the peak ~80 MB lower at the same rate (an operator's own value wins).
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, "-m", "publisher.web.granian_main"])
