@@ -63,7 +63,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_results", 10000, "Most rows (or triples) a SPARQL answer holds.", int),
     Setting("max_query_length", 20000, "Longest SPARQL query text accepted, in characters.",
             int),
-    Setting("query_workers", 2, "Processes that evaluate SPARQL queries.", int),
+    Setting("query_workers", 0, "Processes that evaluate SPARQL queries (0: two for a graph "
+            "loaded into memory, so one slow query leaves another worker; one for a graph "
+            "served from the on-disk store, where each worker's own store caches cost ~75 MB "
+            "at 1M triples).", int),
     Setting("max_concurrent_queries", 4, "SPARQL queries evaluated at once; more wait "
             "briefly, then get 503.", int),
     Setting("cache_bytes", 32 << 20, "Bytes kept in memory for repeated requests, one budget "

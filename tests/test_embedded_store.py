@@ -111,3 +111,15 @@ def test_a_worker_answers_from_disk_while_it_loads_into_memory(release):
             counts.add(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
             time.sleep(0.05)
     assert counts == {str(_distinct_triples(release))}
+
+
+def test_issue8_one_query_worker_for_the_on_disk_store_unless_set(release):
+    def workers(**options) -> int:
+        store = EmbeddedStore.from_release(release, **options)
+        store.close()  # no query was asked: no worker was started
+        return store.query_workers
+
+    assert workers(query_workers=0, in_memory_max_triples=0) == 1  # served from disk
+    assert workers(query_workers=0) == 2  # loaded into memory
+    assert workers(query_workers=3, in_memory_max_triples=0) == 3  # the operator's number
+    assert workers(query_workers=1) == 1
