@@ -213,13 +213,15 @@ def _plan(data: Graph, shapes: Graph) -> _Plan | None:
             or any((n, None, None) not in shapes for n in named)):
         return None
     counts: dict[tuple, int] = {}
-    cost = {shape: _cost(data, shapes, shape, counts) for shape in targeted}
+    cost = {shape: _cost(data, shapes, shape, named, counts) for shape in targeted}
     return _Plan(shapes=tuple(sorted(targeted, key=lambda s: (-cost[s], str(s)))),
                  nested=tuple(sorted(named, key=str)))
 
 
-def _cost(data: Graph, shapes: Graph, shape: URIRef, counts: dict[tuple, int]) -> int:
-    """A guess at the work a shape is: its focus nodes times the size of its description.
+def _cost(data: Graph, shapes: Graph, shape: URIRef, named: set[URIRef],
+          counts: dict[tuple, int]) -> int:
+    """A guess at the work a shape is: its focus nodes times the size of its description
+    (with the named shapes it uses).
 
     Only the order in which the processes take the shapes depends on it (costliest first,
     so that no large one is left for last), never the report.
@@ -237,7 +239,14 @@ def _cost(data: Graph, shapes: Graph, shape: URIRef, counts: dict[tuple, int]) -
             focus += count((None, value, None))
         elif predicate in (SH.targetNode, SH.target):
             focus += 1
-    return focus * len(shapes.cbd(shape))
+    size, todo, seen = 0, [shape], {shape}
+    while todo:
+        description = shapes.cbd(todo.pop())
+        size += len(description)
+        uses = {o for o in description.objects() if o in named and o not in seen}
+        seen |= uses
+        todo.extend(uses)
+    return focus * size
 
 
 def _batches(plan: _Plan) -> list[tuple[URIRef, ...]]:

@@ -180,13 +180,15 @@ def test_issue8_shapes_that_cannot_be_split_are_checked_in_one_process(extra, wh
 
 
 def test_issue8_splittable_shapes_have_a_plan_costliest_first():
+    # Few: 2 focus nodes x 5 triples; Many: 2 x (3 + the 10 of the named shape it uses)
     shapes = Graph().parse(data=PREFIXES + """
         ex:Few a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .
-        ex:Many a sh:NodeShape ; sh:targetSubjectsOf ex:p ; sh:node ex:Named .
-        ex:Named a sh:NodeShape ; sh:property [ sh:path ex:p ; sh:maxCount 3 ] .
+        ex:Many a sh:NodeShape ; sh:targetSubjectsOf ex:q ; sh:node ex:Named .
+        ex:Named a sh:NodeShape ; sh:property [ sh:path ex:p ; sh:maxCount 3 ] ,
+            [ sh:path ex:q ; sh:maxCount 3 ] , [ sh:path ex:r ; sh:maxCount 3 ] .
         """, format="turtle")
-    data = Graph().parse(data=PREFIXES + "ex:a a ex:C ; ex:p 1 .\nex:b ex:p 2 .\nex:c ex:p 3 .\n",
-                         format="turtle")
+    data = Graph().parse(data=PREFIXES + "ex:a a ex:C ; ex:p 1 .\nex:b a ex:C ; ex:q 2 .\n"
+                         "ex:c ex:q 3 .\n", format="turtle")
     plan = _plan(data, shapes)
     assert plan is not None
     assert [str(s) for s in plan.shapes] == ["http://example.org/Many", "http://example.org/Few"]
