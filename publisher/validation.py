@@ -33,7 +33,7 @@ __all__ = ["Report", "ValidationProcessError", "Violation", "validate_graph",
 
 
 class ValidationProcessError(RuntimeError):
-    """A second validation process failed or was stopped: there is no complete report."""
+    """A forked validation process failed or was stopped: there is no complete report."""
 
 
 @dataclass
