@@ -70,11 +70,6 @@ class AnswerCache:
         self.budget = budget
         self._shelf = budget.shelf("answers")
 
-    @property
-    def max_bytes(self) -> int:
-        """The budget shared with the other caches (0: nothing is kept)."""
-        return self.budget.max_bytes
-
     def get(self, key: Hashable) -> QueryAnswer | None:
         """The answer kept for key, or None (counted as a hit or a miss in /metrics)."""
         if not self.budget.max_bytes:
