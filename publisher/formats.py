@@ -9,6 +9,7 @@ import pyoxigraph as ox
 __all__ = [
     "RDF_FORMATS",
     "RESULT_FORMATS",
+    "TRIG",
     "RdfFormatInfo",
     "ResultFormatInfo",
     "rdf_format_by_media_type",
@@ -68,6 +69,10 @@ RDF_FORMATS: tuple[RdfFormatInfo, ...] = (
     RdfFormatInfo("nquads", "N-Quads", "application/n-quads", (), "nq",
                   ox.RdfFormat.N_QUADS, _EU + "RDF_N_QUADS", graph=False),
 )
+
+# TriG is no dump format (the dumps' quads are N-Quads); a CONSTRUCT answer may be sent in it.
+TRIG = RdfFormatInfo("trig", "TriG", "application/trig", (), "trig", ox.RdfFormat.TRIG,
+                     _EU + "TRIG", graph=False)
 
 RESULT_FORMATS: tuple[ResultFormatInfo, ...] = (
     ResultFormatInfo("json", "SPARQL JSON", "application/sparql-results+json",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
+from werkzeug.http import parse_options_header
 
 from publisher.formats import RDF_FORMATS
 
@@ -17,6 +18,7 @@ __all__ = [
     "choose_language",
     "offer_by_name",
     "offer_by_suffix",
+    "without_parameters",
 ]
 
 LANGUAGES = ("de", "en")
@@ -73,14 +75,44 @@ def offer_by_name(name: str) -> Offer | None:
     return next((o for o in OFFERS if o.name == name), None)
 
 
+_UTF8 = ("utf-8", "utf8")
+
+
+def without_parameters(accept: MIMEAccept) -> MIMEAccept:
+    """The Accept header's media ranges with their parameters dropped (quality kept).
+
+    werkzeug's MIMEAccept matches a range only when its parameters equal ours exactly, and
+    we offer bare types: `text/turtle; charset=utf-8` or `application/ld+json;
+    profile="…#compacted"` would then match nothing and get 406 (or, on /sparql, a format
+    the client did not ask for). Every parameter clients send us either asks for what we
+    send anyway (charset=utf-8: all our text is UTF-8) or is a preference we may ignore
+    (JSON-LD's profile: JSON-LD 1.1 §9.1 lets a server send any form, all are the same
+    graph). So ranges match on type/subtype alone, as most RDF servers do. The one
+    parameter we cannot honour is a charset other than UTF-8: such a range is left out, so
+    it is not taken as accepting what we would send. werkzeug still parses the header,
+    ranks and matches; this only rewrites the ranges it parsed.
+    """
+    if not accept.provided or not any(";" in value for value, _quality in accept):
+        return accept
+    ranges = []
+    for value, quality in accept:
+        media_type, params = parse_options_header(value)
+        if params.get("charset", "utf-8").strip().lower() not in _UTF8:
+            continue
+        ranges.append((media_type, quality))
+    return MIMEAccept(ranges)
+
+
 def choose(accept: MIMEAccept, offers: tuple[Offer, ...] = OFFERS) -> Offer | None:
     """The best offer for an Accept header, or None when nothing offered is acceptable.
 
     werkzeug ranks by quality, then by specificity (text/turtle beats */*), then by our order.
-    A missing Accept header means */*.
+    A missing Accept header means */*; parameters of media ranges are ignored (see
+    without_parameters).
     """
     if not accept.provided or not list(accept):
         return offers[0]
+    accept = without_parameters(accept)
     # A client that refuses one name of a format (text/turtle;q=0) refuses the format,
     # though */* would let an alias (application/x-turtle) through werkzeug's match.
     refused = {value.lower() for value, quality in accept if quality <= 0 and "*" not in value}

@@ -129,8 +129,61 @@ def test_ask_in_every_format(endpoint, union, method, fmt, query):
     elif fmt == XML:
         assert converted.getElementsByTagName("boolean")[0].firstChild.data == \
             str(expected).lower()
-    else:
-        assert converted.strip() == str(expected).lower().encode()
+    else:  # a one-row table of _askResult (SPARQL CSV/TSV define no ASK form of their own)
+        parsed = Result.parse(io.BytesIO(converted), format=fmt.lower())
+        [row] = list(parsed)
+        assert [str(v) for v in parsed.vars] == ["_askResult"]
+        assert str(row[0]) == str(expected).lower()
+
+
+@pytest.mark.parametrize(("media_type", "parser"), [
+    ("text/csv", "csv"), ("text/tab-separated-values", "tsv"),
+    ("text/csv;charset=utf-8", "csv"), ("text/tab-separated-values; charset=utf-8", "tsv"),
+])
+def test_issue15_ask_in_csv_and_tsv_parses_with_rdflib(endpoint, media_type, parser):
+    """rdflib's TSV parser rejected the bare `true`; the answer is now a table it reads."""
+    response = httpx.get(endpoint, params={"query": ASK}, headers={"Accept": media_type})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media_type.split(";")[0])
+    parsed = Result.parse(io.BytesIO(response.content), format=parser)
+    [row] = list(parsed)
+    assert row[0].toPython() in (True, "true")
+
+
+@pytest.mark.parametrize("accept", ["text/csv;charset=utf-8", "text/csv; charset=UTF-8",
+                                    "text/tab-separated-values;charset=utf-8",
+                                    "application/sparql-results+xml; charset=utf-8"])
+def test_issue15_select_honours_accept_with_parameters(endpoint, accept):
+    """`text/csv;charset=utf-8` used to get JSON: the parameters kept werkzeug from matching."""
+    response = httpx.get(endpoint, params={"query": SELECT}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == accept.split(";")[0]
+
+
+@pytest.mark.parametrize(("accept", "fmt"), [
+    ("application/n-quads", ox.RdfFormat.N_QUADS), ("application/trig", ox.RdfFormat.TRIG),
+])
+def test_issue15_construct_in_n_quads_and_trig(endpoint, union, accept, fmt):
+    """CONSTRUCT answered Turtle to a client asking for N-Quads or TriG."""
+    response = httpx.get(endpoint, params={"query": CONSTRUCT}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == accept
+    parsed = Dataset()
+    parsed.parse(data=response.content, format="nquads" if "quads" in accept else "trig")
+    quads = list(ox.parse(response.content, format=fmt))
+    assert len(quads) == len(set(parsed.triples((None, None, None)))) == \
+        len(list(union.query(CONSTRUCT)))
+
+
+def test_issue15_head_sparql_agrees_with_get(endpoint):
+    """HEAD /sparql answered 415 where GET answered 200; the HTML page lacked Vary: Accept."""
+    for accept in ("text/turtle", "text/html"):
+        got = httpx.get(endpoint, headers={"Accept": accept})
+        head = httpx.head(endpoint, headers={"Accept": accept})
+        assert got.status_code == head.status_code == 200
+        assert got.headers["content-type"] == head.headers["content-type"]
+        assert "accept" in got.headers["vary"].lower()
+        assert head.content == b""
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -10,9 +10,11 @@ from json.encoder import encode_basestring as _quote
 
 import pyoxigraph as ox
 
-from publisher.formats import RDF_FORMATS, RESULT_FORMATS, RdfFormatInfo, ResultFormatInfo
+from publisher.formats import RDF_FORMATS, RESULT_FORMATS, TRIG, RdfFormatInfo, ResultFormatInfo
 
 __all__ = [
+    "ASK_VARIABLE",
+    "CONSTRUCT_FORMATS",
     "GRAPH_FORMATS",
     "TABLE_FORMATS",
     "Serialised",
@@ -25,6 +27,14 @@ __all__ = [
 
 TABLE_FORMATS: tuple[ResultFormatInfo, ...] = RESULT_FORMATS
 GRAPH_FORMATS: tuple[RdfFormatInfo, ...] = tuple(f for f in RDF_FORMATS if f.graph)
+# A CONSTRUCT/DESCRIBE answer is a graph, which N-Quads and TriG also carry (every triple
+# in the default graph): a client asking for them gets them, not Turtle under another name.
+CONSTRUCT_FORMATS: tuple[RdfFormatInfo, ...] = (
+    *GRAPH_FORMATS, *(f for f in RDF_FORMATS if f.name == "nquads"), TRIG)
+# SPARQL 1.1's CSV/TSV formats define SELECT answers only. An ASK answer in them is sent as
+# a one-column, one-row table, the column named _askResult (Apache Jena's convention): what
+# CSV/TSV readers such as rdflib's parse. A bare `true` (pyoxigraph's) is not a table.
+ASK_VARIABLE = "_askResult"
 
 # Names that clients put in a `format` parameter, beyond each format's own name and
 # suffix: SPARQLWrapper sends its return-format names (json, xml, n3, json-ld, rdf+xml…),
@@ -33,7 +43,7 @@ _TABLE_ALIASES = {"srj": "json", "srx": "xml", "sparql-results+json": "json",
                   "sparql-results+xml": "xml"}
 _GRAPH_ALIASES = {"ttl": "turtle", "n3": "turtle", "json-ld": "jsonld", "json": "jsonld",
                   "rdf": "rdfxml", "xml": "rdfxml", "rdf+xml": "rdfxml", "nt": "ntriples",
-                  "n-triples": "ntriples"}
+                  "n-triples": "ntriples", "nq": "nquads", "n-quads": "nquads"}
 
 Format = ResultFormatInfo | RdfFormatInfo
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -41,7 +51,7 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 def formats_for(form: str) -> tuple[Format, ...]:
     """The formats a query form can be answered in, the default first."""
-    return GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else TABLE_FORMATS
+    return CONSTRUCT_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else TABLE_FORMATS
 
 
 def format_by_name(form: str, name: str) -> Format | None:
@@ -145,6 +155,8 @@ def serialise(result, media_type: str, max_results: int,
     """
     if isinstance(result, ox.QueryBoolean):
         fmt = format_by_media_type("ASK", media_type) or TABLE_FORMATS[0]
+        if fmt.name in ("csv", "tsv"):
+            return Serialised(_ask_table(bool(result), fmt.name), fmt.media_type, 1, False)
         return Serialised(result.serialize(format=fmt.oxigraph), fmt.media_type, 1, False)
     if isinstance(result, ox.QuerySolutions):
         fmt = format_by_media_type("SELECT", media_type) or TABLE_FORMATS[0]
@@ -162,7 +174,15 @@ def serialise(result, media_type: str, max_results: int,
     truncated = len(triples) > max_results
     triples = triples[:max_results]
     kwargs = {}
-    if prefixes and fmt.name in ("turtle", "rdfxml", "jsonld"):
+    if prefixes and fmt.name in ("turtle", "rdfxml", "jsonld", "trig"):
         kwargs["prefixes"] = prefixes
     body = ox.serialize(triples, format=fmt.oxigraph, **kwargs)
     return Serialised(body, fmt.media_type, len(triples), truncated)
+
+
+def _ask_table(value: bool, name: str) -> bytes:
+    """An ASK answer as a CSV or TSV table of one variable and one row (see ASK_VARIABLE)."""
+    word = "true" if value else "false"
+    if name == "csv":  # CSV: plain names and values, CRLF line ends (RFC 4180)
+        return f"{ASK_VARIABLE}\r\n{word}\r\n".encode("ascii")
+    return f"?{ASK_VARIABLE}\n{word}\n".encode("ascii")  # TSV: ?var, then a boolean literal

@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 
 from publisher import metrics
 from publisher.budget import Shelf
+from publisher.negotiation import without_parameters
 from publisher.sparql.answers import AnswerCache, answer_hits, answer_key, etag_of
 from publisher.sparql.examples import load_examples
 from publisher.sparql.guard import CheckedQuery, QueryRejected, check, scan, syntax_error
@@ -135,7 +136,7 @@ def _read_query() -> str | None:
     if "update" in request.args or (request.method == "POST" and request.mimetype == _FORM
                                      and "update" in request.form):
         raise ProtocolError(403, _READ_ONLY)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD answers as GET would, without the body
         queries = request.args.getlist("query")
     elif request.mimetype == _FORM:
         queries = _values("query")
@@ -165,6 +166,11 @@ def _read_query() -> str | None:
     return queries[0]
 
 
+def _accept():
+    """The request's Accept ranges, parameters ignored (see publisher.negotiation)."""
+    return without_parameters(request.accept_mimetypes)
+
+
 def _wants_html() -> bool:
     """Whether the client prefers the page over any machine format (a browser)."""
     names = [v.lower() for v in _values("format") if v]
@@ -174,8 +180,9 @@ def _wants_html() -> bool:
     if "html" not in accept and "*" not in accept:
         return False  # a tool's Accept: no need to rank it (a tenth of a small query's time)
     machine = [f.media_type for f in (*formats_for("SELECT"), *GRAPH_FORMATS)]
-    best = request.accept_mimetypes.best_match([*machine, HTML, "application/xhtml+xml"])
-    return best in (HTML, "application/xhtml+xml") and request.accept_mimetypes[HTML] > 0
+    accept = _accept()
+    best = accept.best_match([*machine, HTML, "application/xhtml+xml"])
+    return best in (HTML, "application/xhtml+xml") and accept[HTML] > 0
 
 
 def _choose_format(checked: CheckedQuery):
@@ -191,7 +198,7 @@ def _choose_format(checked: CheckedQuery):
         raise ProtocolError(400, f"format {names[0]!r} does not apply to a {checked.form} "
                                  f"query; use one of: {valid}")
     candidates = [t for f in offered for t in f.media_types]
-    best = request.accept_mimetypes.best_match(candidates)
+    best = _accept().best_match(candidates)
     if best is None:
         return offered[0]
     return next(f for f in offered if best in f.media_types)
@@ -202,9 +209,9 @@ def _error(exc: ProtocolError, page: bool) -> Response:
     if page:
         response = Response(_render_page(query=request.values.get("query", ""), error=exc),
                             status=exc.status, mimetype=HTML)
-    elif request.accept_mimetypes.best_match(["text/plain", "application/json",
-                                              "application/sparql-results+json"]) \
-            not in (None, "text/plain") and request.accept_mimetypes["text/plain"] < 1:
+    elif _accept().best_match(["text/plain", "application/json",
+                               "application/sparql-results+json"]) \
+            not in (None, "text/plain") and _accept()["text/plain"] < 1:
         body = {"status": exc.status, "message": exc.message}
         if exc.line is not None:
             body.update(line=exc.line, column=exc.column)
@@ -291,7 +298,10 @@ def endpoint():
     try:
         text = _read_query()
         if text is None:
-            return _render_page(query=None) if page else _description()
+            response = Response(_render_page(query=None), mimetype=HTML) if page \
+                else _description()
+            response.vary.add("Accept")  # the page and the description share this URL
+            return response
         checked = _check(text)
         if page:
             return _page_answer(checked)
@@ -306,7 +316,9 @@ def endpoint():
             return memo.mark(response)
         answer = _run(checked, fmt.media_type, published, key)
     except ProtocolError as exc:
-        return _error(exc, page)
+        response = _error(exc, page)
+        response.vary.add("Accept")
+        return response
     mimetype = answer.media_type
     content_type = f"{mimetype}; charset=utf-8" if mimetype.startswith("text/") else mimetype
     response = Response(answer.body, status=200, content_type=content_type)
@@ -381,8 +393,7 @@ def _description() -> Response:
     names = [v for v in _values("format") if v]
     fmt = next((f for f in (format_by_name("CONSTRUCT", n) for n in names) if f), None)
     if fmt is None:
-        best = request.accept_mimetypes.best_match(
-            [t for f in GRAPH_FORMATS for t in f.media_types])
+        best = _accept().best_match([t for f in GRAPH_FORMATS for t in f.media_types])
         fmt = next((f for f in GRAPH_FORMATS if best in f.media_types), GRAPH_FORMATS[0])
     rdflib_name = {"turtle": "turtle", "jsonld": "json-ld", "rdfxml": "xml",
                    "ntriples": "nt"}[fmt.name]
@@ -452,8 +463,10 @@ def _page_answer(checked: CheckedQuery):
     try:
         answer = _run(checked, media_type, published, _key(checked, media_type, published))
     except ProtocolError as exc:
-        return Response(_render_page(query=checked.text, error=exc, checked=checked),
-                        status=exc.status, mimetype=HTML, headers=exc.headers)
+        response = Response(_render_page(query=checked.text, error=exc, checked=checked),
+                            status=exc.status, mimetype=HTML, headers=exc.headers)
+        response.vary.add("Accept")
+        return response
     elapsed = (time.perf_counter() - started) * 1000
     base = settings.base_uri
     result: dict = {"form": checked.form, "count": answer.count,
