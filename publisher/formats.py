@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 __all__ = [
+    "DERIVED_DATATYPES",
     "RDF_FORMATS",
     "RESULT_FORMATS",
     "TRIG",
@@ -55,6 +56,15 @@ class ResultFormatInfo:
 
 
 _EU = "http://publications.europa.eu/resource/authority/file-type/"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+# Properties whose values we type with a datatype derived from xsd:integer, by property IRI.
+# pyoxigraph (and Virtuoso) keep such a value as xsd:integer: the catalogue read back from
+# the store would say dcat:byteSize "5"^^xsd:integer, which DCAT-AP(.de) refuses (it must be
+# xsd:nonNegativeInteger). Graph answers and documents put the datatype back from this table.
+DERIVED_DATATYPES: dict[str, str] = {
+    "http://www.w3.org/ns/dcat#byteSize": _XSD + "nonNegativeInteger",
+}
 
 # Order matters: the first is the default for clients that accept anything but HTML.
 RDF_FORMATS: tuple[RdfFormatInfo, ...] = (

@@ -81,3 +81,21 @@ def test_cli_validate_catalog_needs_the_shapes(runner, build_dir, tmp_path):
     result = runner.invoke(main, ["validate", "--catalog", "--dcat-shapes", str(tmp_path),
                                   "--out", str(build_dir)])
     assert result.exit_code == 2 and "conformance folder" in result.output
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_issue15_catalog_read_through_sparql_conforms(live_server, profiles, vocabularies,
+                                                      profile):
+    """The store keeps dcat:byteSize as xsd:integer (pyoxigraph canonicalises derived
+    integer types); the catalogue read through SPARQL must still pass the shapes."""
+    from urllib.parse import urlencode
+
+    query = ("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
+             'FILTER(STRENDS(STR(?g), "graph/metadata")) }')
+    url = f"{live_server.url}/sparql?" + urlencode({"query": query})
+    catalog = Graph().parse(url, format="turtle")
+    sizes = list(catalog.objects(None, URIRef(DCAT + "byteSize")))
+    assert sizes and all(str(s.datatype).endswith("#nonNegativeInteger") for s in sizes)
+    check = check_catalog(catalog, profiles[profile], vocabularies, profile)
+    assert check.conforms, check.as_text()

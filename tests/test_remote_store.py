@@ -147,3 +147,46 @@ def test_run_query_answers_like_the_embedded_store(remote, embedded):
                               default_graphs=[source], **options)
     expected = embedded.select(count)[0]["n"]
     assert answer.body.split()[-1].decode() == str(expected) and int(expected) > 0
+
+
+VIRTUOSO_TIMEOUTS = [
+    "Virtuoso S1TAT Error RC...: Returning incomplete results, query interrupted by result "
+    "timeout.  Activity:  26.46M rnd",
+    "Virtuoso S1TAT Error Query did not complete due to ANYTIME timeout.",
+]
+
+
+@pytest.mark.parametrize("message", VIRTUOSO_TIMEOUTS)
+def test_issue15_virtuoso_result_timeout_is_a_timeout(message):
+    """Virtuoso's HTTP 500 "query interrupted by result timeout" was a StoreError (502 on
+    /sparql); it is a QueryTimeout (503 with Retry-After), as the README documents."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from publisher.store.base import QueryTimeout
+
+    class Timeout(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            body = f"{message}\n\nSPARQL query:\nSELECT * WHERE {{ ?s ?p ?o }}".encode()
+            self.send_response(500, "SPARQL Request Failed")
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Timeout)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        store = RemoteStore(f"http://127.0.0.1:{server.server_port}/sparql", BASE, timeout=5)
+        sparql = store.wrapper("SELECT * WHERE { ?s ?p ?o }", dataset=False)
+        with pytest.raises(QueryTimeout):
+            store.send(sparql, "application/sparql-results+json")
+    finally:
+        server.shutdown()
+        server.server_close()

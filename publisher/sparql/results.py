@@ -10,7 +10,14 @@ from json.encoder import encode_basestring as _quote
 
 import pyoxigraph as ox
 
-from publisher.formats import RDF_FORMATS, RESULT_FORMATS, TRIG, RdfFormatInfo, ResultFormatInfo
+from publisher.formats import (
+    DERIVED_DATATYPES,
+    RDF_FORMATS,
+    RESULT_FORMATS,
+    TRIG,
+    RdfFormatInfo,
+    ResultFormatInfo,
+)
 
 __all__ = [
     "ASK_VARIABLE",
@@ -172,12 +179,32 @@ def serialise(result, media_type: str, max_results: int,
     fmt = format_by_media_type("CONSTRUCT", media_type) or GRAPH_FORMATS[0]
     triples = list(islice(result, max_results + 1))
     truncated = len(triples) > max_results
-    triples = triples[:max_results]
+    triples = _restore_datatypes(triples[:max_results])
     kwargs = {}
     if prefixes and fmt.name in ("turtle", "rdfxml", "jsonld", "trig"):
         kwargs["prefixes"] = prefixes
     body = ox.serialize(triples, format=fmt.oxigraph, **kwargs)
     return Serialised(body, fmt.media_type, len(triples), truncated)
+
+
+_DERIVED = {ox.NamedNode(p): ox.NamedNode(d) for p, d in DERIVED_DATATYPES.items()}
+_XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+
+
+def _restore_datatypes(triples: list) -> list:
+    """The triples with the datatypes the store dropped put back (see DERIVED_DATATYPES)."""
+    if not any(t.predicate in _DERIVED for t in triples):
+        return triples
+    restored = []
+    for triple in triples:
+        datatype = _DERIVED.get(triple.predicate)
+        value = triple.object
+        if datatype is not None and isinstance(value, ox.Literal) \
+                and value.datatype == _XSD_INTEGER and not value.value.startswith("-"):
+            triple = ox.Triple(triple.subject, triple.predicate,
+                               ox.Literal(value.value, datatype=datatype))
+        restored.append(triple)
+    return restored
 
 
 def _ask_table(value: bool, name: str) -> bytes:

@@ -36,6 +36,11 @@ __all__ = ["RemoteStore", "from_json_term"]
 NTRIPLES = "application/n-triples"
 _ANYTIME_PARTIAL = "S1TAT"  # Virtuoso: the answer is incomplete, its time limit was reached
 _COST_REFUSAL = "estimated execution time"  # Virtuoso: refused before running, by its cost
+# Virtuoso's errors (HTTP 500) for a query stopped at its time limit: "S1TAT Error RC...:
+# Returning incomplete results, query interrupted by result timeout", "S1TAT Error Query did
+# not complete due to ANYTIME timeout", "SR171: Transaction timed out". A timeout is 503
+# with Retry-After (as the embedded store's), not a failure of the store (502).
+_TIMEOUTS = ("S1TAT", "interrupted by result timeout", "ANYTIME timeout", "SR171")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -168,6 +173,8 @@ class RemoteStore:
             if _COST_REFUSAL in str(exc):  # Virtuoso's estimate said it would run too long
                 raise QueryTimeout("the store estimates that the query would run longer "
                                    "than it allows") from None
+            if any(marker in str(exc) for marker in _TIMEOUTS):
+                raise QueryTimeout("the query ran longer than the time limit") from None
             kind = "rejected" if isinstance(exc, QueryBadFormed) else "failed"
             raise StoreError(f"the store {kind} the query: {_message(exc)}") from None
         except Unauthorized:

@@ -48,6 +48,12 @@ _TITLES = {
     503: ("Vorübergehend nicht verfügbar", "Service unavailable"),
 }
 
+# What an error means, when the code that raised it gave no reason of its own.
+_MESSAGES = {
+    404: ("Diese Adresse gibt es hier nicht.", "There is nothing at this address."),
+    405: ("Diese Methode ist hier nicht erlaubt.", "This method is not allowed here."),
+}
+
 
 def add_vary(response: Response, *headers: str) -> None:
     """Add header names to Vary (once each)."""
@@ -144,16 +150,23 @@ def _error_body(offer: Offer, status: int, title: str, message: str, lang: str,
 
 
 def error_response(status: int, message: str = "", *, offered: list[str] | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+                   headers: dict[str, str] | None = None, fmt: str | None = None) -> Response:
     """An error in the format the client accepts (HTML, RDF, JSON or text), never a traceback.
 
-    A 406 is sent as plain text: the client accepts none of our formats by definition.
+    `fmt` names the format the client asked for otherwise (a `format` parameter: json, html,
+    turtle, …), which wins over Accept. A 406 is sent as plain text: the client accepts none
+    of our formats by definition.
     """
     lang = page_language()
     de, en = _TITLES.get(status, ("Fehler", "Error"))
     title = de if lang == "de" else en
-    offer = _ERROR_OFFERS[-1] if status == 406 else (choose(request.accept_mimetypes,
-                                                            _ERROR_OFFERS) or _ERROR_OFFERS[-1])
+    named = next((o for o in _ERROR_OFFERS if o.name == fmt), None)
+    if status == 406:
+        offer = _ERROR_OFFERS[-1]
+    elif named is not None:
+        offer = named
+    else:
+        offer = choose(request.accept_mimetypes, _ERROR_OFFERS) or _ERROR_OFFERS[-1]
     body = _error_body(offer, status, title, message, lang, offered or [])
     response = Response(body, status=status, content_type=offer.content_type)
     add_vary(response, "Accept")
@@ -172,9 +185,11 @@ def _http_error(exc: HTTPException) -> Response:
         return exc.get_response()
     keep = {k: v for k, v in exc.get_headers() if k.lower() in ("allow", "retry-after")}
     message = exc.description or ""
-    if status == 404 and not message.strip():
-        message = "Diese Adresse gibt es hier nicht." if page_language() == "de" \
-            else "There is nothing at this address."
+    if message == type(exc).description:  # werkzeug's own English text: say it ourselves
+        message = ""
+    if not message.strip() and status in _MESSAGES:
+        de, en = _MESSAGES[status]
+        message = de if page_language() == "de" else en
     return error_response(status, _plain(message), headers=keep)
 
 

@@ -11,7 +11,7 @@ from publisher.store import StoreError
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.facts import kind_list_name
 from publisher.web.http import page_language, send
-from publisher.web.search import current_index, local_url
+from publisher.web.search import KIND_NAMES, current_index, local_url
 from publisher.web.state import served
 from publisher.web.view import term_label
 
@@ -45,8 +45,7 @@ def home() -> Response:
         suffix = f"?lang={lang}" if keep_lang else ""
         kinds = []
         for kind in found:
-            label = (term_label(labels, kind.main_type, lang) if kind.main_type
-                     and (kind.main_type, None, None) in labels else kind.name.capitalize())
+            label = _kind_label(kind, labels, lang)
             members = sorted(
                 ({"label": describe.label_of(labels, m, lang),
                   "href": request.url_root + local_path(str(m), base) + suffix}
@@ -65,6 +64,18 @@ def home() -> Response:
     if not keep_lang:
         response.vary.add("Accept-Language")
     return response
+
+
+def _kind_label(kind, labels, lang: str) -> str:
+    """A kind's name in the page language: its class's label in the graph (our ontology's),
+    else our name for the kind, else the class's name from the table of reused terms."""
+    if kind.main_type is not None and (kind.main_type, None, None) in labels:
+        return term_label(labels, kind.main_type, lang)
+    if kind.name in KIND_NAMES:
+        return KIND_NAMES[kind.name][lang if lang in ("de", "en") else "de"]
+    if kind.main_type is not None:
+        return term_label(labels, kind.main_type, lang)
+    return kind.name.capitalize()
 
 
 @bp.get("/health")

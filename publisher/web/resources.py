@@ -7,11 +7,12 @@ import json
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, abort, render_template, request
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import OWL, RDFS, SKOS
+from rdflib.namespace import OWL, RDFS, SKOS, XSD
 
 from publisher import describe
+from publisher.formats import DERIVED_DATATYPES
 from publisher.iris import (
     DOC,
     ID,
@@ -71,8 +72,8 @@ def render_graph(graph: Graph, offer: Offer) -> bytes:
     # the same bytes in every worker and in the static export, so feed it sorted triples.
     # Blank nodes get labels from their content (rdflib's canonical form) for the same reason.
     ordered = Graph(namespace_manager=graph.namespace_manager)
-    for triple in sorted(to_canonical_graph(graph)):
-        ordered.add(triple)
+    for s, p, o in sorted(to_canonical_graph(graph)):
+        ordered.add((s, p, _restored(p, o)))
     graph = ordered
     if offer.name == "jsonld":
         text = graph.serialize(format="json-ld", context=_used_prefixes(graph),
@@ -90,6 +91,15 @@ def render_graph(graph: Graph, offer: Offer) -> bytes:
     if offer.name == "ntriples":  # one triple a line: sorted lines are the same in every process
         data = b"".join(sorted(data.splitlines(keepends=True)))
     return data
+
+
+def _restored(predicate, value):
+    """A value with the datatype the store dropped put back (publisher.formats)."""
+    derived = DERIVED_DATATYPES.get(str(predicate))
+    if derived is not None and isinstance(value, Literal) and value.datatype == XSD.integer \
+            and not str(value).startswith("-"):
+        return Literal(str(value), datatype=URIRef(derived))
+    return value
 
 
 def _used_prefixes(graph: Graph) -> dict[str, str]:

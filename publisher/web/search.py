@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Flask, abort, jsonify, render_template, request
+from flask import Blueprint, Flask, jsonify, render_template, request
 
 from publisher.iris import local_path
+from publisher.negotiation import without_parameters
 from publisher.search import SearchIndex, build_index
-from publisher.web.http import page_language
+from publisher.web.http import error_response, page_language
 from publisher.web.state import served
 
 __all__ = ["KIND_NAMES", "bp", "current_index", "init_app", "local_url", "page_lang"]
@@ -79,13 +80,18 @@ def _shown_iri(iri: str) -> str:
     return iri
 
 
+class _BadSearch(ValueError):
+    """A search request we cannot answer (sent as 400 in the format the client asked for)."""
+
+
 def _wants_json() -> bool:
     fmt = request.args.get("format", "")
     if fmt:
         if fmt not in ("json", "html"):
-            abort(400, description=f"format must be json or html, not {fmt!r}")
+            raise _BadSearch(f"format must be json or html, not {fmt!r}")
         return fmt == "json"
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    best = without_parameters(request.accept_mimetypes).best_match(
+        ["text/html", "application/json"])
     return best == "application/json"
 
 
@@ -94,21 +100,32 @@ def _limit() -> int:
     if not raw:
         return 20
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}")
+        raise _BadSearch(f"limit must be a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
 
 
 @bp.get("/search")
 def search():
     """Resources whose labels match ?q=, ranked; HTML page or JSON (Accept or ?format=json)."""
-    as_json = _wants_json()
-    query = request.args.get("q", "").strip()
-    if len(query) > MAX_QUERY:
-        abort(400, description=f"the search text is longer than {MAX_QUERY} characters")
-    kind = request.args.get("kind") or None
-    if kind is not None and kind not in KIND_NAMES:
-        abort(400, description=f"unknown kind {kind!r}; one of {', '.join(KIND_NAMES)}")
-    limit = _limit()
+    as_json = None
+    try:
+        as_json = _wants_json()
+        query = request.args.get("q", "").strip()
+        if len(query) > MAX_QUERY:
+            raise _BadSearch(f"the search text is longer than {MAX_QUERY} characters")
+        kind = request.args.get("kind") or None
+        if kind is not None and kind not in KIND_NAMES:
+            raise _BadSearch(f"unknown kind {kind!r}; one of {', '.join(KIND_NAMES)}")
+        limit = _limit()
+    except _BadSearch as exc:
+        # The page or JSON, as the answer would have been (Accept decides when ?format= is
+        # itself the problem); Turtle, the site's default for */*, is no answer here.
+        fmt = "html" if as_json is False else "json" if as_json else \
+            ("json" if without_parameters(request.accept_mimetypes).best_match(
+                ["text/html", "application/json"]) == "application/json" else "html")
+        response = error_response(400, str(exc), fmt=fmt)
+        response.vary.add("Accept")
+        return response
     hits = current_index().search(query, limit=limit, kind=kind) if query else []
     lang = page_lang()
     if as_json:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDFS, SKOS
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDFS, SKOS, VOID, Namespace
 
 from publisher.describe import LABEL_PROPERTIES, ORG, PROV, SCHEMA, label_of, text_of
 from publisher.iris import graph_path, local_path
@@ -16,6 +16,7 @@ __all__ = ["Link", "Linker", "Row", "Value", "incoming_rows", "rows_of", "schema
            "term_label"]
 
 FOAF_HOMEPAGE = URIRef("http://xmlns.com/foaf/0.1/homepage")
+_VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 DESCRIPTIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
 SOURCES = (DCTERMS.source, PROV.wasDerivedFrom, PROV.hadPrimarySource)
 _LINKABLE = {"http", "https", "mailto", "tel", "ftp"}
@@ -103,6 +104,64 @@ _TERMS: dict[URIRef, tuple[str, str]] = {
     ORG.identifier: ("Kennung", "identifier"),
     FOAF_HOMEPAGE: ("Homepage", "homepage"),
 }
+# Names of the classes of reused vocabularies our data uses: the graph labels only its own
+# classes (the ontology's @de/@en labels), and a German page must not show "Membership" or
+# http://schema.org/NGO where a German word exists.
+_CLASSES: dict[URIRef, tuple[str, str]] = {
+    SKOS.Concept: ("Begriff", "Concept"),
+    SKOS.ConceptScheme: ("Begriffsschema", "Concept scheme"),
+    ORG.Organization: ("Organisation", "Organisation"),
+    ORG.FormalOrganization: ("Formale Organisation", "Formal organisation"),
+    ORG.OrganizationalCollaboration: ("Zusammenarbeit", "Collaboration"),
+    ORG.OrganizationalUnit: ("Organisationseinheit", "Organisational unit"),
+    ORG.Membership: ("Mitgliedschaft", "Membership"),
+    ORG.Site: ("Standort", "Site"),
+    ORG.Role: ("Rolle", "Role"),
+    ORG.ChangeEvent: ("Änderung", "Change"),
+    SCHEMA.Place: ("Ort", "Place"),
+    SCHEMA.AdministrativeArea: ("Verwaltungsgebiet", "Administrative area"),
+    SCHEMA.Event: ("Ereignis", "Event"),
+    SCHEMA.EventSeries: ("Veranstaltungsreihe", "Event series"),
+    SCHEMA.NGO: ("Nichtregierungsorganisation", "Non-governmental organisation"),
+    SCHEMA.GovernmentOrganization: ("Behörde", "Government organisation"),
+    SCHEMA.Organization: ("Organisation", "Organisation"),
+    SCHEMA.PostalAddress: ("Postanschrift", "Postal address"),
+    SCHEMA.Person: ("Person", "Person"),
+    PROV.Person: ("Person", "Person"),
+    PROV.Activity: ("Aktivität", "Activity"),
+    PROV.Association: ("Beteiligung", "Association"),
+    PROV.Delegation: ("Beauftragung", "Delegation"),
+    PROV.Entity: ("Entität", "Entity"),
+    FOAF.Agent: ("Akteur:in", "Agent"),
+    FOAF.Person: ("Person", "Person"),
+    FOAF.Organization: ("Organisation", "Organisation"),
+    FOAF.Document: ("Dokument", "Document"),
+    DCAT.Catalog: ("Katalog", "Catalogue"),
+    DCAT.Dataset: ("Datensatz", "Dataset"),
+    DCAT.Distribution: ("Distribution", "Distribution"),
+    DCAT.DataService: ("Datendienst", "Data service"),
+    VOID.Dataset: ("Datensatz (VoID)", "Dataset (VoID)"),
+    VOID.Linkset: ("Verknüpfungsmenge (VoID)", "Linkset (VoID)"),
+    _VCARD.Kind: ("Kontakt", "Contact"),
+    _VCARD.Organization: ("Organisation (Kontakt)", "Organisation (contact)"),
+    DCTERMS.LicenseDocument: ("Lizenz", "Licence"),
+    DCTERMS.Frequency: ("Häufigkeit", "Frequency"),
+    DCTERMS.LinguisticSystem: ("Sprache", "Language"),
+    DCTERMS.Location: ("Ort", "Location"),
+    DCTERMS.MediaType: ("Medientyp", "Media type"),
+    DCTERMS.MediaTypeOrExtent: ("Medientyp", "Media type"),
+    DCTERMS.PeriodOfTime: ("Zeitraum", "Period of time"),
+    DCTERMS.RightsStatement: ("Rechtehinweis", "Rights statement"),
+    DCTERMS.Standard: ("Standard", "Standard"),
+    URIRef("http://spdx.org/rdf/terms#Checksum"): ("Prüfsumme", "Checksum"),
+    URIRef("http://data.europa.eu/m8g/PublicOrganisation"): ("Öffentliche Organisation",
+                                                             "Public organisation"),
+    OWL.Class: ("Klasse", "Class"),
+    OWL.ObjectProperty: ("Objekteigenschaft", "Object property"),
+    OWL.DatatypeProperty: ("Dateneigenschaft", "Datatype property"),
+    OWL.Ontology: ("Ontologie", "Ontology"),
+}
+_TERMS.update(_CLASSES)
 
 
 def term_label(graph: Graph, term, lang: str) -> str:
@@ -114,9 +173,12 @@ def term_label(graph: Graph, term, lang: str) -> str:
         de, en = _TERMS[term]
         return de if lang == "de" else en
     try:
-        return graph.namespace_manager.normalizeUri(term).strip("<>")
+        name = graph.namespace_manager.normalizeUri(term)
     except Exception:  # rdflib raises plain errors for IRIs it cannot split
+        name = ""
+    if not name or name.startswith("<"):  # no prefix for it: its last part, not a raw IRI
         return label_of(graph, term, lang)
+    return name
 
 
 @dataclass
