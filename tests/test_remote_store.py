@@ -166,7 +166,7 @@ def test_issue15_virtuoso_result_timeout_is_a_timeout(message):
     from publisher.store.base import QueryTimeout
 
     class Timeout(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
+        def do_GET(self):
             body = f"{message}\n\nSPARQL query:\nSELECT * WHERE {{ ?s ?p ?o }}".encode()
             self.send_response(500, "SPARQL Request Failed")
             self.send_header("Content-Type", "text/plain")
@@ -174,7 +174,7 @@ def test_issue15_virtuoso_result_timeout_is_a_timeout(message):
             self.end_headers()
             self.wfile.write(body)
 
-        do_POST = do_GET  # noqa: N815
+        do_POST = do_GET
 
         def log_message(self, *args):
             pass
