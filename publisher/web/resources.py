@@ -222,8 +222,8 @@ def _serve(doc_path: str, thing_at: str, offer: Offer | None, suffixed: bool,
         abort(404)
     here = request.url_root + doc_path
     headers = dict(CORS_HEADERS)
-    links = [f'<{here}.{o.suffix}>; rel="alternate"; type="{o.media_type}"'
-             for o in OFFERS if o is not offer]
+    alternate = _alternate(offer)
+    links = [f'<{here}.{alternate.suffix}>; rel="alternate"; type="{alternate.media_type}"']
     if thing_at != doc_path:
         links.append(f'<{public}{thing_at}>; rel="describes"')
     headers["Link"] = ", ".join(links)
@@ -237,6 +237,18 @@ def _serve(doc_path: str, thing_at: str, offer: Offer | None, suffixed: bool,
         if not keep_lang:
             add_vary(response, "Accept-Language")
     return response
+
+
+def _alternate(offer: Offer) -> Offer:
+    """The one representation a response's Link header names as rel="alternate".
+
+    One, not every other format: pyld (the most used Python JSON-LD library) reads the
+    alternate links as one value and fails on several, and JSON-LD 1.1's loader uses the
+    alternate only to find the JSON-LD of a non-JSON answer. So every format names the
+    JSON-LD, and the JSON-LD names the page. All formats stay listed in the page's
+    <link rel="alternate"> elements and reachable by suffix.
+    """
+    return HTML if offer.name == "jsonld" else offer_by_suffix("jsonld")
 
 
 def _render_description(store, iri: URIRef, offer: Offer, base: str, public: str, lang: str,
