@@ -7,8 +7,8 @@ import re
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, XSD
 from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, XSD
 
 from publisher import describe
 from publisher.iris import document_path, graph_path, rebase_graph
