@@ -8,6 +8,7 @@ from rdflib import Graph, Literal, URIRef
 
 __all__ = [
     "DOC",
+    "GRAPHS",
     "ID",
     "MAX_PATH",
     "ONTOLOGY",
@@ -23,6 +24,7 @@ __all__ = [
 
 ID = "id/"
 DOC = "doc/"
+GRAPHS = "graph/"  # named graphs: graph/<source file's path without .ttl>
 ONTOLOGY = "ontology"
 ONTOLOGY_TERMS = "ontology/"
 MAX_PATH = 1024

@@ -8,23 +8,32 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, abort, render_template, request, send_file
+from rdflib import RDF, Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS, VOID
 
+from publisher import describe
 from publisher.build import DATASET_NAME, list_releases
+from publisher.describe import label_of, text_of
+from publisher.iris import rebase, rebase_graph
 from publisher.metadata.catalog import catalog_graph
 from publisher.metadata.schemaorg import dataset_jsonld
 from publisher.metadata.signposting import signposting_links
 from publisher.metadata.void import void_graph
-from publisher.negotiation import OFFERS, choose, offer_by_suffix
+from publisher.negotiation import HTML, OFFERS, choose, offer_by_suffix
 from publisher.web.cache import Rendered, render_cache
-from publisher.web.http import add_vary, error_response, public_base, send
+from publisher.web.http import add_vary, error_response, page_language, public_base, send
 from publisher.web.state import served
+from publisher.web.view import Linker, rows_of
 
 __all__ = ["KnownFile", "bp", "dataset_script", "init_app", "known_files", "page_signposting"]
 
 bp = Blueprint("catalogue", __name__)
 
 RDF_OFFERS = tuple(o for o in OFFERS if o.is_rdf)
-SUFFIXES = ("ttl", "rdf", "jsonld", "nt")
+# RDF first: a client that accepts anything (*/*) gets Turtle; one that names text/html
+# (a browser, a search engine's crawler) gets the page.
+PAGE_OFFERS = (*RDF_OFFERS, HTML)
+SUFFIXES = ("ttl", "rdf", "jsonld", "nt", "html")
 LATEST = "latest"
 _GZIP = "application/gzip"
 
@@ -85,15 +94,21 @@ def _negotiated(kind: str, suffix: str | None, make_graph) -> Response:
         if offer is None:
             abort(404)
     else:
-        offer = choose(request.accept_mimetypes, RDF_OFFERS)
+        offer = choose(request.accept_mimetypes, PAGE_OFFERS)
         if offer is None:
             return error_response(406, "Angeboten / offered: " + ", ".join(
-                o.media_type for o in RDF_OFFERS), offered=[o.media_type for o in RDF_OFFERS])
+                o.media_type for o in PAGE_OFFERS), offered=[o.media_type for o in PAGE_OFFERS])
     base = public_base(state.settings)
-    key = (kind, published.build_id, base, offer.name)
+    lang = page_language() if offer is HTML else ""
+    keep_lang = offer is HTML and bool(request.args.get("lang"))
+    key = (kind, published.build_id, base, offer.name, lang, keep_lang, request.url_root)
 
     def render() -> Rendered:
         graph = make_graph(base, published.release.info, state.settings)
+        if offer is HTML:
+            page = _page(kind, graph + _labels(published.store, graph, state.settings.base_uri,
+                                               base), base, lang, keep_lang)
+            return Rendered(page.encode("utf-8"), offer.content_type)
         body = graph.serialize(format=offer.rdflib_format, encoding="utf-8")
         return Rendered(body, offer.content_type)
 
@@ -102,8 +117,85 @@ def _negotiated(kind: str, suffix: str | None, make_graph) -> Response:
     if suffix is None:
         add_vary(response, "Accept")
         response.headers["Content-Location"] = f"{request.path}.{offer.suffix}"
+    if offer is HTML:
+        response.content_language = lang
+        if not keep_lang:
+            add_vary(response, "Accept-Language")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+# What the page shows, in this order: each typed subject gets a section.
+_SECTIONS = (DCAT.Catalog, DCAT.Dataset, VOID.Dataset, DCAT.DataService, VOID.Linkset,
+             DCAT.Distribution)
+_PARTITIONS = (VOID.classPartition, VOID.propertyPartition)
+_TITLES = {"catalog": ("Katalog", "Catalogue"), "void": ("Datensatzbeschreibung (VoID)",
+                                                         "Dataset description (VoID)")}
+_INTROS = {
+    "catalog": ("Der DCAT-AP.de-Katalog des Datensatzes: wer ihn herausgibt, unter welcher "
+                "Lizenz, in welchen Formaten er zu laden ist und wo sein SPARQL-Endpunkt ist. "
+                "Harvester erhalten dieselben Angaben als RDF.",
+                "The dataset's DCAT-AP.de catalogue: who publishes it, under which licence, "
+                "in which formats it can be downloaded and where its SPARQL endpoint is. "
+                "Harvesters get the same description as RDF."),
+    "void": ("Die VoID-Beschreibung des Datensatzes: Umfang, Klassen, Eigenschaften, "
+             "Abzüge und Verknüpfungen, für Menschen gesetzt; Werkzeuge erhalten sie als RDF.",
+             "The dataset's VoID description: size, classes, properties, dumps and links, "
+             "set for people; tools get it as RDF."),
+}
+
+
+def _labels(store, graph: Graph, content_base: str, base: str) -> Graph:
+    """The store's labels (the ontology's @de/@en) of the classes and properties the
+    description names, moved to the base the page shows."""
+    terms = {o for p in (VOID["class"], VOID.property, RDF.type) for o in graph.objects(None, p)}
+    terms |= set(graph.predicates())
+    terms = {URIRef(rebase(t, base, content_base)) for t in terms if isinstance(t, URIRef)}
+    return rebase_graph(describe.labels(store, terms), content_base, base)
+
+
+def _page(kind: str, graph: Graph, base: str, lang: str, keep_lang: bool) -> str:
+    """The catalogue or VoID description as a page in the site's look."""
+    linker = Linker(graph, base, base, request.url_root, lang, keep_lang)
+    sections, seen = [], set()
+    for cls in _SECTIONS:
+        for subject in sorted(set(graph.subjects(RDF.type, cls))):
+            if not isinstance(subject, URIRef) or subject in seen:
+                continue
+            if set(graph.predicates(subject)) <= {RDF.type}:
+                continue  # a bare mention (a linkset's target), nothing to show
+            seen.add(subject)
+            sections.append(_section(graph, subject, linker, lang, len(sections)))
+    de, en = _TITLES[kind]
+    intro_de, intro_en = _INTROS[kind]
+    here = request.url_root + request.path.lstrip("/").removesuffix(".html")
+    return render_template(
+        "catalogue.html", lang=lang, title=de if lang == "de" else en,
+        intro=intro_de if lang == "de" else intro_en, sections=sections,
+        formats=[(o, f"{here}.{o.suffix}") for o in RDF_OFFERS], here=here,
+        other_lang="en" if lang == "de" else "de")
+
+
+def _section(graph: Graph, subject: URIRef, linker: Linker, lang: str, index: int) -> dict:
+    """One described subject: its label, types, properties, and VoID partitions as tables."""
+    title = text_of(graph, subject, (DCTERMS.title,), lang)
+    classes = sorted(((linker.link(graph.value(p, VOID["class"]), term=True),
+                       graph.value(p, VOID.entities))
+                      for p in graph.objects(subject, VOID.classPartition)
+                      if graph.value(p, VOID["class"]) is not None),
+                     key=lambda item: item[0].label.lower())
+    properties = sorted(((linker.link(graph.value(p, VOID.property), term=True),
+                          graph.value(p, VOID.triples))
+                         for p in graph.objects(subject, VOID.propertyPartition)
+                         if graph.value(p, VOID.property) is not None),
+                        key=lambda item: item[0].label.lower())
+    return {"anchor": f"s{index}",
+            "title": str(title) if title is not None else label_of(graph, subject, lang),
+            "iri": str(subject),
+            "types": [linker.link(t, term=True) for t in sorted(graph.objects(subject,
+                                                                              RDF.type))],
+            "rows": rows_of(graph, subject, linker, skip=(RDF.type, *_PARTITIONS)),
+            "classes": classes, "properties": properties}
 
 
 @bp.get("/catalog")

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, abort, render_template, request
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import OWL, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, OWL, RDFS, SKOS, VOID, XSD, Namespace
 
 from publisher import describe
 from publisher.formats import DERIVED_DATATYPES
 from publisher.iris import (
     DOC,
+    GRAPHS,
     ID,
     ONTOLOGY,
     ONTOLOGY_TERMS,
     document_path,
     graph_path,
     is_safe_path,
+    rebase,
     rebase_graph,
     thing_path,
 )
+from publisher.metadata.names import Names
 from publisher.negotiation import HTML, OFFERS, Offer, choose, offer_by_suffix
 from publisher.store.embedded import to_ox
 from publisher.summary import summarise
@@ -148,13 +152,7 @@ def _see_other(path: str) -> Response:
     store = served().published.store
     if not describe.exists(store, URIRef(settings.base_uri + path)):
         abort(404)
-    target = request.url_root + document_path(path)
-    if request.query_string:
-        target += "?" + request.query_string.decode("latin-1")
-    response = Response(status=303, headers={"Location": target, **CORS_HEADERS})
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    return response
+    return _redirect(request.url_root + document_path(path))
 
 
 @bp.route("/id/<path:rest>")
@@ -163,10 +161,41 @@ def thing(rest: str) -> Response:
     return _see_other(ID + rest)
 
 
+@bp.route("/ontology/")
 @bp.route("/ontology/<path:rest>")
-def term(rest: str) -> Response:
-    """An ontology term's IRI: 303 See Other to its document."""
+def term(rest: str = "") -> Response:
+    """An ontology term's IRI: 303 See Other to its document. The namespace itself
+    (void:vocabulary) and the ontology's owl:versionIRI see the ontology's document."""
+    if not rest or (is_safe_path(rest) and _is_version(ONTOLOGY_TERMS + rest)):
+        return _redirect(request.url_root + ONTOLOGY)
     return _see_other(ONTOLOGY_TERMS + rest)
+
+
+def _is_version(path: str) -> bool:
+    """Whether the path names the ontology's owl:versionIRI (the version being served)."""
+    base = served().settings.base_uri
+    return served().published.store.ask(
+        f"ASK {{ <{base}{ONTOLOGY}> <{OWL.versionIRI}> <{base}{path}> }}")
+
+
+def _redirect(target: str) -> Response:
+    """303 See Other to a document on this server, the query string kept."""
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    response = Response(status=303, headers={"Location": target, **CORS_HEADERS})
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.route("/graph/<path:rest>")
+def named_graph(rest: str) -> Response:
+    """A named graph's IRI (one source file's triples, `sd:name` and the `?g` of queries):
+    a description of the graph, in the format asked for by suffix or by Accept."""
+    path, offer, suffixed = _split_suffix(GRAPHS + rest)
+    if not is_safe_path(path):
+        abort(404)
+    return _serve(path, path, offer, suffixed, _render_named_graph)
 
 
 @bp.route("/doc/<path:rest>")
@@ -302,6 +331,57 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
         formats=[(o, f"{here}.{o.suffix}") for o in OFFERS if o.is_rdf],
         schema=schema,
         other_lang="en" if lang == "de" else "de", here=here)
+
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+
+
+def _graph_count(store, iri: URIRef) -> int:
+    """How many triples the named graph holds (0: no such graph)."""
+    rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
+    return int(rows[0]["n"]) if rows else 0
+
+
+def _graph_description(iri: URIRef, count: int, base: str) -> tuple[Graph, str, str]:
+    """What we say about a named graph: its source file, size, dataset and endpoint; with
+    the file's name and a query URL for its triples."""
+    path = str(iri)[len(base) + len(GRAPHS):]
+    file = f"{path}.ttl" if path.split("/")[0] in ("data", "ontology") else path
+    query = base + "sparql?" + urlencode(
+        {"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"})
+    names = Names(base)
+    graph = Graph()
+    for prefix, namespace in (("sd", SD), ("void", VOID), ("dcterms", DCTERMS),
+                              ("rdfs", RDFS)):
+        graph.bind(prefix, namespace)
+    graph.add((iri, RDF.type, SD.Graph))
+    graph.add((iri, RDFS.label, Literal(file)))
+    graph.add((iri, VOID.triples, Literal(count, datatype=XSD.integer)))
+    graph.add((iri, DCTERMS.isPartOf, names.dataset))
+    graph.add((iri, VOID.sparqlEndpoint, names.sparql))
+    graph.add((iri, RDFS.seeAlso, URIRef(query)))
+    return graph, file, query
+
+
+def _render_named_graph(store, iri: URIRef, offer: Offer, base: str, public: str, lang: str,
+                        keep_lang: bool) -> bytes | None:
+    """A named graph's description in one format; None when the store has no such graph."""
+    count = _graph_count(store, iri)
+    if not count:
+        return None
+    graph, file, query = _graph_description(iri, count, base)
+    graph = rebase_graph(graph, base, public)
+    if offer.is_rdf:
+        return render_graph(graph, offer)
+    linker = Linker(graph, public, public, request.url_root, lang, keep_lang)
+    shown = rebase(iri, base, public)
+    here = request.url_root + str(iri)[len(base):]
+    return render_template(
+        "graph.html", lang=lang, title=file, iri=str(shown), count=count, file=file,
+        rows=rows_of(graph, shown, linker, skip=(RDF.type,)),
+        query=request.url_root + query[len(base):],
+        formats=[(o, f"{here}.{o.suffix}") for o in OFFERS if o.is_rdf],
+        other_lang="en" if lang == "de" else "de", here=here).encode("utf-8")
 
 
 _TERM_KINDS = (
