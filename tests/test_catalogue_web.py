@@ -104,3 +104,55 @@ def test_older_releases_stay_downloadable(tmp_path):
     assert latest.data == (Path(second.path) / f"kiezgraph-pankow-{second.version}.ttl") \
         .read_bytes()
     latest.close()
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+GOOGLEBOT = "text/html,application/xhtml+xml,application/signed-exchange;v=b3,*/*;q=0.9"
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("path", ["/catalog", "/.well-known/void"])
+@pytest.mark.parametrize("accept", [BROWSER, GOOGLEBOT, "text/html"])
+def test_issue15_people_and_crawlers_get_a_page(live_server, path, accept):
+    """A browser or Googlebot got RDF/XML as a download, text/html got 406."""
+    import httpx
+
+    response = httpx.get(live_server.url + path, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "accept" in response.headers["vary"].lower()
+    assert "content-disposition" not in response.headers
+    page = response.text
+    assert '<html lang="de">' in page and 'class="site"' in page  # the site's look
+    assert f'href="{live_server.url}{path}.ttl"' in page
+    assert "Bezirksamt Pankow" in page or "Tripel" in page
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("path", ["/catalog", "/.well-known/void"])
+def test_issue15_rdf_clients_still_get_rdf(live_server, path):
+    import httpx
+
+    graph = Graph().parse(live_server.url + path)  # rdflib's own Accept
+    assert len(graph) > 20
+    for accept in ("*/*", "text/turtle", "application/rdf+xml"):
+        response = httpx.get(live_server.url + path, headers={"Accept": accept})
+        assert response.headers["content-type"].split(";")[0] == \
+            ("text/turtle" if accept == "*/*" else accept)
+
+
+@pytest.mark.live
+def test_issue15_every_file_sha256sums_lists_is_downloadable(live_server):
+    """SHA256SUMS listed catalog.ttl and void.ttl, which /download/ did not serve."""
+    import httpx
+
+    sums = httpx.get(live_server.url + "/download/SHA256SUMS")
+    assert sums.status_code == 200
+    listed = [line.split("  ", 1) for line in sums.text.splitlines() if line.strip()]
+    assert {"catalog.ttl", "void.ttl"} <= {name for _d, name in listed}
+    for digest, name in listed:
+        response = httpx.get(f"{live_server.url}/download/{name}")
+        assert response.status_code == 200, name
+        assert hashlib.sha256(response.content).hexdigest() == digest, name
+    page = httpx.get(live_server.url + "/download/").text
+    assert 'href="catalog.ttl"' in page and 'href="void.ttl"' in page

@@ -137,3 +137,20 @@ def test_issue8_url_limit_counts_the_decoded_url(client):
     assert client.get(encoded).status_code != 414
     assert client.get("/search?q=" + "%C3%A4" * 8200).status_code == 414
     assert client.get("/search?q=" + "a" * 8190).status_code == 414
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("path", ["/no/such/page", "/doc/organisation/no-such-thing",
+                                  "/graph/data/no-such-file"])
+def test_issue15_a_german_404_page(live_server, path):
+    """A German page used to carry werkzeug's English 404 text."""
+    import httpx
+
+    response = httpx.get(live_server.url + path,
+                         headers={"Accept": "text/html", "Accept-Language": "de"})
+    assert response.status_code == 404
+    assert response.headers["content-language"] == "de"
+    assert "Diese Adresse gibt es hier nicht." in response.text
+    assert "requested URL was not found" not in response.text
+    english = httpx.get(live_server.url + path + "?lang=en", headers={"Accept": "text/html"})
+    assert "There is nothing at this address." in english.text

@@ -87,3 +87,41 @@ def test_every_rdf_format_is_offered_once_with_its_suffix():
 ])
 def test_language(requested, header, lang):
     assert choose_language(requested, languages(header)) == lang
+
+
+@pytest.mark.parametrize("header, name", [
+    ("text/turtle; charset=utf-8", "turtle"),
+    ("text/turtle;charset=UTF-8", "turtle"),
+    ('application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"', "jsonld"),
+    ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"', "jsonld"),
+    ("application/rdf+xml; q=0.5; charset=utf-8, text/turtle; q=0.2", "rdfxml"),
+    ("text/html; charset=utf-8", "html"),
+])
+def test_issue15_parameters_of_a_media_range_do_not_keep_it_from_matching(header, name):
+    offer = choose(accept(header))
+    assert offer is not None and offer.name == name
+
+
+def test_issue15_a_charset_we_do_not_send_is_not_taken_as_acceptable():
+    assert choose(accept("text/turtle; charset=iso-8859-1")) is None
+    assert choose(accept("text/turtle; charset=iso-8859-1, */*;q=0.1")).name == "turtle"
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("accept_header, fmt", [
+    ("text/turtle; charset=utf-8", "turtle"),
+    ('application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"', "json-ld"),
+    ("application/rdf+xml;charset=utf-8", "xml"),
+])
+@pytest.mark.parametrize("path", ["/doc/stadtteilzentrum/stz-weissensee", "/catalog",
+                                  "/.well-known/void", "/ontology"])
+def test_issue15_documents_answer_accept_with_parameters(live_server, path, accept_header,
+                                                         fmt):
+    """These answered 406: werkzeug matches a range only when its parameters equal ours."""
+    import httpx
+    from rdflib import Graph
+
+    response = httpx.get(live_server.url + path, headers={"Accept": accept_header})
+    assert response.status_code == 200, response.text[:200]
+    assert response.headers["content-type"].split(";")[0] == accept_header.split(";")[0]
+    assert len(Graph().parse(data=response.content, format=fmt)) > 0

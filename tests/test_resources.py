@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, XSD
 
@@ -241,3 +241,46 @@ def test_issue15_pyld_expands_every_resource(live_server, things):
     for suffix in ("html", "ttl", "rdf", "nt"):  # not JSON: pyld goes to the JSON-LD
         expanded = jsonld.expand(f"{live_server.url}/{doc}.{suffix}")
         assert f"{live_server.url}/{things[0]}" in {node.get("@id") for node in expanded}
+
+
+@pytest.mark.live
+def test_issue15_named_graphs_dereference(live_server):
+    """Every sd:name of the service description (the ?g values of queries) answered 404;
+    each now describes its graph, in RDF and as a page."""
+    import httpx
+    from rdflib.namespace import RDFS, VOID
+
+    sd = URIRef("http://www.w3.org/ns/sparql-service-description#name")
+    description = Graph().parse(live_server.url + "/sparql", format="turtle")
+    names = sorted(str(n) for n in description.objects(None, sd))
+    assert len(names) >= 5
+    for name in names:
+        path = name[len(BASE):] if name.startswith(BASE) else name.split("/", 3)[3]
+        assert path.startswith("graph/"), name
+        url = f"{live_server.url}/{path}"
+        graph = Graph().parse(url)  # rdflib's own negotiation
+        me = URIRef(url)
+        assert int(graph.value(me, VOID.triples)) > 0, name
+        assert str(graph.value(me, RDFS.label)).endswith((".ttl", "metadata"))
+        page = httpx.get(url, headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert httpx.get(f"{live_server.url}/graph/data/no-such-file").status_code == 404
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("path", ["ontology/", "ontology/0.1.0"])
+def test_issue15_vocabulary_and_version_iri_dereference(live_server, path):
+    """void:vocabulary <…/ontology/> and owl:versionIRI <…/ontology/0.1.0> answered 404;
+    both lead to the ontology's document."""
+    import httpx
+    from rdflib.namespace import OWL
+
+    response = httpx.get(f"{live_server.url}/{path}", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{live_server.url}/ontology"
+    graph = Graph().parse(f"{live_server.url}/{path}")
+    ontology = URIRef(f"{live_server.url}/ontology")
+    assert (ontology, RDF.type, OWL.Ontology) in graph
+    if path != "ontology/":
+        assert (ontology, OWL.versionIRI, URIRef(f"{live_server.url}/{path}")) in graph
+    assert httpx.get(f"{live_server.url}/ontology/9.9.9").status_code == 404

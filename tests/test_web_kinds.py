@@ -146,7 +146,8 @@ def _vnu() -> list[str]:
 
 def test_pages_are_valid_html5(client, tmp_path):
     paths = [*PAGES.values(), "/", "/doc/organisation/", "/doc/agreement/?lang=en",
-             "/ontology", "/search?q=pankow", "/doc/nothing/here"]
+             "/ontology", "/search?q=pankow", "/doc/nothing/here", "/catalog",
+             "/.well-known/void?lang=en", "/graph/data/organisations"]
     files = []
     for i, path in enumerate(paths):
         response = client.get(path, headers={"Accept": "text/html"})
@@ -161,3 +162,24 @@ def test_pages_are_valid_html5(client, tmp_path):
     problems = [f"{by_file.get(m.get('url', '').removeprefix('file:'), m.get('url'))}: "
                 f"line {m.get('lastLine')}: {m['message']}" for m in messages]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.live
+def test_issue15_german_pages_name_classes_in_german(live_server):
+    """The home page said "Concept" and "Membership", a kind list "meist vom Typ
+    http://schema.org/NGO", resource pages "NGO": German pages use German names."""
+    import httpx
+
+    german = {"Accept": "text/html", "Accept-Language": "de"}
+    home = httpx.get(live_server.url + "/", headers=german).text
+    labels = re.findall(r'class="kind-label">([^<]+)<', home)
+    assert "Begriff" in labels and "Mitgliedschaft" in labels
+    assert not {"Concept", "Membership", "Site", "Place", "Event"} & set(labels)
+    kind = httpx.get(live_server.url + "/doc/organisation/", headers=german).text
+    assert "meist vom Typ" in kind and "http://schema.org/" not in kind.split(
+        "meist vom Typ", 1)[1].split("</p>", 1)[0]
+    page = httpx.get(live_server.url + "/doc/organisation/vska", headers=german).text
+    types = page.split('class="types">', 1)[1].split("</p>", 1)[0]
+    assert ">Nichtregierungsorganisation<" in types and ">NGO<" not in types
+    english = httpx.get(live_server.url + "/?lang=en", headers={"Accept": "text/html"}).text
+    assert "Concept" in re.findall(r'class="kind-label">([^<]+)<', english)

@@ -72,3 +72,24 @@ def test_live_server_answers_json(live_server):
     assert response.headers["content-type"].startswith("application/json")
     kinds = {r["kind"] for r in response.json()["results"]}
     assert {"place", "stadtteilzentrum"} <= kinds
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(("query", "accept", "media_type"), [
+    ("format=json&limit=500", None, "application/json"),
+    ("format=json&kind=nope", None, "application/json"),
+    ("limit=0", "application/json", "application/json"),
+    ("limit=500", None, "text/html"),
+    ("format=json&limit=500", "text/turtle", "application/json"),
+])
+def test_issue15_search_errors_answer_in_the_format_asked_for(live_server, query, accept,
+                                                              media_type):
+    """`/search?format=json&limit=500` answered its 400 as Turtle."""
+    import httpx
+
+    headers = {"Accept": accept} if accept else {}
+    response = httpx.get(f"{live_server.url}/search?{query}", headers=headers)
+    assert response.status_code == 400
+    assert response.headers["content-type"].split(";")[0] == media_type
+    if media_type == "application/json":
+        assert response.json()["status"] == 400 and response.json()["detail"]

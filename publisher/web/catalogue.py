@@ -14,6 +14,7 @@ from rdflib.namespace import DCAT, DCTERMS, VOID
 from publisher import describe
 from publisher.build import DATASET_NAME, list_releases
 from publisher.describe import label_of, text_of
+from publisher.formats import rdf_format_by_name
 from publisher.iris import rebase, rebase_graph
 from publisher.metadata.catalog import catalog_graph
 from publisher.metadata.schemaorg import dataset_jsonld
@@ -81,7 +82,26 @@ def known_files(settings, current) -> dict[str, KnownFile]:
         if sums.is_file():
             files["SHA256SUMS"] = KnownFile("SHA256SUMS", sums, "text/plain", current.version,
                                             sums.stat().st_size, "")
+            files.update(_listed(sums, current, files))
     return files
+
+
+def _listed(sums: Path, current, known: dict[str, KnownFile]) -> dict[str, KnownFile]:
+    """The other files SHA256SUMS lists (the release's catalog.ttl and void.ttl): what the
+    checksum file names must be there to check."""
+    listed = {}
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        name = name.strip()
+        if not name or name in known or "/" in name or name.startswith("."):
+            continue
+        path = Path(current.path) / name
+        if path.is_file():
+            fmt = rdf_format_by_name(name.rpartition(".")[2])
+            listed[name] = KnownFile(name, path, fmt.media_type if fmt else
+                                     "application/octet-stream", current.version,
+                                     path.stat().st_size, digest.strip())
+    return listed
 
 
 def _negotiated(kind: str, suffix: str | None, make_graph) -> Response:
