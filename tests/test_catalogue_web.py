@@ -130,7 +130,7 @@ def test_issue15_people_and_crawlers_get_a_page(live_server, path, accept):
 
 @pytest.mark.live
 @pytest.mark.parametrize("path", ["/catalog", "/.well-known/void"])
-def test_issue15_rdf_clients_still_get_rdf(live_server, path):
+def test_rdf_clients_still_get_rdf_from_catalogue_and_void(live_server, path):
     import httpx
 
     graph = Graph().parse(live_server.url + path)  # rdflib's own Accept

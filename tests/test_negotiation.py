@@ -102,7 +102,7 @@ def test_issue15_parameters_of_a_media_range_do_not_keep_it_from_matching(header
     assert offer is not None and offer.name == name
 
 
-def test_issue15_a_charset_we_do_not_send_is_not_taken_as_acceptable():
+def test_a_charset_we_do_not_send_is_not_taken_as_acceptable():
     assert choose(accept("text/turtle; charset=iso-8859-1")) is None
     assert choose(accept("text/turtle; charset=iso-8859-1, */*;q=0.1")).name == "turtle"
 
