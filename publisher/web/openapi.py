@@ -78,8 +78,9 @@ def _ok(description: str, *types: str) -> dict:
 
 def _negotiated(summary: str, param: str | None, tag: str) -> dict:
     params = [_param(param, "path", "The format's file suffix.",
-                     enum=["ttl", "jsonld", "rdf", "nt"])] if param else []
-    return _get(summary, _ok("The description in the negotiated RDF format.", *RDF),
+                     enum=["ttl", "jsonld", "rdf", "nt", "html"])] if param else [_LANG]
+    return _get(summary, _ok("The description in the negotiated RDF format, or as a page.",
+                             *RDF, "text/html"),
                 params=params, codes=("404", "406"), tag=tag)
 
 
@@ -93,7 +94,7 @@ def _sparql() -> dict:
     ]
     responses = {
         "200": _ok("The answer (or the service description, or the query page).",
-                   *SPARQL_RESULTS, *RDF, "text/html"),
+                   *SPARQL_RESULTS, *RDF, "application/n-quads", "application/trig", "text/html"),
         **_errors("400", "406", "413", "414"),
         "403": {"description": "Refused: updates, LOAD and SERVICE are not accepted."},
         "415": {"description": "The body's media type is not a SPARQL query."},
@@ -134,7 +135,18 @@ def document(server_url: str = "/") -> dict:
         "/": _get("Home page: the kinds of things with their counts.", html, params=[_LANG]),
         "/id/{rest}": thing,
         "/ontology/{rest}": {"get": {**thing["get"],
-                                     "summary": "An ontology term: 303 to its document."}},
+                                     "summary": "An ontology term: 303 to its document (the "
+                                                "ontology's versionIRI: to /ontology)."}},
+        "/ontology/": {"get": {"summary": "The ontology's namespace (void:vocabulary): 303 "
+                                          "to the ontology document.",
+                               "tags": ["linked data"],
+                               "responses": {"303": {"description": "See Other: /ontology."}}}},
+        "/graph/{rest}": _get("A named graph (one source file's triples; sd:name, the ?g of "
+                              "queries): its description.", doc_formats,
+                              params=[_param("rest", "path", "The source file's path without "
+                                             ".ttl, e.g. data/organisations (may end in .ttl, "
+                                             ".jsonld, .rdf, .nt or .html)."), _LANG],
+                              codes=("404", "406"), tag="linked data"),
         "/doc/{rest}": _get("A thing's document: its description, labels and incoming links.",
                             doc_formats, params=[rest, _LANG], codes=("404", "406"),
                             tag="linked data"),
