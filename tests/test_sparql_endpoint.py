@@ -539,3 +539,12 @@ def test_json_error_body_is_json(endpoint):
                          headers={"Accept": "application/json"})
     assert response.status_code == 403
     assert json.loads(response.text)["error"]["status"] == 403
+
+
+@pytest.mark.parametrize("name", ["nquads", "trig", "turtle", "jsonld"])
+def test_service_description_in_any_named_format_is_never_a_500(endpoint, name):
+    """N-Quads and TriG name query answers; the description falls back to Turtle for them."""
+    response = httpx.get(endpoint, params={"format": name})
+    assert response.status_code == 200
+    Graph().parse(data=response.content,
+                  format="json-ld" if name == "jsonld" else "turtle")

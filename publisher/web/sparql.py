@@ -391,7 +391,8 @@ def _description() -> Response:
                                 max_results=settings.max_results,
                                 timeout=settings.query_timeout)
     names = [v for v in _values("format") if v]
-    fmt = next((f for f in (format_by_name("CONSTRUCT", n) for n in names) if f), None)
+    fmt = next((f for f in (format_by_name("CONSTRUCT", n) for n in names)
+                if f in GRAPH_FORMATS), None)  # N-Quads and TriG are for query answers
     if fmt is None:
         best = _accept().best_match([t for f in GRAPH_FORMATS for t in f.media_types])
         fmt = next((f for f in GRAPH_FORMATS if best in f.media_types), GRAPH_FORMATS[0])
