@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response, abort, render_template, request
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS, OWL, RDFS, SKOS, VOID, XSD, Namespace
+from werkzeug.exceptions import NotFound
 
 from publisher import describe
 from publisher.formats import DERIVED_DATATYPES
@@ -166,9 +167,14 @@ def thing(rest: str) -> Response:
 def term(rest: str = "") -> Response:
     """An ontology term's IRI: 303 See Other to its document. The namespace itself
     (void:vocabulary) and the ontology's owl:versionIRI see the ontology's document."""
-    if not rest or (is_safe_path(rest) and _is_version(ONTOLOGY_TERMS + rest)):
+    if not rest:
         return _redirect(request.url_root + ONTOLOGY)
-    return _see_other(ONTOLOGY_TERMS + rest)
+    try:
+        return _see_other(ONTOLOGY_TERMS + rest)
+    except NotFound:  # no such term: perhaps the version IRI (asked only then)
+        if is_safe_path(rest) and _is_version(ONTOLOGY_TERMS + rest):
+            return _redirect(request.url_root + ONTOLOGY)
+        raise
 
 
 def _is_version(path: str) -> bool:
