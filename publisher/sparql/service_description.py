@@ -18,7 +18,7 @@ FORMAT_IRIS = {
     "json": FORMATS.SPARQL_Results_JSON, "xml": FORMATS.SPARQL_Results_XML,
     "csv": FORMATS.SPARQL_Results_CSV, "tsv": FORMATS.SPARQL_Results_TSV,
     "turtle": FORMATS.Turtle, "jsonld": FORMATS["JSON-LD"], "rdfxml": FORMATS.RDF_XML,
-    "ntriples": FORMATS["N-Triples"],
+    "ntriples": FORMATS["N-Triples"], "nquads": FORMATS["N-Quads"], "trig": FORMATS.TriG,
 }
 
 
