@@ -30,6 +30,9 @@ from test_resources import (  # noqa: F401 - collected again over Virtuoso
     test_home_lists_kinds_with_counts,
     test_html_language_follows_lang_and_accept_language,
     test_html_page_of_a_centre,
+    test_issue15_named_graphs_dereference,
+    test_issue15_pyld_expands_every_resource,
+    test_issue15_vocabulary_and_version_iri_dereference,
     test_link_headers_point_to_the_alternates,
     test_ontology_terms_and_concepts_dereference,
     test_representations_use_the_host_asked,
@@ -39,6 +42,8 @@ from test_resources import (  # noqa: F401 - collected again over Virtuoso
 from test_sparql_endpoint import (  # noqa: F401 - collected again over Virtuoso
     endpoint,
     test_ask_in_every_format,
+    test_issue15_ask_in_csv_and_tsv_parses_with_rdflib,
+    test_issue15_construct_in_n_quads_and_trig,
     test_bad_requests_get_a_4xx_and_a_message,
     test_construct_and_describe_in_ntriples,
     test_construct_in_every_format,

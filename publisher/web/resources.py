@@ -7,7 +7,7 @@ import json
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, abort, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCTERMS, OWL, RDFS, SKOS, VOID, XSD, Namespace
@@ -342,10 +342,25 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 
+_GRAPHS = "kiezgraph.resources.graphs"
+
+
 def _graph_count(store, iri: URIRef) -> int:
-    """How many triples the named graph holds (0: no such graph)."""
-    rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}")
-    return int(rows[0]["n"]) if rows else 0
+    """How many triples the named graph holds (0: no such graph).
+
+    The store's named graphs and their sizes, asked once per served store and build: asking
+    `GRAPH <iri>` alone is no test of existence (Virtuoso counts a triple in a graph it does
+    not hold), the list of graphs the store has is."""
+    cache = current_app.extensions.setdefault(_GRAPHS, {})
+    key = (id(store), served().published.build_id)
+    counts = cache.get(key)
+    if counts is None:
+        rows = store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                            "GROUP BY ?g")
+        counts = {str(row["g"]): int(row["n"]) for row in rows if "g" in row}
+        cache.clear()
+        cache[key] = counts
+    return counts.get(str(iri), 0)
 
 
 def _graph_description(iri: URIRef, count: int, base: str) -> tuple[Graph, str, str]:
