@@ -215,6 +215,29 @@ _TERMS.update({
     VOID.rootResource: ("Einstieg", "root resource"),
     VOID.uriRegexPattern: ("URI-Muster", "URI pattern"),
 })
+# Further properties of reused vocabularies the data uses (shown on pages and in VoID).
+_TERMS.update({
+    SCHEMA.alternateName: ("Anderer Name", "alternate name"),
+    SCHEMA.jobTitle: ("Funktion", "job title"),
+    SCHEMA.organizer: ("Veranstalter", "organiser"),
+    SCHEMA.subEvent: ("Teilereignis", "sub-event"),
+    SCHEMA.superEvent: ("Teil des Ereignisses", "super-event"),
+    SCHEMA.worksFor: ("Arbeitet für", "works for"),
+    FOAF.name: ("Name", "name"),
+    ORG.changedBy: ("Geändert durch", "changed by"),
+    ORG.originalOrganization: ("Vorherige Organisation", "original organisation"),
+    ORG.resultedFrom: ("Hervorgegangen aus", "resulted from"),
+    ORG.resultingOrganization: ("Daraus hervorgegangen", "resulting organisation"),
+    PROV.actedOnBehalfOf: ("Handelte im Auftrag von", "acted on behalf of"),
+    PROV.hadActivity: ("Im Rahmen von", "had activity"),
+    PROV.qualifiedDelegation: ("Beauftragung", "qualified delegation"),
+    SKOS.notation: ("Notation", "notation"),
+    SKOS.related: ("Verwandter Begriff", "related"),
+    OWL.versionInfo: ("Version", "version"),
+    OWL.versionIRI: ("Versions-IRI", "version IRI"),
+    URIRef("http://purl.org/vocab/vann/preferredNamespacePrefix"): ("Bevorzugtes Präfix",
+                                                                    "preferred prefix"),
+})
 
 
 def term_label(graph: Graph, term, lang: str) -> str:
