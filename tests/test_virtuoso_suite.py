@@ -42,8 +42,6 @@ from test_resources import (  # noqa: F401 - collected again over Virtuoso
 from test_sparql_endpoint import (  # noqa: F401 - collected again over Virtuoso
     endpoint,
     test_ask_in_every_format,
-    test_issue15_ask_in_csv_and_tsv_parses_with_rdflib,
-    test_issue15_construct_in_n_quads_and_trig,
     test_bad_requests_get_a_4xx_and_a_message,
     test_construct_and_describe_in_ntriples,
     test_construct_in_every_format,
@@ -51,6 +49,8 @@ from test_sparql_endpoint import (  # noqa: F401 - collected again over Virtuoso
     test_describe_in_every_format,
     test_format_parameter_wins_for_tools_without_headers,
     test_graph_tells_where_a_fact_came_from,
+    test_issue15_ask_in_csv_and_tsv_parses_with_rdflib,
+    test_issue15_construct_in_n_quads_and_trig,
     test_json_error_body_is_json,
     test_protocol_dataset_and_from,
     test_result_cap_is_stated,
