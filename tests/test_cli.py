@@ -106,3 +106,53 @@ def test_issue8_a_killed_validation_process_is_a_clear_error(tmp_path):
     assert "stopped by SIGKILL" in err and "last good build is unchanged" in err
     assert "Traceback" not in err
     assert not (out / "current").exists()
+
+
+def _serve_in(folder, *args: str, port: int | None = None, env: dict | None = None):
+    """`kiezgraph serve` started in `folder` (so the default `out = build` is relative)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from tests.test_reload import _free_port
+
+    port = port or _free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen([sys.executable, "-m", "publisher", "serve", "--port", str(port),
+                             *args], cwd=folder, env={**clean, **(env or {})},
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc.log = log
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _copy_build(build_dir, folder):
+    """The session's build copied to folder/build, the default relative `out`."""
+    import shutil
+
+    shutil.copytree(build_dir, folder / "build", symlinks=True)
+
+
+def test_issue15_every_download_answers_under_a_relative_out(build_dir, tmp_path):
+    import re
+
+    import httpx
+
+    from tests.test_reload import _wait_health
+    from tests.test_server import _stop
+
+    _copy_build(build_dir, tmp_path)
+    proc, url = _serve_in(tmp_path)  # no --out: the default, `build`, relative to tmp_path
+    try:
+        _wait_health(url, proc)
+        listing = httpx.get(f"{url}/download/")
+        assert listing.status_code == 200
+        names = set(re.findall(r'href="([^"/:?#]+)"', listing.text))
+        assert "SHA256SUMS" in names and len(names) > 10, names
+        for name in sorted(names):
+            answer = httpx.get(f"{url}/download/{name}")
+            assert answer.status_code == 200, (name, answer.status_code)
+            assert answer.content, name
+    finally:
+        _stop(proc)
