@@ -156,3 +156,51 @@ def test_issue15_every_download_answers_under_a_relative_out(build_dir, tmp_path
             assert answer.content, name
     finally:
         _stop(proc)
+
+
+def _refused_at_once(folder, port: int) -> str:
+    """Start `kiezgraph serve` on a busy port; it must exit non-zero on its own, and what
+    it printed is returned."""
+    import subprocess
+
+    from tests.test_server import _stop
+
+    proc, _url = _serve_in(folder, port=port)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        _stop(proc)
+        proc.log.seek(0)
+        raise AssertionError("serve went on running on a busy port: "
+                             + proc.log.read().decode("utf-8", "replace")[-2000:]) from None
+    proc.log.seek(0)
+    output = proc.log.read().decode("utf-8", "replace")
+    assert proc.returncode != 0, output
+    return output
+
+
+def test_issue15_a_second_serve_on_a_port_in_use_fails_clearly(build_dir, tmp_path):
+    from tests.test_reload import _wait_health
+    from tests.test_server import _stop
+
+    _copy_build(build_dir, tmp_path)
+    first, url = _serve_in(tmp_path)
+    try:
+        _wait_health(url, first)
+        output = _refused_at_once(tmp_path, int(url.rsplit(":", 1)[1]))
+        assert "already in use" in output and "Traceback" not in output, output
+        assert "serving" not in output, output
+    finally:
+        _stop(first)
+
+
+def test_issue15_a_port_held_by_another_program_is_a_clear_error(build_dir, tmp_path):
+    import socket
+
+    _copy_build(build_dir, tmp_path)
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        output = _refused_at_once(tmp_path, other.getsockname()[1])
+    assert "already in use" in output and "Traceback" not in output, output
+    assert "serving" not in output, output
