@@ -5,21 +5,32 @@ this server's /), a root-relative link (/sparql) leaves the sub-path, and the re
 URL (http://127.0.0.1:8080/) names the wrong host. A link relative to the page
 (../../sparql from /doc/organisation/x) resolves against whatever URL the browser used, so
 pages need no setting for it, and the static export's pages work where they are put.
+
+An app that renders the static export (publisher.web.export) has EXPORT_FLAG set: its pages
+link only what the export serves (the documents, the ontology, the static files), not the
+pages only a running server has (search, SPARQL, catalogue, downloads, home, lists).
 """
 
 from __future__ import annotations
 
 from flask import Flask, current_app, request, url_for
 
-__all__ = ["init_app", "page_root", "page_url"]
+__all__ = ["EXPORT_FLAG", "exporting", "init_app", "page_root", "page_url"]
 
 EXPORT_FLAG = "KIEZGRAPH_STATIC_EXPORT"
+# What the static export holds, by endpoint (everything else needs the running server).
+EXPORTED = ("static", "resources.")
 
 
 def init_app(app: Flask) -> None:
     """Give templates `root` (the way to the site's root), `page_url` and `exported`."""
     app.context_processor(lambda: {"root": page_root(), "page_url": page_url,
-                                   "exported": bool(current_app.config.get(EXPORT_FLAG))})
+                                   "exported": exporting()})
+
+
+def exporting() -> bool:
+    """Whether this app renders the static export."""
+    return bool(current_app.config.get(EXPORT_FLAG))
 
 
 def page_root() -> str:
@@ -28,8 +39,11 @@ def page_root() -> str:
     return "../" * depth if depth > 0 else "./"
 
 
-def page_url(endpoint: str, **values) -> str:
-    """url_for, relative to the page being answered (see page_root)."""
+def page_url(endpoint: str, **values) -> str | None:
+    """url_for, relative to the page being answered (see page_root); None for a page the
+    static export does not hold, when rendering it."""
+    if exporting() and not endpoint.startswith(EXPORTED):
+        return None
     target = url_for(endpoint, **values)
     script = request.script_root
     if target.startswith(script + "/"):
