@@ -235,9 +235,6 @@ def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
                             reload_on_change=True if reload_on_change else None)
     if settings.server not in SERVERS:
         _fail(f"unknown server {settings.server!r}: one of {', '.join(SERVERS)}")
-    busy = _port_taken(settings.host, settings.port)
-    if busy:
-        _fail(busy)
     release = ensure_release(ctx, settings, root)
     app = None  # granian's worker process builds its own: the graph is held once, not twice
     try:
@@ -249,6 +246,9 @@ def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
             check_store(settings, release)
     except StoreError as exc:
         _fail(str(exc))
+    busy = _port_taken(settings.host, settings.port)  # before "serving on", not a traceback
+    if busy:
+        _fail(busy)
     click.echo(f"serving {release.version} on http://{settings.host}:{settings.port}/", err=True)
     run(app, settings)
 
