@@ -244,6 +244,7 @@ def build(project: Project, settings, out: str | Path) -> BuildResult:
 
 def _build(project: Project, settings, out: str | Path) -> BuildResult:
     started = time.monotonic()
+    began = time.time()
     base = settings.base_uri
     sources = load_sources(project, base)
     shapes = load_shapes(project, base)
@@ -317,7 +318,7 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
     _atomic_write(out / INDEX, json.dumps(index, indent=2) + "\n")
     # ... and its folder goes once no server can be using it (publisher.retention's rule).
     keep = [out / e["path"] for e in index] + [final] + ([before] if before else [])
-    sweep(out, keep)
+    sweep(out, keep, since=began)
     release = Release(final, info)
     return BuildResult(release=release, report=report, changed=changed,
                        seconds=time.monotonic() - started)

@@ -96,7 +96,7 @@ def check_release(release, changed: set[str] | None = None) -> None:
         on_disk = json.loads((Path(release.path) / BUILD_INFO).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise ReleaseRefused(f"its {BUILD_INFO} cannot be read") from None
-    if on_disk != info:
+    if on_disk != json.loads(json.dumps(info)):
         raise ReleaseRefused(f"its {BUILD_INFO} changed since it was read")
     _check_files(release, None)
     if changed:

@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from publisher.layout import BUILDS
+from publisher.layout import BUILDS, CURRENT
 
 __all__ = ["Hold", "hold", "is_held", "sweep"]
 
@@ -88,19 +88,26 @@ def is_held(path: str | Path) -> bool:
     return False
 
 
-def sweep(out: str | Path, keep: Iterable[str | Path]) -> list[Path]:
+def sweep(out: str | Path, keep: Iterable[str | Path], since: float | None = None) -> list[Path]:
     """Remove the build folders of out that the rule does not keep; return those removed.
 
-    `keep` names the folders the caller keeps (the releases listed, current, the previous
-    current); folders a server holds stay too. Partial folders of running builds are left
-    alone (publisher.build removes those of builds that died)."""
+    `keep` names the folders the caller keeps (the releases listed, the previous current);
+    what `current` points to now and folders a server holds stay too, and so do folders
+    written since `since` (a time.time(): a build running alongside, not yet listed).
+    Partial folders of running builds are left alone (publisher.build removes those of
+    builds that died)."""
     builds = Path(out) / BUILDS
     kept = {Path(p).resolve() for p in keep}
+    current = Path(out) / CURRENT
+    if current.is_dir():
+        kept.add(current.resolve())
     removed = []
     for folder in sorted(builds.iterdir()) if builds.is_dir() else []:
         if folder.name.startswith(".") or not folder.is_dir() or folder.is_symlink():
             continue
         if folder.resolve() in kept:
+            continue
+        if since is not None and folder.stat().st_mtime >= since:
             continue
         if _remove_unless_held(folder):
             removed.append(folder)
