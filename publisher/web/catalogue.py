@@ -17,6 +17,7 @@ from publisher.metadata.void import void_graph
 from publisher.negotiation import OFFERS, choose, offer_by_suffix
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.http import add_vary, error_response, public_base, send
+from publisher.web.links import page_root
 from publisher.web.state import served
 
 __all__ = ["KnownFile", "bp", "dataset_script", "init_app", "known_files", "page_signposting"]
@@ -136,7 +137,7 @@ def downloads():
     lang = "en" if request.args.get("lang") == "en" else "de"
     html = render_template("download.html", lang=lang, current=current, latest=latest,
                            versions=[(v, sorted(fs, key=lambda f: f.name)) for v, fs in ordered],
-                           has_sums="SHA256SUMS" in files, catalog=f"{base}catalog",
+                           has_sums="SHA256SUMS" in files, catalog=page_root() + "catalog",
                            )
     response = Response(html, content_type="text/html; charset=utf-8")
     if current is not None:
