@@ -20,11 +20,25 @@ import pyoxigraph as ox
 
 from publisher import __version__
 from publisher.formats import RDF_FORMATS
+from publisher.layout import (
+    BUILD_INFO,
+    BUILDS,
+    CURRENT,
+    DATASET_NAME,
+    GRAPH_FILE,
+    INDEX,
+    METADATA_FILE,
+    STORE_DIR,
+    SUMS_FILE,
+    VALIDATION_FILE,
+)
 from publisher.project import Project
+from publisher.retention import sweep
 from publisher.sources import Sources, load_shapes, load_sources
 from publisher.validation import Report, validate_sources
 
 __all__ = [
+    "CURRENT",
     "DATASET_NAME",
     "GRAPH_FILE",
     "BuildRefused",
@@ -36,11 +50,6 @@ __all__ = [
     "sha256_file",
 ]
 
-DATASET_NAME = "kiezgraph-pankow"
-GRAPH_FILE = "graph.nq"
-BUILD_INFO = "build.json"
-INDEX = "releases.json"
-CURRENT = "current"
 
 class BuildRefused(RuntimeError):
     """The graph does not conform to the shapes; nothing was written."""
@@ -182,9 +191,17 @@ def _remove_abandoned(builds: Path) -> None:
             shutil.rmtree(partial, ignore_errors=True)
 
 
+def _absolute(out: str | Path) -> Path:
+    """The output folder as an absolute path, resolved once against the working folder.
+
+    Every path a Release carries derives from it, so a reader that resolves relative paths
+    against some other folder (Flask's send_file: the app's package) still finds the files."""
+    return Path(out).absolute()
+
+
 def list_releases(out: str | Path) -> list[Release]:
-    """The releases kept in an output folder, oldest first."""
-    out = Path(out)
+    """The releases kept in an output folder, oldest first (their paths absolute)."""
+    out = _absolute(out)
     releases = []
     for entry in _read_index(out):
         path = out / entry["path"]
@@ -196,7 +213,7 @@ def list_releases(out: str | Path) -> list[Release]:
 
 def current_release(out: str | Path) -> Release | None:
     """The release out/current points at, or None when there is no good build yet."""
-    path = Path(out) / CURRENT
+    path = _absolute(out) / CURRENT
     info_file = path / BUILD_INFO
     if not info_file.is_file():
         return None
@@ -227,6 +244,7 @@ def build(project: Project, settings, out: str | Path) -> BuildResult:
 
 def _build(project: Project, settings, out: str | Path) -> BuildResult:
     started = time.monotonic()
+    began = time.time()
     base = settings.base_uri
     sources = load_sources(project, base)
     shapes = load_shapes(project, base)
@@ -237,7 +255,7 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
 
     nquads = _canonical_nquads(sources)
     content_hash = hashlib.sha256(nquads).hexdigest()
-    out = Path(out)
+    out = _absolute(out)
     out.mkdir(parents=True, exist_ok=True)
     index = _read_index(out)
     previous = next((e for e in reversed(index) if e.get("base_uri", base) == base), None)
@@ -252,9 +270,9 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     build_id = f"{version}.{stamp}"
-    (out / "builds").mkdir(exist_ok=True)
-    _remove_abandoned(out / "builds")
-    tmp = Path(tempfile.mkdtemp(dir=out / "builds", prefix=f".partial-{os.getpid()}-"))
+    (out / BUILDS).mkdir(exist_ok=True)
+    _remove_abandoned(out / BUILDS)
+    tmp = Path(tempfile.mkdtemp(dir=out / BUILDS, prefix=f".partial-{os.getpid()}-"))
     try:
         (tmp / GRAPH_FILE).write_bytes(nquads)
         files, triples = _write_dumps(tmp, version, nquads, sources)
@@ -269,37 +287,38 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
             "sources": {str(iri): project.relative(path) for iri, path in sources.files.items()},
             "files": files,
         }
-        # Imported here: the metadata step itself reads this module's constants.
         from publisher.metadata.step import write_metadata
 
         write_metadata(tmp, info, settings, sources)
         # The graph once more as an on-disk store: the server opens it read-only in every
         # process instead of loading a copy each (publisher.store.embedded).
-        from publisher.store.embedded import METADATA_FILE, STORE_DIR, write_store
+        from publisher.store.embedded import write_store
 
         write_store(tmp / STORE_DIR, [p for p in (tmp / GRAPH_FILE, tmp / METADATA_FILE)
                                       if p.is_file()])
         sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in info["files"])
-        (tmp / "SHA256SUMS").write_text(sums, encoding="utf-8")
-        (tmp / "validation.txt").write_text(report.as_text() + "\n", encoding="utf-8")
+        (tmp / SUMS_FILE).write_text(sums, encoding="utf-8")
+        (tmp / VALIDATION_FILE).write_text(report.as_text() + "\n", encoding="utf-8")
         info["seconds"] = round(time.monotonic() - started, 3)
         (tmp / BUILD_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
-        final = out / "builds" / build_id
+        final = out / BUILDS / build_id
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; web servers must read releases
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
+    before = (out / CURRENT).resolve() if (out / CURRENT).is_dir() else None
     _point_current(out, final)
     entry = {"version": version, "content_hash": content_hash, "issued": issued,
-             "modified": modified, "base_uri": base, "path": f"builds/{build_id}"}
-    superseded = [e for e in index if e["version"] == version]
+             "modified": modified, "base_uri": base, "path": f"{BUILDS}/{build_id}"}
+    # An older build of the same content leaves the index (the new one stands for it) ...
     index = [e for e in index if e["version"] != version] + [entry]
     _atomic_write(out / INDEX, json.dumps(index, indent=2) + "\n")
-    for old in superseded:  # an older build of the same content: the new one replaces it
-        shutil.rmtree(out / old["path"], ignore_errors=True)
+    # ... and its folder goes once no server can be using it (publisher.retention's rule).
+    keep = [out / e["path"] for e in index] + [final] + ([before] if before else [])
+    sweep(out, keep, since=began)
     release = Release(final, info)
     return BuildResult(release=release, report=report, changed=changed,
                        seconds=time.monotonic() - started)

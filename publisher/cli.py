@@ -182,6 +182,33 @@ def ensure_release(ctx: Context, settings, root: str | None):
         _fail(f"cannot check the graph: {exc}; nothing to serve")
 
 
+def _port_taken(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (None: it can), found before it starts.
+
+    granian listens with SO_REUSEPORT, so a second server on a port already served would
+    start and the two would split the requests; and a port held by another program would
+    end in a traceback after "serving on". A plain bind (no SO_REUSEPORT) fails in both."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError, OverflowError) as exc:
+        return f"cannot listen on {host}:{port}: {exc}"
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is already in use (another kiezgraph serve "
+                        f"or another program): stop it or choose another with --port")
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 @main.command()
 @root_option
 @base_option
@@ -219,6 +246,9 @@ def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
             check_store(settings, release)
     except StoreError as exc:
         _fail(str(exc))
+    busy = _port_taken(settings.host, settings.port)  # before "serving on", not a traceback
+    if busy:
+        _fail(busy)
     click.echo(f"serving {release.version} on http://{settings.host}:{settings.port}/", err=True)
     run(app, settings)
 

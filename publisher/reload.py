@@ -7,10 +7,17 @@ triples build.json promises) and loaded into a fresh store; only a store that an
 installed. A build that fails any of this is refused and the old one keeps serving, with the
 reason reported. The old store is closed after a grace period, so requests that took the old
 snapshot finish on it.
+
+The served build is watched too: a file of it that changes on disk (truncated, overwritten)
+is checked against the sizes and SHA-256 sums build.json records. A damaged build is
+reported (log, /health) and the store stops reading its files (`detach`), so a restarted
+SPARQL worker loads what was checked, not the damaged file. While it serves a build the
+reloader holds it (publisher.retention), so no `kiezgraph build` removes it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -20,9 +27,12 @@ from typing import Any
 import pyoxigraph as ox
 
 from publisher import metrics
-from publisher.build import CURRENT, current_release, sha256_file
+from publisher.build import current_release, sha256_file
+from publisher.layout import BUILD_INFO, CURRENT, GRAPH_FILE, METADATA_FILE, VALIDATION_FILE
+from publisher.retention import hold
 
-__all__ = ["ReleaseRefused", "Reloader", "check_release", "current_build_id"]
+__all__ = ["ReleaseRefused", "Reloader", "check_release", "close_later", "current_build_id",
+           "fingerprint"]
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +49,59 @@ def current_build_id(out: str | Path) -> str | None:
         return None
 
 
-def check_release(release) -> None:
-    """Raise ReleaseRefused unless the release is complete and its graph is what it promises."""
+def fingerprint(release) -> dict[str, tuple[int, int, int] | None]:
+    """Size, modification time and inode of each file of a release (None: missing); cheap
+    enough to compare every second, and any write to a file changes it."""
+    folder = Path(release.path)
+    names = [GRAPH_FILE, METADATA_FILE, BUILD_INFO, VALIDATION_FILE]
+    names += [entry["name"] for entry in release.info.get("files", [])]
+    prints: dict[str, tuple[int, int, int] | None] = {}
+    for name in names:
+        try:
+            stat = (folder / name).stat()
+        except OSError:
+            prints[name] = None
+        else:
+            prints[name] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return prints
+
+
+def _check_files(release, names: set[str] | None = None) -> None:
+    """Raise ReleaseRefused unless each file build.json lists (or those of `names`) has the
+    size, and for those in `names` the SHA-256, it records."""
+    folder = Path(release.path)
+    for entry in release.info.get("files", []):
+        name = entry["name"]
+        if names is not None and name not in names:
+            continue
+        path = folder / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise ReleaseRefused(f"{name} is missing") from None
+        if size != entry.get("bytes"):
+            raise ReleaseRefused(f"{name} holds {size} bytes; build.json promises "
+                                 f"{entry.get('bytes')}")
+        if names is not None and sha256_file(path) != entry.get("sha256"):
+            raise ReleaseRefused(f"{name} does not match its SHA-256 in build.json")
+
+
+def check_release(release, changed: set[str] | None = None) -> None:
+    """Raise ReleaseRefused unless the release is complete and its graph is what it promises.
+
+    Every listed file must have its recorded size; with `changed`, those files are also
+    hashed (the graph is always checked in full)."""
     info = release.info
-    report = Path(release.path) / "validation.txt"
+    try:
+        on_disk = json.loads((Path(release.path) / BUILD_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ReleaseRefused(f"its {BUILD_INFO} cannot be read") from None
+    if on_disk != json.loads(json.dumps(info)):
+        raise ReleaseRefused(f"its {BUILD_INFO} changed since it was read")
+    _check_files(release, None)
+    if changed:
+        _check_files(release, changed)
+    report = Path(release.path) / VALIDATION_FILE
     try:
         if not report.read_text(encoding="utf-8").startswith("OK"):
             raise ReleaseRefused("its validation report does not say the graph conforms")
@@ -68,26 +127,34 @@ class Reloader:
     """Watches `settings.out` (or is asked, e.g. on SIGHUP) and installs new builds.
 
     `install(release, store)` makes a new snapshot current and returns the store it replaced;
-    `refuse(message)` reports a refused build (the web layer puts it into /health, /ready).
+    `refuse(message)` reports a refused or damaged build (the web layer puts it into /health,
+    /ready; None: the problem is gone); `detach()` makes the served store stop reading the
+    served build's files, which were found damaged. `release` is the build served at start.
     """
 
     def __init__(self, settings, serving: str, *,
-                 install: Callable[[Any, Any], Any], refuse: Callable[[str], None],
+                 install: Callable[[Any, Any], Any], refuse: Callable[[str | None], None],
                  open_store: Callable[[Any, Any], Any] | None = None,
-                 grace: float | None = None):
+                 grace: float | None = None, release: Any = None,
+                 detach: Callable[[], None] | None = None):
         from publisher.store import open_store as default_open
 
         self.settings = settings
-        self.out = Path(settings.out)
+        self.out = Path(settings.out).absolute()
         self.serving = serving
         self.refused: str | None = None
         self._install, self._refuse = install, refuse
+        self._detach = detach
         self._open = open_store or default_open
         self.grace = settings.query_timeout + 5.0 if grace is None else grace
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._release = release
+        self._hold = hold(release.path) if release is not None else None
+        self._prints = fingerprint(release) if release is not None else {}
+        self.damaged: str | None = None
 
     def reload(self) -> str:
         """Serve out/current if it is new and sound: 'swapped', 'unchanged' or 'refused'."""
@@ -104,7 +171,9 @@ class Reloader:
                 self._refuse(f"{self.out / CURRENT} is not a readable build; still serving "
                              f"{self.serving}")
             return "refused"
-        if build_id in (self.serving, self.refused):
+        if build_id == self.serving:
+            return self._check_served()
+        if build_id == self.refused:
             return "unchanged"
         release = current_release(self.out)
         try:
@@ -119,13 +188,44 @@ class Reloader:
             if store.triple_count() < release.info["triples"]:
                 raise ReleaseRefused("the loaded store holds fewer triples than the build")
         except Exception as exc:
-            _close_later(store, 0)
+            close_later(store, 0)
             return self._refused(build_id, str(exc))
         old = self._install(release, store)
         log.info("now serving build %s (was %s)", build_id, self.serving)
-        self.serving, self.refused = build_id, None
-        _close_later(old, self.grace)
+        self.serving, self.refused, self.damaged = build_id, None, None
+        old_hold, self._hold = self._hold, hold(release.path)
+        self._release, self._prints = release, fingerprint(release)
+        close_later(old, self.grace, old_hold)
         return "swapped"
+
+    def _check_served(self) -> str:
+        """Whether the served build's files are still what build.json records: 'unchanged',
+        or 'refused' (reported, the store detached from them) when they were changed."""
+        release = self._release
+        if release is None:
+            return "unchanged"
+        prints = fingerprint(release)
+        if prints == self._prints:  # nothing new (a damage found before stays reported)
+            return "unchanged"
+        changed = {name for name, mark in prints.items() if mark != self._prints.get(name)}
+        self._prints = prints
+        try:
+            check_release(release, changed)
+        except ReleaseRefused as exc:
+            message = (f"build {self.serving} was changed on disk and is refused: {exc}; "
+                       f"still serving the graph loaded before; build again to repair it")
+            if message != self.damaged:
+                self.damaged = message
+                log.error(message)
+                self._refuse(message)
+                if self._detach is not None:
+                    self._detach()
+            return "refused"
+        if self.damaged:
+            log.warning("build %s is whole again", self.serving)
+            self.damaged = None
+            self._refuse(None)
+        return "unchanged"
 
     def _refused(self, build_id: str, reason: str) -> str:
         self.refused = build_id
@@ -160,13 +260,23 @@ class Reloader:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._hold is not None:
+            self._hold.release()
 
 
-def _close_later(store, delay: float) -> None:
-    """Close a replaced store (and its SPARQL workers) once requests on it have finished."""
+def close_later(store, delay: float, held=None) -> None:
+    """Close a replaced store (and its SPARQL workers) once requests on it have finished,
+    then give up the hold on its build (a build may remove it from then on)."""
     close = getattr(store, "close", None)
-    if close is None:
-        return
-    timer = threading.Timer(delay, close)
+
+    def done() -> None:
+        try:
+            if close is not None:
+                close()
+        finally:
+            if held is not None:
+                held.release()
+
+    timer = threading.Timer(delay, done)
     timer.daemon = True
     timer.start()

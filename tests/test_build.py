@@ -61,8 +61,11 @@ def test_unchanged_data_keeps_version_and_dates(project, tmp_path):
     assert second.release.info["modified"] == first.info["modified"]
     assert second.release.build_id != first.build_id
     first_dump = (first.path / f"kiezgraph-pankow-{first.version}.ttl")
-    assert not first_dump.exists()  # the older build of the same content was replaced
+    assert first_dump.exists()  # current pointed to it before: a server may still be on it
     assert [r.version for r in list_releases(tmp_path)] == [first.version]
+    third = build(project, _settings(tmp_path), tmp_path).release
+    assert not first_dump.exists()  # two builds on, nothing holds it: replaced
+    assert second.release.path.is_dir() and third.path.is_dir()
 
 
 def test_changed_data_makes_a_new_version_and_keeps_the_old(workdir, tmp_path):

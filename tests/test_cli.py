@@ -106,3 +106,101 @@ def test_issue8_a_killed_validation_process_is_a_clear_error(tmp_path):
     assert "stopped by SIGKILL" in err and "last good build is unchanged" in err
     assert "Traceback" not in err
     assert not (out / "current").exists()
+
+
+def _serve_in(folder, *args: str, port: int | None = None, env: dict | None = None):
+    """`kiezgraph serve` started in `folder` (so the default `out = build` is relative)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from tests.test_reload import _free_port
+
+    port = port or _free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen([sys.executable, "-m", "publisher", "serve", "--port", str(port),
+                             *args], cwd=folder, env={**clean, **(env or {})},
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc.log = log
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _copy_build(build_dir, folder):
+    """The session's build copied to folder/build, the default relative `out`."""
+    import shutil
+
+    shutil.copytree(build_dir, folder / "build", symlinks=True)
+
+
+def test_issue15_every_download_answers_under_a_relative_out(build_dir, tmp_path):
+    import re
+
+    import httpx
+
+    from tests.test_reload import _wait_health
+    from tests.test_server import _stop
+
+    _copy_build(build_dir, tmp_path)
+    proc, url = _serve_in(tmp_path)  # no --out: the default, `build`, relative to tmp_path
+    try:
+        _wait_health(url, proc)
+        listing = httpx.get(f"{url}/download/")
+        assert listing.status_code == 200
+        names = set(re.findall(r'href="([^"/:?#]+)"', listing.text))
+        assert "SHA256SUMS" in names and len(names) > 10, names
+        for name in sorted(names):
+            answer = httpx.get(f"{url}/download/{name}")
+            assert answer.status_code == 200, (name, answer.status_code)
+            assert answer.content, name
+    finally:
+        _stop(proc)
+
+
+def _refused_at_once(folder, port: int) -> str:
+    """Start `kiezgraph serve` on a busy port; it must exit non-zero on its own, and what
+    it printed is returned."""
+    import subprocess
+
+    from tests.test_server import _stop
+
+    proc, _url = _serve_in(folder, port=port)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        _stop(proc)
+        proc.log.seek(0)
+        raise AssertionError("serve went on running on a busy port: "
+                             + proc.log.read().decode("utf-8", "replace")[-2000:]) from None
+    proc.log.seek(0)
+    output = proc.log.read().decode("utf-8", "replace")
+    assert proc.returncode != 0, output
+    return output
+
+
+def test_issue15_a_second_serve_on_a_port_in_use_fails_clearly(build_dir, tmp_path):
+    from tests.test_reload import _wait_health
+    from tests.test_server import _stop
+
+    _copy_build(build_dir, tmp_path)
+    first, url = _serve_in(tmp_path)
+    try:
+        _wait_health(url, first)
+        output = _refused_at_once(tmp_path, int(url.rsplit(":", 1)[1]))
+        assert "already in use" in output and "Traceback" not in output, output
+        assert "serving" not in output, output
+    finally:
+        _stop(first)
+
+
+def test_issue15_a_port_held_by_another_program_is_a_clear_error(build_dir, tmp_path):
+    import socket
+
+    _copy_build(build_dir, tmp_path)
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        output = _refused_at_once(tmp_path, other.getsockname()[1])
+    assert "already in use" in output and "Traceback" not in output, output
+    assert "serving" not in output, output

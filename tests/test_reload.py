@@ -228,3 +228,51 @@ def test_a_build_killed_half_way_never_leaves_a_half_written_release(out, workdi
         info = json.loads((out / "current" / "build.json").read_text(encoding="utf-8"))
         assert all((release.path / f["name"]).is_file() for f in info["files"])
         assert now in (good, current_build_id(out))
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs SIGHUP")
+def test_issue15_a_served_build_damaged_in_place_is_refused_and_the_graph_kept(build_dir,
+                                                                             tmp_path):
+    from tests.test_cli import _copy_build, _serve_in
+    from tests.test_server import _stop
+
+    _copy_build(build_dir, tmp_path)
+    graph = tmp_path / "build" / "current" / "graph.nq"
+    proc, url = _serve_in(tmp_path, env={"KIEZGRAPH_QUERY_TIMEOUT": "2"})
+    try:
+        triples = _wait_health(url, proc)["triples"]
+        lines = graph.read_bytes().splitlines(keepends=True)
+        with graph.open("r+b") as handle:  # truncated in place: same file, same build id
+            handle.truncate(len(b"".join(lines[: len(lines) // 2])))
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while not (health := httpx.get(f"{url}/health").json())["problems"]:
+            assert time.monotonic() < deadline, "the reload did not notice the damage"
+            time.sleep(0.2)
+        assert "graph.nq" in health["problems"][0] and health["triples"] == triples
+        deadline = time.monotonic() + 10
+        while "refused" not in _log(proc):
+            assert time.monotonic() < deadline, _log(proc)
+            time.sleep(0.1)
+        # A query over the time limit restarts its worker, which must not load the damage.
+        runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+        httpx.get(f"{url}/sparql", params={"query": runaway}, timeout=60)
+        count = _count_when_answered(url)
+        assert int(count.json()["results"]["bindings"][0]["n"]["value"]) == triples
+    finally:
+        _stop(proc)
+
+
+def _count_when_answered(url: str) -> httpx.Response:
+    """COUNT(*) once a SPARQL worker answers again (a busy machine may take a while to
+    start the replacement of a killed one); a worker that cannot load never answers."""
+    deadline = time.monotonic() + 90
+    while True:
+        count = httpx.get(f"{url}/sparql", params={
+            "query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+            headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        if count.status_code != 503 or time.monotonic() > deadline:
+            assert count.status_code == 200, count.text
+            return count
+        time.sleep(1)

@@ -130,7 +130,7 @@ def test_html_page_of_a_centre(client):
     page = response.get_data(as_text=True)
     assert response.headers["Content-Language"] == "de" and '<html lang="de">' in page
     assert "<h1>Stadtteilzentrum Weißensee</h1>" in page
-    assert 'href="http://localhost/doc/agreement/kooperationsvertrag-2022"' in page
+    assert 'href="../../doc/agreement/kooperationsvertrag-2022"' in page  # page-relative
     assert 'href="https://stz-weissensee.de/" ' in page and 'rel="external"' in page
     assert "Quellen" in page and "data/stadtteilzentren.ttl" in page
     for offer in RDF_OFFERS:
@@ -148,7 +148,7 @@ def test_html_language_follows_lang_and_accept_language(client):
     path = "/doc/agreement/kooperationsvertrag-2022"
     en = client.get(path + "?lang=en", headers={"Accept": "text/html"}).get_data(True)
     assert '<html lang="en">' in en and "<h1>Cooperation agreement 2022</h1>" in en
-    assert f'href="http://localhost{path.replace("agreement/kooperationsvertrag-2022", "")}' in en
+    assert 'href="../../doc/' in en
     negotiated = client.get(path, headers={"Accept": "text/html", "Accept-Language": "en-GB"})
     assert negotiated.headers["Content-Language"] == "en"
     assert "Accept-Language" in negotiated.headers["Vary"]
@@ -160,14 +160,14 @@ def test_agreement_page_lists_its_partners(client):
     page = client.get("/doc/agreement/kooperationsvertrag-2022.html").get_data(True)
     for slug in ("stadtteilzentrum/stz-weissensee", "organisation/bezirksamt-pankow",
                  "organisation/senias"):
-        assert f'href="http://localhost/doc/{slug}"' in page
+        assert f'href="../../doc/{slug}"' in page
 
 
 def test_home_lists_kinds_with_counts(client, store):
     page = client.get("/", headers={"Accept": "text/html"}).get_data(True)
     for kind in describe.kinds(store, BASE):
         assert f'<span class="count">{kind.count}</span>' in page
-    assert "Stadtteilzentrum" in page and 'href="http://localhost/doc/stadtteilzentrum/' in page
+    assert "Stadtteilzentrum" in page and 'href="./doc/stadtteilzentrum/' in page
 
 
 def test_no_rewrite_keeps_the_base(settings, release):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
@@ -67,7 +68,7 @@ def test_browsers_get_the_page_with_prefixes_and_examples(live_server):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = Page(response.text)
-    form = next(f for f in page.forms if f.get("action") == "/sparql")
+    form = next(f for f in page.forms if f.get("action") == "./sparql")
     assert form["method"] == "post"
     assert {"query", "format"} <= set(page.fields)
     assert "PREFIX kg: &lt;https://w3id.org/kiezgraph/pankow/ontology/&gt;" in response.text
@@ -78,11 +79,11 @@ def test_browsers_get_the_page_with_prefixes_and_examples(live_server):
 def test_no_inline_script_and_nothing_from_elsewhere(live_server):
     text = httpx.get(live_server.url + "/sparql", headers=BROWSER).text
     page = Page(text)
-    assert page.scripts and all(s.get("src", "").startswith("/static/") for s in page.scripts)
+    assert page.scripts and all(s.get("src", "").startswith("./static/") for s in page.scripts)
     assert not page.inline_script and not page.styles_attr
-    assert all(href.startswith("/") for href in page.links)
+    assert all(not urlsplit(href).scheme and not href.startswith("//") for href in page.links)
     for script in page.scripts:
-        js = httpx.get(live_server.url + script["src"])
+        js = httpx.get(urljoin(live_server.url + "/sparql", script["src"]))
         assert js.status_code == 200
         assert not re.search(r"https?://", js.text)  # loads nothing from the internet
 
@@ -99,8 +100,8 @@ def test_the_form_posts_and_the_table_is_rendered_on_the_server(live_server, rel
     assert not any(href.startswith(base) for href in page.cell_links)
     for name in ("json", "xml", "csv", "tsv"):
         assert f"format={name}" in response.text
-    download = re.search(r'href="(/sparql\?[^"]*format=csv)"', response.text).group(1)
-    csv = httpx.get(live_server.url + download.replace("&amp;", "&"))
+    download = re.search(r'href="(\./sparql\?[^"]*format=csv)"', response.text).group(1)
+    csv = httpx.get(urljoin(live_server.url + "/sparql", download.replace("&amp;", "&")))
     assert csv.headers["content-type"].startswith("text/csv")
     assert len(csv.text.strip().splitlines()) == 8  # header + 7 rows
 
@@ -110,8 +111,9 @@ def test_an_example_runs_in_one_click(live_server):
     if not examples:
         pytest.skip("no example queries yet")
     page = httpx.get(live_server.url + "/sparql", headers=BROWSER).text
-    href = re.search(r'<a href="(/sparql\?query=[^"]+)" data-example', page).group(1)
-    response = httpx.get(live_server.url + href.replace("&amp;", "&"), headers=BROWSER)
+    href = re.search(r'<a href="(\./sparql\?query=[^"]+)" data-example', page).group(1)
+    response = httpx.get(urljoin(live_server.url + "/sparql", href.replace("&amp;", "&")),
+                         headers=BROWSER)
     assert response.status_code == 200
     assert "sparql-result" in response.text
 

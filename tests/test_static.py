@@ -234,3 +234,31 @@ def test_suffix_urls_are_files_at_their_path_and_nothing_is_rewritten(exported):
     exact = [b for b in blocks if b.startswith("=")]
     assert len(exact) == 1 + 7 * sum(1 for g in summary["groups"] if g["only"])
     assert "rewrite" not in locations and "internal;" not in locations
+
+
+def test_issue15_the_export_pages_link_only_what_the_export_serves(exported, dynamic, nginx):
+    import re
+    from urllib.parse import urljoin
+
+    summary = exported[2]
+    pages = [f"{PREFIX}/doc/{rest}.html" for cls, rests in summary["documents_by_class"].items()
+             if cls != "ontology" for rest in rests[:15]] + [f"{PREFIX}/ontology.html"]
+    origin = "http://static.invalid"
+    targets: dict[str, str] = {}
+    for page in pages:
+        answer = nginx.get(page)
+        assert answer.status_code == 200, page
+        for link in re.findall(r'(?:href|src|action)="([^"]*)"', answer.text):
+            target = urljoin(origin + page, link.replace("&amp;", "&")).split("#")[0]
+            if target.startswith(origin + "/"):
+                targets.setdefault(target[len(origin):], page)
+    assert any("/static/" in t for t in targets) and len(targets) > 20
+    broken = []
+    for target, page in sorted(targets.items()):
+        status = nginx.get(target).status_code
+        # Served by the export, or a dead link on the server too (not the export's to fix).
+        if status >= 400 and status != dynamic.get(target).status_code:
+            broken.append((target, status, page))
+    assert not broken, broken
+    css = nginx.get(f"{PREFIX}/static/style.css")
+    assert css.headers["content-type"].startswith("text/css")

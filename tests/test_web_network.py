@@ -13,8 +13,8 @@ def test_network_page_shows_the_picture_and_lists_partners(client):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "<svg" in page
-    assert 'href="/doc/agreement/kooperationsvertrag-2022"' in page
-    assert 'href="/doc/stadtteilzentrum/stz-weissensee"' in page
+    assert 'href="./doc/agreement/kooperationsvertrag-2022"' in page  # relative to /network
+    assert 'href="./doc/stadtteilzentrum/stz-weissensee"' in page
     assert "Stadtteilzentrum Weißensee" in page
 
 
@@ -30,7 +30,7 @@ def test_every_partner_of_the_agreement_is_in_the_picture(client, app):
     links = {a.get("href") for a in svg.iter(SVG + "a")}
     assert rows
     for row in rows:
-        assert "/doc/" + str(row["p"]).removeprefix(base + "id/") in links
+        assert "./doc/" + str(row["p"]).removeprefix(base + "id/") in links
 
 
 def test_network_svg_is_an_image(client):

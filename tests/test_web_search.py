@@ -29,7 +29,7 @@ def test_html_page_lists_results_with_links(client):
     assert response.status_code == 200 and response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert '<html lang="de">' in page
-    assert 'href="/doc/stadtteilzentrum/stz-weissensee"' in page
+    assert 'href="./doc/stadtteilzentrum/stz-weissensee"' in page  # relative to /search
     assert 'type="search" name="q"' in page
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from rdflib import URIRef
 
-from publisher.build import DATASET_NAME
+from publisher.layout import DATASET_NAME
 
 __all__ = ["METADATA_GRAPH", "Names", "rebase"]
 

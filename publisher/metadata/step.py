@@ -7,16 +7,12 @@ from pathlib import Path
 
 from rdflib import Dataset
 
-from publisher.build import GRAPH_FILE
+from publisher.layout import CATALOG_FILE, GRAPH_FILE, METADATA_FILE, VOID_FILE
 from publisher.metadata.catalog import catalog_graph, temporal_extent
 from publisher.metadata.names import Names
 from publisher.metadata.void import compute_statistics, void_graph
 
 __all__ = ["CATALOG_FILE", "METADATA_FILE", "VOID_FILE", "metadata_dataset", "write_metadata"]
-
-CATALOG_FILE = "catalog.ttl"
-VOID_FILE = "void.ttl"
-METADATA_FILE = "metadata.nq"
 
 
 def metadata_dataset(base: str, info: dict, settings) -> Dataset:

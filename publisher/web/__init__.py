@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
         catalogue,
         http,
         kinds,
+        links,
         network,
         observability,
         openapi,
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
     )
 
     # observability first: it times and logs every request, even those refused early.
-    for module in (observability, security, http, outage, pages, resources, kinds, sparql,
-                   catalogue, search, network, openapi):
+    for module in (observability, security, http, outage, links, pages, resources, kinds,
+                   sparql, catalogue, search, network, openapi):
         module.init_app(app)
     return app

@@ -23,6 +23,7 @@ from publisher.metadata.void import void_graph
 from publisher.negotiation import HTML, OFFERS, choose, offer_by_suffix
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.http import add_vary, error_response, page_language, public_base, send
+from publisher.web.links import page_root
 from publisher.web.state import served
 from publisher.web.view import Linker, rows_of
 
@@ -248,7 +249,7 @@ def downloads():
     lang = "en" if request.args.get("lang") == "en" else "de"
     html = render_template("download.html", lang=lang, current=current, latest=latest,
                            versions=[(v, sorted(fs, key=lambda f: f.name)) for v, fs in ordered],
-                           has_sums="SHA256SUMS" in files, catalog=f"{base}catalog",
+                           has_sums="SHA256SUMS" in files, catalog=page_root() + "catalog",
                            )
     response = Response(html, content_type="text/html; charset=utf-8")
     if current is not None:

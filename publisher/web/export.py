@@ -97,8 +97,11 @@ def export_app(app, out: Path, url: str | None = None) -> dict:
     """Write the static export of what an app (with rewrite_base off) serves into out.
 
     url is where the export will be served (default: the base itself); the links to other
-    representations and the 303s point there, the IRIs in the documents stay the base's."""
+    representations and the 303s point there, the IRIs in the documents stay the base's.
+    The app renders as the export from then on: its pages link only what the export holds
+    (publisher.web.links), and the export holds the pages' style sheets and icons."""
     from publisher.web.http import build_time
+    from publisher.web.links import EXPORT_FLAG
 
     state = app.extensions["kiezgraph"]
     settings, published = state.settings, state.published
@@ -112,6 +115,7 @@ def export_app(app, out: Path, url: str | None = None) -> dict:
         raise ExportError("the graph holds no resources to export")
     formats, languages = accept_maps()
     modified = build_time(published.release)
+    app.config[EXPORT_FLAG] = True
     return write_export(out, settings.base_uri, representations(app, url, docs),
                         formats, languages, modified.timestamp() if modified else None,
-                        url=url)
+                        url=url, assets=Path(app.static_folder))

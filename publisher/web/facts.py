@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from publisher.search import kind_of
 from publisher.summary import Summary
+from publisher.web.links import page_url
 from publisher.web.view import Link, Linker
 
 __all__ = [
@@ -101,17 +101,22 @@ class Crumb:
     href: str | None
 
 
+def _with(url: str | None, suffix: str) -> str | None:
+    """A link with the page's ?lang= kept; None stays None (a page the export lacks)."""
+    return None if url is None else url + suffix
+
+
 def breadcrumbs(iri: URIRef, base: str, title: str, lang: str, keep_lang: bool) -> list[Crumb]:
     """Start › <Kind> › <Label>, or Start › Ontologie › <Term> for ontology terms."""
     suffix = f"?lang={lang}" if keep_lang else ""
-    home = Crumb("Start" if lang == "de" else "Home", url_for("pages.home") + suffix)
+    home = Crumb("Start" if lang == "de" else "Home", _with(page_url("pages.home"), suffix))
     kind = kind_of(str(iri), base)
     if kind == "ontology":
         middle = Crumb("Ontologie" if lang == "de" else "Ontology",
-                       url_for("resources.ontology") + suffix)
+                       _with(page_url("resources.ontology"), suffix))
     elif kind == "other":
         return [home, Crumb(title, None)]
     else:
         middle = Crumb(kind_list_name(kind, lang),
-                       url_for("kinds.kind_list", kind=kind) + suffix)
+                       _with(page_url("kinds.kind_list", kind=kind), suffix))
     return [home, middle, Crumb(title, None)]

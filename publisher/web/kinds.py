@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    url_for,
 )
 
 from publisher.iris import local_path
@@ -18,6 +17,7 @@ from publisher.listing import KIND_PATTERN, list_kind
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.facts import kind_list_name
 from publisher.web.http import page_language, send
+from publisher.web.links import page_root, page_url
 from publisher.web.state import served
 from publisher.web.view import term_label
 
@@ -38,7 +38,7 @@ def kind_list(kind: str) -> Response:
     if not KIND_PATTERN.fullmatch(kind):
         abort(404)
     if not request.path.endswith("/"):
-        target = url_for("kinds.kind_list", kind=kind)
+        target = kind + "/"  # relative: stays under the sub-path a proxy serves us at
         if request.query_string:
             target += "?" + request.query_string.decode("latin-1")
         return redirect(target, code=308)
@@ -53,18 +53,18 @@ def kind_list(kind: str) -> Response:
         if listing is None:
             raise LookupError(kind)
         suffix = f"?lang={lang}" if keep_lang else ""
-        members = [{"label": label, "href": request.url_root + local_path(str(m), base) + suffix}
+        members = [{"label": label, "href": page_root() + local_path(str(m), base) + suffix}
                    for m, label in listing.sorted(lang)]
         type_label = (term_label(listing.labels, listing.main_type, lang)
                       if listing.main_type is not None else None)
         html = render_template(
             "kind.html", lang=lang, kind=kind, title=kind_list_name(kind, lang),
             members=members, type_label=type_label,
-            type_href=(request.url_root + local_path(str(listing.main_type), base) + suffix
+            type_href=(page_root() + local_path(str(listing.main_type), base) + suffix
                        if listing.main_type is not None
                        and local_path(str(listing.main_type), base) else None),
-            home=url_for("pages.home") + suffix,
-            here=url_for("kinds.kind_list", kind=kind),
+            home=page_root() + suffix,
+            here=page_url("kinds.kind_list", kind=kind),
             other_lang="en" if lang == "de" else "de")
         return Rendered(html.encode("utf-8"), "text/html; charset=utf-8")
 

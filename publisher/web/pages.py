@@ -11,6 +11,7 @@ from publisher.store import StoreError
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.facts import kind_list_name
 from publisher.web.http import page_language, send
+from publisher.web.links import page_root
 from publisher.web.search import KIND_NAMES, current_index, local_url
 from publisher.web.state import served
 from publisher.web.view import term_label
@@ -48,7 +49,7 @@ def home() -> Response:
             label = _kind_label(kind, labels, lang)
             members = sorted(
                 ({"label": describe.label_of(labels, m, lang),
-                  "href": request.url_root + local_path(str(m), base) + suffix}
+                  "href": page_root() + local_path(str(m), base) + suffix}
                  for m in kind.members[:HOME_LIMIT]), key=lambda m: m["label"].lower())
             kinds.append({"name": kind.name, "label": label, "count": kind.count,
                           "members": members, "more": max(0, kind.count - HOME_LIMIT)})

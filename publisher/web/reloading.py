@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from publisher.reload import Reloader
+from publisher.reload import Reloader, close_later
 from publisher.web.state import Published, Served
 
 __all__ = ["reloader_for"]
@@ -19,9 +19,32 @@ def reloader_for(app: Flask, **options) -> Reloader:
         state.swap(Published(release=release, store=store))
         return old
 
-    def refuse(message: str) -> None:
+    def refuse(message: str | None) -> None:
         with state.lock:
-            state.problems = [message]
+            state.problems = [message] if message else []
 
-    return Reloader(state.settings, state.published.build_id, install=install, refuse=refuse,
-                    **options)
+    def detach() -> None:
+        """The served build's files were damaged: serve on from what is in memory."""
+        published = state.published
+        kept = _detached(published.store)
+        if kept is not None:
+            state.swap(Published(release=published.release, store=kept))
+            with state.lock:  # swap() cleared the problems: the damage stays reported
+                state.problems = [reloader.damaged] if reloader.damaged else []
+            close_later(published.store, reloader.grace)
+
+    options.setdefault("release", state.published.release)
+    reloader = Reloader(state.settings, state.published.build_id, install=install,
+                        refuse=refuse, detach=detach, **options)
+    return reloader
+
+
+def _detached(store):
+    """A store over the same in-memory graph whose SPARQL workers load a copy of it rather
+    than the build's files (None: the store does not read them, or holds no copy)."""
+    from publisher.store.embedded import EmbeddedStore
+
+    if not isinstance(store, EmbeddedStore) or not any(s.endswith(".nq") for s in store.sources):
+        return None  # on-disk (its workers open the store folder) or external
+    return EmbeddedStore(store.ox, store.build_id, sources=(),
+                         query_workers=store.query_workers, union=store.union)

@@ -43,6 +43,7 @@ from publisher.web.http import (
     public_base,
     send,
 )
+from publisher.web.links import page_root
 from publisher.web.state import served
 from publisher.web.view import (
     DESCRIPTIONS,
@@ -242,7 +243,7 @@ def _serve(doc_path: str, thing_at: str, offer: Offer | None, suffixed: bool,
     keep_lang = offer is HTML and bool(request.args.get("lang"))
     lang = page_language() if offer is HTML else ""
     key = (published.build_id, doc_path, offer.name, lang, keep_lang, public,
-           request.url_root)
+           request.url_root, page_root())
 
     def make() -> Rendered:
         body = render(published.store, iri, offer, settings.base_uri, public, lang, keep_lang)
@@ -309,7 +310,7 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
     labels = _term_labels(store, graph)
     page_graph = graph + labels
     page_graph.namespace_manager = graph.namespace_manager
-    linker = Linker(page_graph, base, public, request.url_root, lang, keep_lang)
+    linker = Linker(page_graph, base, public, page_root(), lang, keep_lang)
     path = graph_path(str(iri), base) or ""
     here = request.url_root + (document_path(path) or path)
     types = [linker.link(t, term=True) for t in sorted(graph.objects(iri, RDF.type))]
@@ -334,7 +335,8 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
         description=str(description) if description is not None else None,
         rows=rows, incoming=incoming_rows(page_graph, iri, linker),
         sources=[linker.link(URIRef(s), label=s) for s in sources], files=files,
-        formats=[(o, f"{here}.{o.suffix}") for o in OFFERS if o.is_rdf],
+        formats=[(o, f"{page_root()}{document_path(path) or path}.{o.suffix}")
+                 for o in OFFERS if o.is_rdf],
         schema=schema,
         other_lang="en" if lang == "de" else "de", here=here)
 
@@ -421,7 +423,7 @@ def _render_ontology(store, iri: URIRef, offer: Offer, base: str, public: str, l
         return None
     if offer.is_rdf:
         return render_graph(rebase_graph(graph, base, public), offer)
-    linker = Linker(graph, base, public, request.url_root, lang, keep_lang)
+    linker = Linker(graph, base, public, page_root(), lang, keep_lang)
     sections = []
     for cls, de, en in _TERM_KINDS:
         terms = []
@@ -452,7 +454,8 @@ def _render_ontology(store, iri: URIRef, offer: Offer, base: str, public: str, l
     return render_template(
         "ontology.html", lang=lang, title=title, iri=linker.shown(str(iri)),
         description=str(about) if about is not None else None, rows=rows, sections=sections,
-        formats=[(o, f"{here}.{o.suffix}") for o in OFFERS if o.is_rdf],
+        formats=[(o, f"{page_root()}{ONTOLOGY}.{o.suffix}")
+                 for o in OFFERS if o.is_rdf],
         schema=schema,
         other_lang="en" if lang == "de" else "de", here=here,
         term_label=lambda t: term_label(graph, t, lang)).encode("utf-8")

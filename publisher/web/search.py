@@ -10,6 +10,7 @@ from publisher.iris import local_path
 from publisher.negotiation import without_parameters
 from publisher.search import SearchIndex, build_index
 from publisher.web.http import error_response, page_language
+from publisher.web.links import page_root
 from publisher.web.state import served
 
 __all__ = ["KIND_NAMES", "bp", "current_index", "init_app", "local_url", "page_lang"]
@@ -66,10 +67,14 @@ def page_lang() -> str:
     return page_language()
 
 
-def local_url(iri: str) -> str:
-    """Where a resource's page is on this server (its document), else the IRI itself."""
+def local_url(iri: str, *, page: bool = True) -> str:
+    """Where a resource's page is on this server (its document), else the IRI itself:
+    relative to the page answered (see publisher.web.links), or with page=False (for JSON
+    answers, which have no page to be relative to) from the site's root."""
     path = local_path(iri, served().settings.base_uri)
-    return iri if path is None else "/" + path
+    if path is None:
+        return iri
+    return (page_root() if page else "/") + path
 
 
 def _shown_iri(iri: str) -> str:
@@ -129,7 +134,8 @@ def search():
     hits = current_index().search(query, limit=limit, kind=kind) if query else []
     lang = page_lang()
     if as_json:
-        results = [{**hit.as_dict(), "iri": _shown_iri(hit.iri), "url": local_url(hit.iri),
+        results = [{**hit.as_dict(), "iri": _shown_iri(hit.iri),
+                    "url": local_url(hit.iri, page=False),
                     "label": hit.label(lang)} for hit in hits]
         response = jsonify({"query": query, "lang": lang, "results": results})
         response.vary.add("Accept")

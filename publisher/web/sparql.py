@@ -16,7 +16,7 @@ import time
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 
 from publisher import metrics
 from publisher.budget import Shelf
@@ -31,6 +31,7 @@ from publisher.sparql.service_description import service_description
 from publisher.store.base import QuerySyntaxError, QueryTimeout, StoreError, StoreUnavailable
 from publisher.web import memo
 from publisher.web.cache import budget
+from publisher.web.links import page_url
 from publisher.web.state import served
 
 __all__ = ["bp", "init_app"]
@@ -449,7 +450,7 @@ def _downloads(checked: CheckedQuery) -> list[dict]:
     params = [("query", checked.text)]
     params += [("default-graph-uri", g) for g in _values("default-graph-uri")]
     params += [("named-graph-uri", g) for g in _values("named-graph-uri")]
-    return [{"label": f.label, "href": url_for("sparql.endpoint") + "?" +
+    return [{"label": f.label, "href": page_url("sparql.endpoint") + "?" +
              urlencode([*params, ("format", f.name)])} for f in formats_for(checked.form)]
 
 
@@ -502,7 +503,7 @@ def _render_page(query: str | None, result: dict | None = None,
     if not query:
         query = prologue(prefixes) + "\nSELECT ?s ?p ?o\nWHERE { ?s ?p ?o }\nLIMIT 25\n"
     examples = [{"slug": e.slug, "title": e.title, "title_en": e.title_en,
-                 "href": url_for("sparql.endpoint") + "?" + urlencode({"query": e.text})}
+                 "href": page_url("sparql.endpoint") + "?" + urlencode({"query": e.text})}
                 for e in load_examples()]
     return render_template(
         "sparql.html", lang="de", query=query, result=result, error=error,
