@@ -1,0 +1,110 @@
+"""Disguises of SERVICE (issue #14) and look-alikes that are not SERVICE, for the guard tests.
+
+`{url}` stands for a listener's URL and `{port}` for its port: fill them with `fill`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BENIGN", "DISGUISES", "fill"]
+
+U = "<{url}>"
+XSD_INT = "<http://www.w3.org/2001/XMLSchema#int>"
+DISGUISES = [
+    # the issue's query: rdflib expands \u0022 before parsing, pyoxigraph only in strings
+    'SELECT * WHERE { BIND("\\u0022" AS ?x) .SERVICE ' + U
+    + " { ?s ?p ?o } BIND('\"\"\" AS ?x) #' AS ?y)\n}",
+    # plain, case, spacing
+    "SELECT * WHERE { SERVICE " + U + " { ?s ?p ?o } }",
+    "select * where { service " + U + " { ?s ?p ?o } }",
+    "SELECT * WHERE { SeRvIcE " + U + " { ?s ?p ?o } }",
+    "SELECT * WHERE {\tSERVICE\n" + U + "\r\n{ ?s ?p ?o } }",
+    "SELECT * WHERE {SERVICE" + U + "{?s ?p ?o}}",
+    "SELECT*{SERVICE" + U + "{}}",
+    # SILENT
+    "SELECT * WHERE { SERVICE SILENT " + U + " { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICESILENT" + U + "{ ?s ?p ?o } }",
+    "SELECT * WHERE { service silent" + U + "{ ?s ?p ?o } }",
+    # comments
+    "SELECT * WHERE { # a comment\nSERVICE " + U + " { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE#comment\n" + U + " { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE #}\n " + U + " { ?s ?p ?o } }",
+    "# SERVICE\nSELECT * WHERE { SERVICE " + U + " { ?s ?p ?o } } # done",
+    "SELECT * WHERE { ?a ?b ?c #\\u000a SERVICE\n SERVICE " + U + " {} }",
+    # strings and escapes
+    "SELECT * WHERE { BIND('\\u0027' AS ?x) SERVICE " + U + " { ?s ?p ?o } BIND('x' AS ?y) }",
+    'SELECT * WHERE { BIND("\\"" AS ?x) SERVICE ' + U + " {} }",
+    "SELECT * WHERE { BIND('''a''' AS ?x) SERVICE " + U + " {} }",
+    'SELECT * WHERE { BIND("""a""" AS ?x) SERVICE ' + U + " {} }",
+    "SELECT * WHERE { BIND('''it''s''' AS ?x) SERVICE " + U + " {} }",
+    'SELECT * WHERE { BIND("" AS ?x) SERVICE ' + U + ' {} BIND("" AS ?y) }',
+    "SELECT * WHERE { BIND('\\\\' AS ?x) SERVICE " + U + " {} }",
+    'SELECT * WHERE { BIND("a"@en AS ?x) SERVICE ' + U + " {} }",
+    'SELECT * WHERE { BIND("1"^^' + XSD_INT + " AS ?x) SERVICE " + U + " {} }",
+    'SELECT * WHERE { BIND("\\U00000022" AS ?x) SERVICE ' + U + " {} }",
+    # escapes in the endpoint IRI
+    "SELECT * WHERE { SERVICE <http\\u003A//127.0.0.1:{port}/proof> { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE <\\u0068ttp://127.0.0.1:{port}/proof> { ?s ?p ?o } }",
+    # prefixed names, BASE and variables as the endpoint
+    "PREFIX e: <http://127.0.0.1:{port}/> SELECT * WHERE { SERVICE e:proof { ?s ?p ?o } }",
+    "PREFIX : <http://127.0.0.1:{port}/> SELECT * WHERE { SERVICE:proof { ?s ?p ?o } }",
+    "PREFIX : " + U + " SELECT * WHERE { SERVICE: { ?s ?p ?o } }",
+    "BASE <http://127.0.0.1:{port}/> SELECT * WHERE { SERVICE <proof> { ?s ?p ?o } }",
+    "SELECT * WHERE { BIND(" + U + " AS ?e) SERVICE ?e { ?s ?p ?o } }",
+    "SELECT * WHERE { VALUES ?e { " + U + " } SERVICE ?e { ?s ?p ?o } }",
+    "SELECT * WHERE { VALUES ?e { " + U + " } SERVICE $e { ?s ?p ?o } }",
+    "SELECT * WHERE { VALUES ?e { " + U + " } SERVICE SILENT ?e { ?s ?p ?o } }",
+    "SELECT * WHERE { VALUES ?e { " + U + " } SERVICE?e{ ?s ?p ?o } }",
+    # glued to what comes before (pyoxigraph needs no space around a keyword)
+    "SELECT * WHERE { ?s ?p ?o.SERVICE " + U + " {} }",
+    "SELECT * WHERE { ?s ?p 1.SERVICE " + U + " {} }",
+    "SELECT * WHERE { ?s ?p 1 SERVICE " + U + " {} }",
+    "SELECT * WHERE { ?s ?p trueSERVICE " + U + " {} }",
+    "SELECT * WHERE { ?s ?p 'x'SERVICE " + U + " {} }",
+    "SELECT * WHERE { ?s ?p <http://x/>SERVICE " + U + " {} }",
+    "SELECT * WHERE { ?s ?p []SERVICE " + U + " {} }",
+    "SELECT * WHERE { FILTER(true)SERVICE " + U + " {} }",
+    "SELECT * WHERE { {}SERVICE " + U + " {} }",
+    # a prefixed name whose IRI is invalid is read as the prefix alone, then SERVICE
+    "PREFIX p: <http://127.0.0.1:> SELECT * WHERE { ?s ?p p:SERVICE" + U + "{ ?a ?b ?c } }",
+    # nesting
+    "SELECT * WHERE { OPTIONAL { SERVICE " + U + " { ?s ?p ?o } } }",
+    "SELECT * WHERE { { ?a ?b ?c } UNION { SERVICE " + U + " { ?s ?p ?o } } }",
+    "SELECT * WHERE { ?a ?b ?c MINUS { SERVICE " + U + " { ?s ?p ?o } } }",
+    "SELECT * WHERE { GRAPH ?g { SERVICE " + U + " { ?s ?p ?o } } }",
+    "SELECT * WHERE { { SELECT * WHERE { SERVICE " + U + " { ?s ?p ?o } } } }",
+    "ASK { FILTER EXISTS { SERVICE " + U + " { ?s ?p ?o } } }",
+    "ASK { FILTER NOT EXISTS { SERVICE " + U + " { ?s ?p ?o } } }",
+    "SELECT (EXISTS { SERVICE " + U + " { ?s ?p ?o } } AS ?x) {}",
+    "CONSTRUCT { ?s ?p ?o } WHERE { SERVICE " + U + " { ?s ?p ?o } }",
+    "DESCRIBE ?s WHERE { SERVICE " + U + " { ?s ?p ?o } }",
+    "SELECT * WHERE { SERVICE " + U + " { SERVICE " + U + " { ?s ?p ?o } } }",
+    "SELECT * WHERE { LATERAL { SERVICE " + U + " { ?s ?p ?o } } }",
+    # `<` as "less than", which a lexer could take for the start of an IRI
+    "SELECT * WHERE { ?a ?b ?c FILTER(?a<1)SERVICE" + U + "{ ?s ?p ?o } }",
+    "SELECT * WHERE { BIND(1 AS ?a) FILTER(?a<'>')SERVICE " + U + " {} } #'",
+    "SELECT * WHERE { BIND(1 AS ?a) FILTER(?a<?b||'>'=\"x\")SERVICE " + U
+    + " {} FILTER('x'='x') }",
+    "SELECT * WHERE { BIND(1 AS ?a) FILTER(?a<#>\n1) SERVICE " + U + " {} }",
+    # readings of rdflib only (escapes outside strings): pyoxigraph finds a syntax error
+    "SELECT * WHERE { \\u0053ERVICE " + U + " { ?s ?p ?o } }",
+    "SELECT * WHERE { BIND('x\\u0027 AS ?x) SERVICE " + U + " {} } #'",
+]
+
+# Not SERVICE to pyoxigraph: the guard lets each pass.
+BENIGN = [
+    "PREFIX ex: <http://x/>\nSELECT ?service { ?s ex:service ?service }",
+    "SELECT * { ?s <http://x/service> 'SERVICE <http://x/> {}' } # service",
+    "PREFIX ex: <http://x/> SELECT * { ?s ex:a-service ?o . ?o ex:myService $service }",
+    "PREFIX schema: <https://schema.org/> SELECT * { ?s schema:serviceType ?t }",
+    'SELECT * { ?s ?p ?o FILTER(CONTAINS(STR(?o), "Bürgerservice")) }',
+    "SELECT * { ?s ?p ?o FILTER(?p = <https://schema.org/serviceType>) }",
+    "SELECT * { ?s <https://schema.org/serviceArea> ?o } # which service areas",
+    "SELECT ?x { VALUES ?x { 'service' \"\"\"SERVICE <http://x/> {}\"\"\" } }",
+    "SELECT * { ?s ?p ?o FILTER(?o < 5 && ?o > 1) }",
+    "SELECT * { ?s ?p ?o FILTER(?p IN (<http://x/a>, <http://x/serviceB#c>)) }",
+]
+
+
+def fill(query: str, url: str, port: int) -> str:
+    """The query aimed at a listener."""
+    return query.replace("{url}", url).replace("{port}", str(port))
