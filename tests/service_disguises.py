@@ -1,11 +1,15 @@
-"""Disguises of SERVICE (issue #14) and look-alikes that are not SERVICE, for the guard tests.
+"""Disguises of SERVICE (issue #14), look-alikes that are not SERVICE, and a listener that
+counts the connections a server makes (for the guard, sandbox and security tests).
 
 `{url}` stands for a listener's URL and `{port}` for its port: fill them with `fill`.
 """
 
 from __future__ import annotations
 
-__all__ = ["BENIGN", "DISGUISES", "fill"]
+import socket
+import threading
+
+__all__ = ["BENIGN", "DISGUISES", "Listener", "fill"]
 
 U = "<{url}>"
 XSD_INT = "<http://www.w3.org/2001/XMLSchema#int>"
@@ -108,3 +112,32 @@ BENIGN = [
 def fill(query: str, url: str, port: int) -> str:
     """The query aimed at a listener."""
     return query.replace("{url}", url).replace("{port}", str(port))
+
+
+class Listener:
+    """A TCP listener on loopback that counts the connections it is offered."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()

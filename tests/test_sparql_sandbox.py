@@ -13,39 +13,11 @@ import pytest
 from publisher.sparql import sandbox
 from publisher.sparql.executor import Job, WorkerPool
 from publisher.store.base import StoreError
+from tests.service_disguises import Listener
 
 pytestmark = pytest.mark.skipif(not sandbox.supported(),
                                 reason="the seccomp sandbox needs Linux on x86-64 or arm64")
 JSON = "application/sparql-results+json"
-
-
-class Listener:
-    """A TCP listener on loopback that counts the connections it is offered."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
 
 
 @pytest.fixture()
