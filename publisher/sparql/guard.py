@@ -7,7 +7,9 @@ Two checks, each with the guarantees the engine behind it needs:
   SERVICE is refused wherever it is nested; and vendor extensions that fetch or read
   files (Virtuoso's `DEFINE get:soft`, its predeclared `bif:`/`sql:` functions) are not
   SPARQL 1.1 and fail to parse. A scanner cannot know every vendor's extensions, so the
-  remote path keeps the full parse.
+  remote path keeps the full parse. The parse runs in a killable parser process
+  (publisher.sparql.strict) within a time limit, never in the web process: rdflib takes
+  seconds on some texts and parses one text at a time per process.
 - `scan` guards the embedded pyoxigraph store, which parses the query itself when it
   evaluates it. pyoxigraph's `Store.query` accepts queries only (an update is a syntax
   error there), reads FROM graphs from the store (it never fetches them), and has no
@@ -29,22 +31,17 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 __all__ = [
     "FORMS",
-    "PARSER_LOCK",
     "CheckedQuery",
     "QueryRefused",
     "QueryRejected",
     "QueryTooLong",
     "check",
+    "parse_in_process",
     "scan",
     "syntax_error",
 ]
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-# rdflib's SPARQL grammar is one shared pyparsing object, and pyparsing is not thread-safe:
-# two requests parsing at once corrupt its parse actions ("postParse2() missing 1 required
-# positional argument"), after which every parse fails. Whoever parses SPARQL with rdflib
-# in the server holds this lock (found by bench/loadtest.py at 8 concurrent clients).
-PARSER_LOCK = threading.Lock()
 _FORM_OF = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
             "DescribeQuery": "DESCRIBE"}
 
@@ -81,6 +78,8 @@ class CheckedQuery:
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
     has_dataset: bool  # FROM / FROM NAMED in the query
     deterministic: bool = True  # no RAND(), NOW(), UUID(), STRUUID(): an answer may be reused
+    # the graphs of FROM and FROM NAMED, prefixed names resolved (found by `check` only)
+    dataset: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     @property
     def is_graph(self) -> bool:
@@ -113,8 +112,7 @@ def _position(exc: ParseBaseException) -> tuple[str, int, int]:
 def _is_update(text: str) -> bool:
     """Whether the text parses as SPARQL Update (with rdflib's grammar)."""
     try:
-        with PARSER_LOCK:
-            parseUpdate(text)
+        parseUpdate(text)
     except ParseBaseException:
         return False
     except Exception:  # rdflib raises assorted errors on odd update text; none is a query
@@ -122,31 +120,72 @@ def _is_update(text: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=512)
-def _check(text: str) -> CheckedQuery:
-    lexed = _lex(text)
-    _service_check(text, lexed)  # pyoxigraph's reading too: refused if either finds SERVICE
+def _dataset(query) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The graphs of a parsed query's FROM and FROM NAMED clauses (prefixed names resolved)."""
+    from rdflib.plugins.sparql.algebra import translateQuery
+
+    # dict.get: CompValue.get answers a missing key with the key's name
+    clauses = dict.get(translateQuery(query).algebra, "datasetClause") or []
+    defaults = tuple(str(c["default"]) for c in clauses if dict.get(c, "default") is not None)
+    named = tuple(str(c["named"]) for c in clauses if dict.get(c, "named") is not None)
+    return defaults, named
+
+
+def parse_in_process(text: str) -> tuple:
+    """rdflib's full parse of a query, as a picklable outcome (run in a parser process,
+    publisher.sparql.strict, never in the web process): ("ok", form, has_dataset,
+    (default graphs, named graphs)) or ("rejected", status, message, line, column)."""
     try:
-        with PARSER_LOCK:
-            tree = parseQuery(text)
+        tree = parseQuery(text)
     except ParseBaseException as exc:
         if _is_update(text):
-            raise QueryRefused(_READ_ONLY) from None
+            return ("rejected", 403, _READ_ONLY, None, None)
         message, line, column = _position(exc)
-        raise QueryRejected(f"SPARQL syntax error at line {line}, column {column}: "
-                            f"{message}", line, column) from None
+        return ("rejected", 400, f"SPARQL syntax error at line {line}, column {column}: "
+                f"{message}", line, column)
+    except RecursionError:
+        return ("rejected", 400, "SPARQL syntax error: the query is nested too deeply",
+                None, None)
     except Exception as exc:  # rdflib turns some bad input into other errors (e.g. prefixes)
-        raise QueryRejected(f"SPARQL syntax error: {exc}") from None
+        return ("rejected", 400, f"SPARQL syntax error: {exc}", None, None)
     query = tree[1]
     form = _FORM_OF.get(query.name)
     if form is None:
-        raise QueryRejected(f"not a SPARQL query form: {query.name}")
+        return ("rejected", 400, f"not a SPARQL query form: {query.name}", None, None)
+    if any(node.name == "ServiceGraphPattern" for node in _walk(query)):
+        return ("rejected", 403, _NO_SERVICE, None, None)
     has_dataset = bool(dict.get(query, "datasetClause"))  # CompValue.get echoes missing keys
-    for node in _walk(query):
-        if node.name == "ServiceGraphPattern":
-            raise QueryRefused(_NO_SERVICE)
-    return CheckedQuery(text=text, form=form, has_dataset=has_dataset,
-                        deterministic=lexed.deterministic)
+    try:
+        dataset = _dataset(tree) if has_dataset else ((), ())
+    except Exception as exc:  # any failure here is the query's: a 400
+        return ("rejected", 400, f"SPARQL syntax error: {exc}", None, None)
+    return ("ok", form, has_dataset, dataset)
+
+
+_OUTCOMES: dict[str, tuple] = {}  # text -> outcome of the full parse (a small LRU)
+_OUTCOMES_LOCK = threading.Lock()  # guards the dict only, never held during a parse
+_OUTCOMES_MAX = 512
+
+
+def _outcome(text: str, timeout: float) -> tuple:
+    """The full parse's outcome for a text: remembered, or asked of a parser process."""
+    with _OUTCOMES_LOCK:
+        found = _OUTCOMES.pop(text, None)
+        if found is not None:
+            _OUTCOMES[text] = found  # most recently used last
+            return found
+    from publisher.sparql.strict import ParseTimeout, pool
+    from publisher.store.base import QueryTimeout
+
+    try:
+        found = pool().parse(text, timeout)
+    except ParseTimeout as exc:
+        raise QueryTimeout(str(exc)) from None
+    with _OUTCOMES_LOCK:
+        _OUTCOMES[text] = found
+        while len(_OUTCOMES) > _OUTCOMES_MAX:
+            del _OUTCOMES[next(iter(_OUTCOMES))]
+    return found
 
 
 def _sized(text: str, max_length: int | None) -> None:
@@ -157,10 +196,25 @@ def _sized(text: str, max_length: int | None) -> None:
         raise QueryRejected("the query is empty")
 
 
-def check(text: str, max_length: int | None = None) -> CheckedQuery:
-    """Parse and check one query; raise QueryRejected (or a subclass) when it is not allowed."""
+def check(text: str, max_length: int | None = None, timeout: float = 10.0) -> CheckedQuery:
+    """Parse and check one query with the full SPARQL 1.1 grammar; raise QueryRejected (or a
+    subclass) when it is not allowed, QueryTimeout when parsing takes over timeout seconds.
+
+    For a remote store: call it once the query holds a slot (it costs a parse in a parser
+    process). SERVICE is refused if either pyoxigraph's reading (the scanner) or rdflib's
+    finds it.
+    """
     _sized(text, max_length)
-    return _check(text)
+    lexed = _lex(text)
+    _service_check(text, lexed)
+    found = _outcome(text, timeout)
+    if found[0] == "rejected":
+        _, status, message, line, column = found
+        kind = {403: QueryRefused, 413: QueryTooLong}.get(status, QueryRejected)
+        raise kind(message, line, column)
+    _, form, has_dataset, dataset = found
+    return CheckedQuery(text=text, form=form, has_dataset=has_dataset,
+                        deterministic=lexed.deterministic, dataset=dataset)
 
 
 # --- the scanner (for pyoxigraph) --------------------------------------------------------

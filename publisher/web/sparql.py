@@ -22,7 +22,7 @@ from publisher import metrics
 from publisher.budget import Shelf
 from publisher.sparql.answers import AnswerCache, answer_hits, answer_key, etag_of
 from publisher.sparql.examples import load_examples
-from publisher.sparql.guard import CheckedQuery, QueryRejected, check, scan, syntax_error
+from publisher.sparql.guard import CheckedQuery, QueryRejected, scan, syntax_error
 from publisher.sparql.limits import Admission, Busy
 from publisher.sparql.prefixes import prefixes_for, prologue
 from publisher.sparql.results import GRAPH_FORMATS, format_by_name, formats_for, term_json
@@ -268,6 +268,8 @@ def _run(checked: CheckedQuery, media_type: str, published, key: tuple | None = 
     except QuerySyntaxError as exc:
         rejected = syntax_error(str(exc))
         raise ProtocolError(400, rejected.message, rejected.line, rejected.column) from None
+    except QueryRejected as exc:  # a remote store's full parse, done inside the slot
+        raise ProtocolError(exc.status, exc.message, exc.line, exc.column) from None
     except StoreError as exc:
         log.warning("SPARQL store error: %s", exc)
         raise ProtocolError(502, "the store could not evaluate the query") from None
@@ -319,11 +321,11 @@ def endpoint():
 
 
 def _check(text: str) -> CheckedQuery:
-    """The guard the served store needs: the fast scan for pyoxigraph, which parses queries
-    itself; the full SPARQL 1.1 parse for any other engine (see publisher.sparql.guard)."""
-    strict = getattr(served().published.store, "strict_guard", True)
+    """The scan every query passes before admission: linear in the text, no parse, no lock
+    (publisher.sparql.guard). A store that needs the full SPARQL 1.1 parse (a remote one)
+    does it itself once the query holds a slot, in a killable parser process."""
     try:
-        return (check if strict else scan)(text, _settings().max_query_length)
+        return scan(text, _settings().max_query_length)
     except QueryRejected as exc:
         raise ProtocolError(exc.status, exc.message, exc.line, exc.column) from None
 
