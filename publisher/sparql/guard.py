@@ -308,6 +308,7 @@ def _lex(text: str) -> _Lexed:
     brackets: list[str] = []
     service_at = unsure_at = None
     pos, size = 0, len(text)
+    mentions_service = _SERVICE.search(text) is not None  # nearly every query: no
     while pos < size:
         match = _TOKEN.match(text, pos)
         if match is None:  # nothing pyoxigraph could read here: the rest is unknown
@@ -317,11 +318,9 @@ def _lex(text: str) -> _Lexed:
             continue
         kind, value, at = match.lastgroup, match.group(), pos
         pos = match.end()
-        if kind in ("prefix", "local"):  # the named parts of a pname
-            kind = "pname"
-        if kind in ("ws", "comment"):
+        if kind == "ws" or kind == "comment":
             continue
-        maybe_service = _SERVICE.search(value) is not None
+        maybe_service = mentions_service and _SERVICE.search(value) is not None
         if kind == "word" and maybe_service:
             service_at = at if service_at is None else service_at
         elif (kind == "langtag" and maybe_service) or (
