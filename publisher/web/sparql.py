@@ -246,10 +246,14 @@ def _run(checked: CheckedQuery, media_type: str, published, key: tuple | None = 
     admission: Admission = current_app.extensions[_EXT]
     store = published.store
     prefixes = prefixes_for(published.release, settings.base_uri)
+    asked = time.monotonic()
     try:
         with admission.slot():
+            # The wait for a slot counts against the limit: a query's answer (or its 503)
+            # comes within query_timeout of its turn in the queue, however long it queued.
+            left = max(0.1, settings.query_timeout - (time.monotonic() - asked))
             answer = store.run_query(
-                checked.text, media_type, timeout=settings.query_timeout,
+                checked.text, media_type, timeout=left,
                 max_results=settings.max_results, default_graphs=_values("default-graph-uri"),
                 named_graphs=_values("named-graph-uri"), base_iri=settings.base_uri,
                 prefixes=prefixes)
@@ -258,8 +262,11 @@ def _run(checked: CheckedQuery, media_type: str, published, key: tuple | None = 
             from None
     except QueryTimeout as exc:
         metrics.query_timeouts().inc()
-        raise ProtocolError(503, f"{exc}. Narrow the query (LIMIT, more specific patterns).",
-                            headers={"Retry-After": "1"}) from None
+        log.info("SPARQL query stopped: %s", exc)
+        raise ProtocolError(503, f"the query ran longer than the time limit of "
+                            f"{settings.query_timeout:g} s and was stopped. Narrow the query "
+                            "(LIMIT, more specific patterns).", headers={"Retry-After": "1"}) \
+            from None
     except StoreUnavailable as exc:
         # The store's own words can name its internal address: they go to the log only.
         log.warning("SPARQL store unavailable: %s", exc)
