@@ -6,10 +6,11 @@ counts the connections a server makes (for the guard, sandbox and security tests
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 
-__all__ = ["BENIGN", "DISGUISES", "Listener", "fill"]
+__all__ = ["BENIGN", "DISGUISES", "GENERATED_DATA", "Listener", "fill", "generated"]
 
 U = "<{url}>"
 XSD_INT = "<http://www.w3.org/2001/XMLSchema#int>"
@@ -108,6 +109,30 @@ BENIGN = [
     "SELECT * { ?s ?p ?o FILTER(?p IN (<http://x/a>, <http://x/serviceB#c>)) }",
 ]
 
+
+# Pieces of generated queries: what may stand before SERVICE, between, and as its endpoint.
+_PROLOGUE = ("PREFIX ex: <http://x/> PREFIX e: <http://127.0.0.1:{port}/> "
+             "PREFIX : <http://127.0.0.1:{port}/> PREFIX p: <http://127.0.0.1:> ")
+_HEADS = ["", "?s ?p ?o", "?s ?p ?o .", "?s ?p 1", "?s ?p 1.", "?s ?p true", "?s ?p 'x'",
+          '?s ?p "x"', "?s ?p '''x'''", "?s ?p <http://x/o>", "?s ?p ex:o", "?s ?p ex:o.",
+          "?s ?p p:", "BIND('\\u0027' AS ?z)", 'BIND("\\u0022" AS ?z)', "FILTER(?o<2)",
+          "FILTER(?o<'>')", "FILTER(?o<'#'>0)", "?s ?p ?o #", "{}", "OPTIONAL{}", "?s ?p []",
+          "?s ?p ex:o\\.x", "?s ?p ?o ;", "?s ?p 'a'@en", "?s ?p '1'^^ex:t"]
+_SEPARATORS = ["", " ", "\n", "#x\n", ".", " . "]
+_KEYWORDS = ["SERVICE", "service", "SeRvIcE"]
+_ENDPOINTS = ["<{url}>", "e:proof", ":proof", "<\\u0068ttp://127.0.0.1:{port}/proof>"]
+_TAILS = ["", " BIND('x' AS ?w)"]
+# The triples that make each head match, so that pyoxigraph evaluates what follows it.
+GENERATED_DATA = ("<http://x/s> <http://x/p> <http://x/o> , 1 , true , 'x' , 'a'@en , "
+                  "<http://127.0.0.1:> .")
+
+
+def generated() -> list[str]:
+    """SERVICE glued to every kind of token pyoxigraph may read before it (3,744 queries)."""
+    return [f"{_PROLOGUE}SELECT * WHERE {{ {head}{sep}{keyword}"
+            f"{'' if endpoint.startswith('<') else ' '}{endpoint}{{ ?a ?b ?c }}{tail} }}"
+            for head, sep, keyword, endpoint, tail
+            in itertools.product(_HEADS, _SEPARATORS, _KEYWORDS, _ENDPOINTS, _TAILS)]
 
 def fill(query: str, url: str, port: int) -> str:
     """The query aimed at a listener."""

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import subprocess
+import sys
 import time
 
 import pyoxigraph as ox
 import pytest
 
 from publisher.sparql import guard as guard_module
+from publisher.sparql import sandbox
 from publisher.sparql.guard import (
     QueryRefused,
     QueryRejected,
@@ -17,7 +21,7 @@ from publisher.sparql.guard import (
     scan,
     syntax_error,
 )
-from tests.service_disguises import BENIGN, DISGUISES, fill
+from tests.service_disguises import BENIGN, DISGUISES, GENERATED_DATA, fill, generated
 
 GUARDS = [pytest.param(check, id="check"), pytest.param(scan, id="scan")]
 
@@ -206,3 +210,43 @@ def test_issue14_the_parser_bomb_is_scanned_at_once():
     started = time.monotonic()
     assert scan(bomb).form == "SELECT"
     assert time.monotonic() - started < 5  # generous: milliseconds on an idle machine
+
+
+_ORACLE = """
+import json, sys
+from publisher.sparql import sandbox
+sandbox.confine()  # pyoxigraph may try to connect: here it cannot
+import pyoxigraph as ox
+store = ox.Store()
+store.load(input=sys.argv[1].encode(), format=ox.RdfFormat.TURTLE)
+tried = []
+for number, query in enumerate(json.loads(sys.stdin.read())):
+    try:
+        list(store.query(query))
+    except PermissionError:  # the sandbox refused pyoxigraph's socket: it ran SERVICE
+        tried.append(number)
+    except BaseException:
+        pass
+print(json.dumps(tried))
+"""
+
+
+@pytest.mark.skipif(not sandbox.supported(), reason="the oracle runs pyoxigraph in the sandbox")
+def test_issue14_the_scan_refuses_every_query_pyoxigraph_sends_out():
+    """Differential test against the engine itself: 3,744 queries glue SERVICE to every kind
+    of token; pyoxigraph, run in the network sandbox, shows which ones it evaluates as
+    SERVICE (its socket is refused). The scan must refuse each of those."""
+    port = 8123  # nothing listens: the sandboxed oracle cannot connect anyway
+    queries = [fill(q, f"http://127.0.0.1:{port}/proof", port) for q in generated()]
+    done = subprocess.run([sys.executable, "-c", _ORACLE, GENERATED_DATA],
+                          input=json.dumps(queries), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    tried = json.loads(done.stdout)
+    assert len(tried) > len(queries) // 2  # the oracle works: most of them are SERVICE
+    passed = []
+    for number in tried:
+        with contextlib.suppress(QueryRefused):
+            scan(queries[number])
+            passed.append(queries[number])
+    assert passed == []
