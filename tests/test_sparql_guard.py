@@ -250,3 +250,14 @@ def test_issue14_the_scan_refuses_every_query_pyoxigraph_sends_out():
             scan(queries[number])
             passed.append(queries[number])
     assert passed == []
+
+
+def test_the_server_prefixes_are_ones_the_scan_can_trust(release):
+    """The scan lets `pfx:serviceX` pass for a prefix the query does not declare on the
+    ground that the server's prefixes end in / or # (so the name's IRI is always valid and
+    pyoxigraph never falls back to reading the prefix alone)."""
+    from publisher.sparql.prefixes import prefixes_for
+    from tests.conftest import BASE
+
+    prefixes = prefixes_for(release, BASE)
+    assert prefixes and all(iri.endswith(("/", "#")) for iri in prefixes.values()), prefixes
