@@ -256,13 +256,15 @@ class RemoteStore:
         from publisher.sparql.results import serialise
 
         # The full parse, in a killable parser process within the time limit (see
-        # publisher.sparql.guard.check); the store then has the whole limit for the query.
+        # publisher.sparql.guard.check); the store has what is left of the limit.
+        began = time.monotonic()
         checked = check(query, timeout=timeout)
         release = self.current()
         if base_iri and not query.lstrip().upper().startswith("BASE"):
             query = f"BASE <{base_iri}>\n{query}"
             if checked.has_dataset:  # FROM <relative> resolves against the base
-                checked = check(query, timeout=timeout)
+                checked = check(query, timeout=max(0.1, timeout - (time.monotonic() - began)))
+        timeout = max(0.1, timeout - (time.monotonic() - began))
         if checked.has_dataset and not (default_graphs or named_graphs):
             default_graphs, named_graphs = (list(g) for g in checked.dataset)
             named_graphs = named_graphs or [f"{release.iri}/no-named-graphs"]

@@ -249,8 +249,8 @@ def _run(checked: CheckedQuery, media_type: str, published, key: tuple | None = 
     asked = time.monotonic()
     try:
         with admission.slot():
-            # The wait for a slot counts against the limit: a query's answer (or its 503)
-            # comes within query_timeout of its turn in the queue, however long it queued.
+            # The wait for a slot counts against the limit: a query is answered (or stopped
+            # with 503) within query_timeout of asking for a slot, however long it waited.
             left = max(0.1, settings.query_timeout - (time.monotonic() - asked))
             answer = store.run_query(
                 checked.text, media_type, timeout=left,
