@@ -17,6 +17,7 @@ import pytest
 
 from publisher.web.security import CSP
 from tests.conftest import ROOT, LiveServer
+from tests.service_disguises import DISGUISES, Listener, fill
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 JSON = {"Accept": "application/sparql-results+json"}
@@ -382,3 +383,143 @@ def test_a_killed_server_leaves_no_runaway_query_behind(build_dir):
     while any(_running(pid) for pid in workers):
         assert time.monotonic() < deadline, "a query worker outlived its server"
         time.sleep(0.2)
+
+
+# --- issue 14: no outbound request, no parser outage --------------------------------------
+
+@contextlib.contextmanager
+def _serve(build_dir, **settings):
+    """`kiezgraph serve` (granian, the embedded store) on a free port; yields its URL."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
+    env.update(KIEZGRAPH_OUT=str(build_dir), KIEZGRAPH_PORT=str(port),
+               **{f"KIEZGRAPH_{k.upper()}": str(v) for k, v in settings.items()})
+    server = subprocess.Popen([sys.executable, "-m", "publisher", "serve"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # up once a query is answered: the query workers are ready too
+            try:
+                if httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, headers=JSON,
+                             timeout=30).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+
+
+@pytest.fixture()
+def tcp_listener():
+    """A raw TCP listener on loopback that counts every connection offered to it."""
+    found = Listener()
+    yield found
+    found.close()
+
+
+@pytest.mark.live
+def test_issue14_no_disguise_of_service_reaches_a_listener(build_dir, tcp_listener):
+    """Issue #14's query in every form a client can send it, and the corpus of disguises,
+    through `kiezgraph serve`: every answer is a 4xx, and no connection reaches the
+    listener (neither from the guard's side nor from pyoxigraph's HTTP client)."""
+    port = tcp_listener.port
+    url = f"http://127.0.0.1:{port}/proof"
+    issue = fill(DISGUISES[0], url, port)
+    page = {"Accept": "text/html"}
+    with _serve(build_dir) as server, httpx.Client(base_url=server, timeout=30) as http:
+        answers = {
+            "GET": http.get("/sparql", params={"query": issue}, headers=JSON),
+            "POST form": http.post("/sparql", data={"query": issue}, headers=JSON),
+            "POST direct": http.post("/sparql", content=issue.encode(), headers={
+                **JSON, "Content-Type": "application/sparql-query"}),
+            "page GET": http.get("/sparql", params={"query": issue}, headers=page),
+            "page POST": http.post("/sparql", data={"query": issue}, headers=page),
+        }
+        for number, text in enumerate(DISGUISES):
+            query = fill(text, url, port)
+            answers[f"disguise {number}"] = http.get("/sparql", params={"query": query},
+                                                     headers=JSON)
+        assert http.get("/health").status_code == 200
+    assert len(DISGUISES) >= 50
+    for name, response in answers.items():
+        assert 400 <= response.status_code < 500, (name, response.status_code, response.text)
+    assert answers["GET"].status_code == 403 and "SERVICE" in answers["GET"].text
+    assert "SERVICE" in answers["page GET"].text
+    time.sleep(0.5)  # a connection under way would be accepted by now
+    assert tcp_listener.connections == 0
+
+
+def _bombs(count: int) -> list[str]:
+    """Texts that were slow to parse: issue #14's (the word "service" sent it to rdflib
+    under a lock) and other long or deeply nested ones, each a little different."""
+    found = []
+    for number in range(count):
+        kind = number % 4
+        if kind == 0:
+            body = f"FILTER(?x IN ({','.join(['1'] * 9900)},{number}))"
+        elif kind == 1:
+            body = f"FILTER({'(' * 4000}?x{')' * 4000} = {number})"
+        elif kind == 2:
+            body = f"FILTER(?x = {'+'.join(['?x'] * 3000)} + {number})"
+        else:
+            body = f"FILTER(?x IN ({','.join(['<http://x/service>'] * 900)},{number}))"
+        found.append(f"# service {number}\nSELECT * WHERE {{ ?x ?p ?o {body} }}")
+    return found
+
+
+@pytest.mark.live
+def test_issue14_parser_bombs_end_in_time_and_health_answers(build_dir):
+    """24 parser bombs at once: each ends within query_timeout + 2 s, and /health answers
+    every probe meanwhile (the text is parsed only in a killable worker, never under a
+    process-wide lock in the web process)."""
+    timeout = 4.0
+    bombs = _bombs(24)
+    assert all(len(b) <= 20000 for b in bombs)  # within the default max_query_length
+    with _serve(build_dir, query_timeout=timeout) as server:
+        ended: dict[int, tuple[float, int]] = {}
+        health: list[tuple[float, int | str]] = []
+        stop = threading.Event()
+
+        def probe() -> None:
+            with httpx.Client(base_url=server, timeout=5) as http:
+                while not stop.is_set():
+                    started = time.monotonic()
+                    try:
+                        health.append((started, http.get("/health").status_code))
+                    except httpx.HTTPError as exc:
+                        health.append((started, type(exc).__name__))
+                    time.sleep(0.1)
+
+        def send(number: int) -> None:
+            started = time.monotonic()
+            try:
+                status = httpx.post(f"{server}/sparql", data={"query": bombs[number]},
+                                    headers=JSON, timeout=timeout + 30).status_code
+            except httpx.HTTPError:
+                status = 0
+            ended[number] = (time.monotonic() - started, status)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        senders = [threading.Thread(target=send, args=(n,)) for n in range(len(bombs))]
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join()
+        time.sleep(0.5)
+        stop.set()
+        prober.join()
+    assert len(ended) == len(bombs)
+    for number, (took, status) in ended.items():
+        assert status and status != 500, (number, status)
+        assert took <= timeout + 2, (number, took, status)
+    assert len(health) >= 3 and all(status == 200 for _, status in health), health

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import subprocess
+import sys
+import time
+
 import pyoxigraph as ox
 import pytest
 
+from publisher.sparql import guard as guard_module
+from publisher.sparql import sandbox
 from publisher.sparql.guard import (
     QueryRefused,
     QueryRejected,
@@ -13,6 +21,7 @@ from publisher.sparql.guard import (
     scan,
     syntax_error,
 )
+from tests.service_disguises import BENIGN, DISGUISES, GENERATED_DATA, fill, generated
 
 GUARDS = [pytest.param(check, id="check"), pytest.param(scan, id="scan")]
 
@@ -142,3 +151,113 @@ def test_length_cap():
         check(text + " ", max_length=len(text))
     assert info.value.status == 413
     assert str(len(text)) in info.value.message
+
+
+# --- issue 14: the scanner reads as pyoxigraph reads; rdflib never decides for it ----------
+
+CLOSED = "http://127.0.0.1:9/proof"  # a port pyoxigraph's HTTP client refuses to call anyway
+
+
+@pytest.mark.parametrize("text", DISGUISES)
+def test_issue14_every_disguise_of_service_is_refused_or_unparsable(text):
+    query = fill(text, CLOSED, 9)
+    try:
+        scan(query)
+    except QueryRefused as exc:
+        assert "SERVICE" in exc.message
+        return
+    with pytest.raises(SyntaxError):  # passed the scan: pyoxigraph must not read a query
+        ox.Store().query(query)
+
+
+@pytest.mark.parametrize("text", DISGUISES)
+def test_issue14_the_strict_check_refuses_them_too(text):
+    with pytest.raises(QueryRejected):
+        check(fill(text, CLOSED, 9))
+
+
+@pytest.mark.parametrize("guard", GUARDS)
+@pytest.mark.parametrize("text", BENIGN)
+def test_issue14_service_as_a_name_string_or_iri_passes(guard, text):
+    assert guard(text).form == "SELECT"
+    ox.Store().query(text)  # and pyoxigraph reads a query, not an error
+
+
+def test_issue14_the_scan_never_asks_rdflib(monkeypatch):
+    def no_rdflib(*_args, **_kwargs):
+        raise AssertionError("rdflib parsed a query for pyoxigraph")
+
+    monkeypatch.setattr(guard_module, "parseQuery", no_rdflib)
+    monkeypatch.setattr(guard_module, "parseUpdate", no_rdflib)
+    for text in [*BENIGN, "SELECT * { ?s ?p ?o } # service", "ASK { \\u0053ERVICE }"]:
+        with contextlib.suppress(QueryRejected):
+            scan(text + " ")  # a text the cache has not seen
+
+
+def test_issue14_unsure_readings_are_refused():
+    # `<'…>` after an operand may be "less than" then a string: anything after is suspect
+    with pytest.raises(QueryRefused, match="cannot tell"):
+        scan("SELECT * { ?s ?p ?o FILTER(?o<'#'>1) } # service")
+    # a prefixed name whose prefix IRI does not end in / or # may fall back to the prefix
+    with pytest.raises(QueryRefused):
+        scan("PREFIX p: <urn:x:> SELECT * { ?s ?p p:serviceA }")
+    assert scan("PREFIX p: <urn:x/> SELECT * { ?s ?p p:serviceA }").form == "SELECT"
+
+
+def test_issue14_the_parser_bomb_is_scanned_at_once():
+    """Issue #14's bomb took rdflib 15.7 s under a global lock; the scan reads it linearly."""
+    bomb = "# service\nSELECT * WHERE { ?x ?p ?o FILTER(?x IN (" + ",".join(["1"] * 9900) + ")) }"
+    started = time.monotonic()
+    assert scan(bomb).form == "SELECT"
+    assert time.monotonic() - started < 5  # generous: milliseconds on an idle machine
+
+
+_ORACLE = """
+import json, sys
+from publisher.sparql import sandbox
+sandbox.confine()  # pyoxigraph may try to connect: here it cannot
+import pyoxigraph as ox
+store = ox.Store()
+store.load(input=sys.argv[1].encode(), format=ox.RdfFormat.TURTLE)
+tried = []
+for number, query in enumerate(json.loads(sys.stdin.read())):
+    try:
+        list(store.query(query))
+    except PermissionError:  # the sandbox refused pyoxigraph's socket: it ran SERVICE
+        tried.append(number)
+    except BaseException:
+        pass
+print(json.dumps(tried))
+"""
+
+
+@pytest.mark.skipif(not sandbox.supported(), reason="the oracle runs pyoxigraph in the sandbox")
+def test_issue14_the_scan_refuses_every_query_pyoxigraph_sends_out():
+    """Differential test against the engine itself: 3,744 queries glue SERVICE to every kind
+    of token; pyoxigraph, run in the network sandbox, shows which ones it evaluates as
+    SERVICE (its socket is refused). The scan must refuse each of those."""
+    port = 8123  # nothing listens: the sandboxed oracle cannot connect anyway
+    queries = [fill(q, f"http://127.0.0.1:{port}/proof", port) for q in generated()]
+    done = subprocess.run([sys.executable, "-c", _ORACLE, GENERATED_DATA],
+                          input=json.dumps(queries), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    tried = json.loads(done.stdout)
+    assert len(tried) > len(queries) // 2  # the oracle works: most of them are SERVICE
+    passed = []
+    for number in tried:
+        with contextlib.suppress(QueryRefused):
+            scan(queries[number])
+            passed.append(queries[number])
+    assert passed == []
+
+
+def test_the_server_prefixes_are_ones_the_scan_can_trust(release):
+    """The scan lets `pfx:serviceX` pass for a prefix the query does not declare on the
+    ground that the server's prefixes end in / or # (so the name's IRI is always valid and
+    pyoxigraph never falls back to reading the prefix alone)."""
+    from publisher.sparql.prefixes import prefixes_for
+    from tests.conftest import BASE
+
+    prefixes = prefixes_for(release, BASE)
+    assert prefixes and all(iri.endswith(("/", "#")) for iri in prefixes.values()), prefixes

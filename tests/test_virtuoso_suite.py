@@ -177,3 +177,36 @@ def test_time_limit_is_kept_by_virtuoso_too(strict_server):
     started = time.monotonic()
     after = httpx.get(url, params={"query": "ASK { ?s ?p ?o }", "format": "json"}, timeout=10)
     assert after.json()["boolean"] is True and time.monotonic() - started < 3
+
+
+def test_issue14_parser_bombs_are_parsed_after_admission_and_stopped(strict_server):
+    """Behind a remote store the full parse runs once a query holds a slot, in a parser
+    process stopped at query_timeout (1.5 s here): issue #14's bomb took rdflib 15.7 s under
+    a global lock before admission. Six at once: each ends within the limit + 2 s, and
+    /health and a plain query answer meanwhile and after."""
+    import threading
+
+    url = strict_server.url
+    bombs = [f"# service {n}\nSELECT * WHERE {{ ?x ?p ?o FILTER(?x IN ("
+             + ",".join(["1"] * 9900) + f",{n})) }}" for n in range(6)]
+    ended: list[tuple[float, int]] = []
+
+    def send(query: str) -> None:
+        started = time.monotonic()
+        status = httpx.post(f"{url}/sparql", data={"query": query, "format": "json"},
+                            timeout=30).status_code
+        ended.append((time.monotonic() - started, status))
+
+    threads = [threading.Thread(target=send, args=(bomb,)) for bomb in bombs]
+    for thread in threads:
+        thread.start()
+    health = httpx.get(f"{url}/health", timeout=5).status_code
+    for thread in threads:
+        thread.join()
+    assert health == 200
+    assert len(ended) == len(bombs)
+    for took, status in ended:
+        assert status == 503 and took <= 1.5 + 2, (took, status)
+    after = httpx.get(f"{url}/sparql", params={"query": "ASK { ?s ?p ?o }", "format": "json"},
+                      timeout=10)
+    assert after.json()["boolean"] is True

@@ -7,13 +7,19 @@ Two checks, each with the guarantees the engine behind it needs:
   SERVICE is refused wherever it is nested; and vendor extensions that fetch or read
   files (Virtuoso's `DEFINE get:soft`, its predeclared `bif:`/`sql:` functions) are not
   SPARQL 1.1 and fail to parse. A scanner cannot know every vendor's extensions, so the
-  remote path keeps the full parse.
+  remote path keeps the full parse. The parse runs in a killable parser process
+  (publisher.sparql.strict) within a time limit, never in the web process: rdflib takes
+  seconds on some texts and parses one text at a time per process.
 - `scan` guards the embedded pyoxigraph store, which parses the query itself when it
   evaluates it. pyoxigraph's `Store.query` accepts queries only (an update is a syntax
   error there), reads FROM graphs from the store (it never fetches them), and has no
   extension that fetches except SERVICE. So all `scan` has to find is SERVICE, and it does
-  so with a small token scanner instead of a parser: rdflib's parse costs 40-130 ms per
-  query, more than pyoxigraph takes to evaluate most of them (bench/FINDINGS.md).
+  so with a token scanner that follows pyoxigraph's own token rules (see "the scanner"
+  below), never with another parser: a second reading that differs from the engine's is how
+  issue #14's SERVICE got through. It is linear in the text, takes no lock and is cheap
+  enough to run before admission (0.1 ms for a typical query, ~1 ms for 20,000 characters
+  of punctuation); rdflib's parse costs 40-130 ms per query and seconds on some texts.
+  Every query passes `scan` before admission, whatever the store.
 """
 
 from __future__ import annotations
@@ -29,22 +35,17 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 __all__ = [
     "FORMS",
-    "PARSER_LOCK",
     "CheckedQuery",
     "QueryRefused",
     "QueryRejected",
     "QueryTooLong",
     "check",
+    "parse_in_process",
     "scan",
     "syntax_error",
 ]
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-# rdflib's SPARQL grammar is one shared pyparsing object, and pyparsing is not thread-safe:
-# two requests parsing at once corrupt its parse actions ("postParse2() missing 1 required
-# positional argument"), after which every parse fails. Whoever parses SPARQL with rdflib
-# in the server holds this lock (found by bench/loadtest.py at 8 concurrent clients).
-PARSER_LOCK = threading.Lock()
 _FORM_OF = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
             "DescribeQuery": "DESCRIBE"}
 
@@ -81,6 +82,8 @@ class CheckedQuery:
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
     has_dataset: bool  # FROM / FROM NAMED in the query
     deterministic: bool = True  # no RAND(), NOW(), UUID(), STRUUID(): an answer may be reused
+    # the graphs of FROM and FROM NAMED, prefixed names resolved (found by `check` only)
+    dataset: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     @property
     def is_graph(self) -> bool:
@@ -113,8 +116,7 @@ def _position(exc: ParseBaseException) -> tuple[str, int, int]:
 def _is_update(text: str) -> bool:
     """Whether the text parses as SPARQL Update (with rdflib's grammar)."""
     try:
-        with PARSER_LOCK:
-            parseUpdate(text)
+        parseUpdate(text)
     except ParseBaseException:
         return False
     except Exception:  # rdflib raises assorted errors on odd update text; none is a query
@@ -122,29 +124,72 @@ def _is_update(text: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=512)
-def _check(text: str) -> CheckedQuery:
+def _dataset(query) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The graphs of a parsed query's FROM and FROM NAMED clauses (prefixed names resolved)."""
+    from rdflib.plugins.sparql.algebra import translateQuery
+
+    # dict.get: CompValue.get answers a missing key with the key's name
+    clauses = dict.get(translateQuery(query).algebra, "datasetClause") or []
+    defaults = tuple(str(c["default"]) for c in clauses if dict.get(c, "default") is not None)
+    named = tuple(str(c["named"]) for c in clauses if dict.get(c, "named") is not None)
+    return defaults, named
+
+
+def parse_in_process(text: str) -> tuple:
+    """rdflib's full parse of a query, as a picklable outcome (run in a parser process,
+    publisher.sparql.strict, never in the web process): ("ok", form, has_dataset,
+    (default graphs, named graphs)) or ("rejected", status, message, line, column)."""
     try:
-        with PARSER_LOCK:
-            tree = parseQuery(text)
+        tree = parseQuery(text)
     except ParseBaseException as exc:
         if _is_update(text):
-            raise QueryRefused(_READ_ONLY) from None
+            return ("rejected", 403, _READ_ONLY, None, None)
         message, line, column = _position(exc)
-        raise QueryRejected(f"SPARQL syntax error at line {line}, column {column}: "
-                            f"{message}", line, column) from None
+        return ("rejected", 400, f"SPARQL syntax error at line {line}, column {column}: "
+                f"{message}", line, column)
+    except RecursionError:
+        return ("rejected", 400, "SPARQL syntax error: the query is nested too deeply",
+                None, None)
     except Exception as exc:  # rdflib turns some bad input into other errors (e.g. prefixes)
-        raise QueryRejected(f"SPARQL syntax error: {exc}") from None
+        return ("rejected", 400, f"SPARQL syntax error: {exc}", None, None)
     query = tree[1]
     form = _FORM_OF.get(query.name)
     if form is None:
-        raise QueryRejected(f"not a SPARQL query form: {query.name}")
+        return ("rejected", 400, f"not a SPARQL query form: {query.name}", None, None)
+    if any(node.name == "ServiceGraphPattern" for node in _walk(query)):
+        return ("rejected", 403, _NO_SERVICE, None, None)
     has_dataset = bool(dict.get(query, "datasetClause"))  # CompValue.get echoes missing keys
-    for node in _walk(query):
-        if node.name == "ServiceGraphPattern":
-            raise QueryRefused(_NO_SERVICE)
-    return CheckedQuery(text=text, form=form, has_dataset=has_dataset,
-                        deterministic=_lex(text).deterministic)
+    try:
+        dataset = _dataset(tree) if has_dataset else ((), ())
+    except Exception as exc:  # any failure here is the query's: a 400
+        return ("rejected", 400, f"SPARQL syntax error: {exc}", None, None)
+    return ("ok", form, has_dataset, dataset)
+
+
+_OUTCOMES: dict[str, tuple] = {}  # text -> outcome of the full parse (a small LRU)
+_OUTCOMES_LOCK = threading.Lock()  # guards the dict only, never held during a parse
+_OUTCOMES_MAX = 512
+
+
+def _outcome(text: str, timeout: float) -> tuple:
+    """The full parse's outcome for a text: remembered, or asked of a parser process."""
+    with _OUTCOMES_LOCK:
+        found = _OUTCOMES.pop(text, None)
+        if found is not None:
+            _OUTCOMES[text] = found  # most recently used last
+            return found
+    from publisher.sparql.strict import ParseTimeout, pool
+    from publisher.store.base import QueryTimeout
+
+    try:
+        found = pool().parse(text, timeout)
+    except ParseTimeout as exc:
+        raise QueryTimeout(str(exc)) from None
+    with _OUTCOMES_LOCK:
+        _OUTCOMES[text] = found
+        while len(_OUTCOMES) > _OUTCOMES_MAX:
+            del _OUTCOMES[next(iter(_OUTCOMES))]
+    return found
 
 
 def _sized(text: str, max_length: int | None) -> None:
@@ -155,111 +200,185 @@ def _sized(text: str, max_length: int | None) -> None:
         raise QueryRejected("the query is empty")
 
 
-def check(text: str, max_length: int | None = None) -> CheckedQuery:
-    """Parse and check one query; raise QueryRejected (or a subclass) when it is not allowed."""
+def check(text: str, max_length: int | None = None, timeout: float = 10.0) -> CheckedQuery:
+    """Parse and check one query with the full SPARQL 1.1 grammar; raise QueryRejected (or a
+    subclass) when it is not allowed, QueryTimeout when parsing takes over timeout seconds.
+
+    For a remote store: call it once the query holds a slot (it costs a parse in a parser
+    process). SERVICE is refused if either pyoxigraph's reading (the scanner) or rdflib's
+    finds it.
+    """
     _sized(text, max_length)
-    return _check(text)
+    lexed = _lex(text)
+    _service_check(text, lexed)
+    found = _outcome(text, timeout)
+    if found[0] == "rejected":
+        _, status, message, line, column = found
+        kind = {403: QueryRefused, 413: QueryTooLong}.get(status, QueryRejected)
+        raise kind(message, line, column)
+    _, form, has_dataset, dataset = found
+    return CheckedQuery(text=text, form=form, has_dataset=has_dataset,
+                        deterministic=lexed.deterministic, dataset=dataset)
 
 
 # --- the scanner (for pyoxigraph) --------------------------------------------------------
 #
-# Why a scanner is enough: SERVICE is a reserved keyword of SPARQL 1.1, so wherever the
-# word stands as a token of its own it is the SERVICE clause (or a syntax error), however
-# deeply it is nested (OPTIONAL, UNION, MINUS, EXISTS, subqueries, GRAPH). The scanner
-# blanks out what may legitimately hold the word - comments, strings and IRIs - and looks
-# at the rest. It errs on the side of refusing, and hands what it cannot be sure of to the
-# full parse (`check`):
+# pyoxigraph 0.5 does not give Python its SPARQL parser (no Query type, no parse function:
+# only Store.query, which evaluates), so the scanner reads the text the way pyoxigraph's
+# parser does (spargebra 0.5, a PEG grammar) - never with another parser, whose reading may
+# differ (rdflib expands \u escapes across the whole text; pyoxigraph only inside strings
+# and IRIs, which is how issue #14's query reached pyoxigraph's HTTP client). Its tokens
+# mirror spargebra's rules: whitespace is only space, tab, CR and LF; `#` comments run to
+# the end of the line; long strings are tried before short ones; escapes count only inside
+# strings (ECHAR, UCHAR) and IRIs (UCHAR), and `\'` and `\#` inside a prefixed name
+# (PN_LOCAL_ESC) start neither a string nor a comment; PN_LOCAL takes at most one run of
+# dots (spargebra's rule). Keywords match case-insensitively with no word boundary
+# (`SERVICEsilent<…>`, `trueSERVICE<…>` are SERVICE clauses to pyoxigraph), so any bare
+# word holding the letters "service" is refused.
 #
-# - pyoxigraph's parser needs no space after a keyword: `SERVICE:x` and `SERVICEsilent<…>`
-#   are SERVICE clauses to it (tested). So any word that *starts* with "service" (any case)
-#   is refused; only a variable (`?service`) or a name that has the letters after another
-#   name character (`ex:service`, `kg:myService`) passes.
-# - `<` is both an IRI's start and "less than", so a lexer can take `?a<1)…>` for an IRI
-#   and fall out of step with the engine. The scanner therefore never trusts what it
-#   skipped: when the letters "service" appear inside a comment, string or IRI, or right
-#   after `.`, `-` or a backslash (where a prefixed name and a keyword are hard to tell
-#   apart), the query goes to the full parse. A text without the letters (nearly every
-#   query) cannot hold SERVICE: pyoxigraph reads no \u escapes outside strings and IRIs.
+# Where two readings are possible the scanner assumes the worse one:
+# - `<` is an IRI's start or "less than" (inside an expression, after an operand). When
+#   such an IRI holds a quote, a `#` or the letters "service", the two readings may
+#   tokenise the rest differently; from there on any "service" is refused.
+# - A prefixed name is tried as a whole (PNAME_LN) and, when its IRI is not valid, as the
+#   prefix alone with the rest read as code: `PREFIX p: <http://h:>` makes `p:SERVICE<…>`
+#   a SERVICE clause. A name holding the letters "service" passes only when that cannot
+#   happen: its local part is plain ASCII (letters, digits, `_`, `-`) and its prefix IRI
+#   ends in `/` or `#` (prefixes not declared in the query are the server's own, which do).
+# - A character no token can start (a stray backslash, an unterminated string) makes the
+#   rest unknown: any "service" after it is refused (pyoxigraph rejects such text anyway).
+# The seccomp sandbox of the query workers (publisher.sparql.sandbox) is the wall that
+# holds should this reading and pyoxigraph's ever differ.
 
 _NO_SERVICE = ("SERVICE is not accepted: this endpoint does not query other endpoints on a "
                "user's behalf. Run the federated part on your side.")
+_UNSURE_SERVICE = (_NO_SERVICE + " (The letters \"service\" appear where this endpoint cannot "
+                   "tell a keyword from a name or a string; write the query more plainly.)")
 _READ_ONLY = ("SPARQL Update is not accepted: this endpoint is read-only (no INSERT, DELETE, "
               "LOAD, CLEAR, CREATE, DROP, COPY, MOVE, ADD).")
 _UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY",
                            "MOVE", "ADD", "WITH"})
 _VOLATILE = frozenset({"RAND", "NOW", "UUID", "STRUUID"})
-_SKIPPED = re.compile(r'''
-    (?P<comment>\#[^\n\r]*)
-  | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""
-             | '\''\''(?:[^'\\]|\\.|'(?!''))*'\''\''
-             | "(?:[^"\\\n\r]|\\.)*"
-             | '(?:[^'\\\n\r]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<open>["'])
-''', re.VERBOSE | re.DOTALL)
-_WORD = re.compile(r"""[?$]?[^\s#"'<>(){}\[\],;=!|&+*/^@?$]+""")
 _SERVICE = re.compile("service", re.IGNORECASE)
-_NAME_CHAR = re.compile(r"[\w:?$%\u00b7-\U0010ffff]")
+
+# spargebra 0.5's character classes (its PN_CHARS_BASE has no astral planes)
+_BASE = ("A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff"
+         "\u200c-\u200d\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd")
+_U = _BASE + "_"
+_CHARS = _U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PLX = r"""%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"""
+_ECHAR = r"""\\[tbnrf"'\\]"""
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+_VARCHARS = _U + "0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_LOCAL = rf"(?:[{_U}:0-9]|{_PLX})(?:[{_CHARS}:]|{_PLX})*+(?:\.++(?:[{_CHARS}:]|{_PLX})++)?+"
+_TOKEN = re.compile("|".join([
+    r"(?P<ws>[ \t\r\n]++)",
+    r"(?P<comment>#[^\r\n]*+)",
+    # possessive and atomic where spargebra's PEG rules commit (no backtracking)
+    rf"(?P<string>'''(?:(?>''|')?+(?:[^'\\]|{_ECHAR}|{_UCHAR}))*+'''"
+    rf'|"""(?:(?>""|")?+(?:[^"\\]|{_ECHAR}|{_UCHAR}))*+"""'
+    rf"|'(?:[^'\\\n\r]|{_ECHAR}|{_UCHAR})*+'"
+    rf'|"(?:[^"\\\n\r]|{_ECHAR}|{_UCHAR})*+")',
+    rf'(?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*+>)',
+    # Runs of what cannot hide a keyword, start a string, comment or IRI, or change a later
+    # token - spaces, digits, punctuation, brackets, variables - are read in one match:
+    # the scan stays linear and fast on a text of 20,000 commas or parentheses.
+    rf"(?P<run>(?:[ \t\r\n0-9,;.+\-*/=!&()\[\]{{}}]|[?$][0-9{_U}][{_VARCHARS}]*+)++)",
+    rf"(?P<bnode>_:[0-9{_U}][{_CHARS}]*+(?:\.++[{_CHARS}]++)*+)",
+    rf"(?P<pname>(?P<prefix>[{_BASE}][{_CHARS}]*+(?:\.++[{_CHARS}]++)*+)?:(?P<local>{_LOCAL})?)",
+    r"(?P<langtag>@[A-Za-z]++(?:-[A-Za-z0-9]++)*+)",
+    rf"(?P<word>[{_U}][{_CHARS}]*+)",
+    r"(?P<punct>\^\^|\|\||<=|>=|<<\(|<<|>>|\|\}|[<>^|~?])",
+]))
+# Last characters of a token after which `<` cannot be "less than" (an operand follows)
+_OPERATORS = frozenset("(,=<>!+-*/&|^")
+_OPENS, _CLOSES = frozenset("([{"), frozenset(")]}")
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_-]+")
+_AMBIGUOUS_IRI = re.compile(r"['#]|service", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class _Lexed:
-    """What the scanner saw outside comments, strings and IRIs."""
+    """What the scanner read: the significant tokens and where the reading became unsure."""
 
-    code: str  # the text with every skipped span blanked out (same length, same offsets)
-    words: tuple[tuple[int, str], ...]  # (offset, word) of the code, in order
+    tokens: tuple[tuple[str, int, str], ...]  # (kind, offset, text), no whitespace/comments
+    service_at: int | None  # offset of a SERVICE keyword (or what may be one), else None
+    unsure_at: int | None  # from here on, pyoxigraph may read the text otherwise
     deterministic: bool
 
 
 def _lex(text: str) -> _Lexed:
-    """Blank out comments, strings and IRIs; list the remaining words.
-
-    An unterminated string blanks the rest of the text (the engine rejects it anyway).
-    """
-    parts, last = [], 0
-    for match in _SKIPPED.finditer(text):
-        start, end = match.span()
-        if match.lastgroup == "open":
-            end = len(text)
-        parts += [text[last:start], " " * (end - start)]
-        last = end
-        if end == len(text):
-            break
-    parts.append(text[last:])
-    code = "".join(parts)
-    words = tuple((m.start(), m.group()) for m in _WORD.finditer(code))
-    deterministic = not any(w.upper() in _VOLATILE for _, w in words)
-    return _Lexed(code, words, deterministic)
-
-
-def _service_verdict(text: str, lexed: _Lexed) -> str:
-    """"refuse", "parse" (unsure: let the full parse decide) or "fine"."""
-    verdict = "fine"
-    for match in _SERVICE.finditer(text):
-        at = match.start()
-        if lexed.code[at:at + 7].lower() != "service":
-            verdict = "parse"  # inside a comment, string or IRI: trust no skipping
+    """Tokenise the text as pyoxigraph does; note SERVICE and where the reading is unsure."""
+    tokens: list[tuple[str, int, str]] = []
+    declared: dict[str, list[str]] = {}
+    brackets: list[str] = []
+    service_at = unsure_at = None
+    pos, size = 0, len(text)
+    mentions_service = _SERVICE.search(text) is not None  # nearly every query: no
+    while pos < size:
+        match = _TOKEN.match(text, pos)
+        if match is None:  # nothing pyoxigraph could read here: the rest is unknown
+            unsure_at = pos if unsure_at is None else unsure_at
+            tokens.append(("junk", pos, text[pos]))
+            pos += 1
             continue
-        before = lexed.code[at - 1] if at else " "
-        if before in ".-\\":
-            verdict = "parse"
-        elif not _NAME_CHAR.match(before):
-            return "refuse"
-    return verdict
+        kind, value, at = match.lastgroup, match.group(), pos
+        pos = match.end()
+        if kind == "ws" or kind == "comment":
+            continue
+        if kind == "run":
+            for char in value:
+                if char in _OPENS:
+                    brackets.append(char)
+                elif char in _CLOSES and brackets:
+                    brackets.pop()
+            tokens.append((kind, at, value.rstrip(" \t\r\n")))
+            continue
+        maybe_service = mentions_service and _SERVICE.search(value) is not None
+        if kind == "word" and maybe_service:
+            service_at = at if service_at is None else service_at
+        elif (kind == "langtag" and maybe_service) or (
+                kind == "pname" and maybe_service
+                and not _plain_name(match["prefix"] or "", match["local"] or "", declared)) or (
+                kind == "iri" and brackets[-1:] == ["("] and tokens
+                and tokens[-1][2][-1:] not in _OPERATORS and _AMBIGUOUS_IRI.search(value)):
+            unsure_at = at if unsure_at is None else unsure_at
+        if value == "<<(":
+            brackets.append("(")  # closed by the `)` of `)>>`
+        elif value == "|}" and brackets:
+            brackets.pop()  # opened by the `{` of `{|`
+        elif kind == "iri" and len(tokens) >= 2 and tokens[-2][2].upper() == "PREFIX" \
+                and tokens[-1][0] == "pname":
+            declared.setdefault(tokens[-1][2][:-1], []).append(value[1:-1])
+        tokens.append((kind, at, value))
+    deterministic = not any(k == "word" and v.upper() in _VOLATILE for k, _, v in tokens)
+    return _Lexed(tuple(tokens), service_at, unsure_at, deterministic)
 
 
-def _form(lexed: _Lexed) -> tuple[str | None, int]:
-    """The first keyword after the prologue (PREFIX and BASE declarations), and its offset."""
-    words, i = lexed.words, 0
-    while i < len(words):
-        word = words[i][1].upper()
+def _plain_name(prefix: str, local: str, declared: dict[str, list[str]]) -> bool:
+    """Whether a prefixed name holding "service" is surely read as one name by pyoxigraph."""
+    if _SERVICE.search(prefix) and prefix not in declared:
+        return False  # an unknown prefix leaves other readings (`trueSERVICE:x`)
+    if not _SERVICE.search(local):
+        return True
+    if not _PLAIN_LOCAL.fullmatch(local):
+        return False
+    return all(iri.endswith(("/", "#")) for iri in declared.get(prefix, ["/"]))
+
+
+def _form(lexed: _Lexed, size: int) -> tuple[str | None, int]:
+    """The first keyword after the prologue (BASE, PREFIX, VERSION), and its offset."""
+    tokens, i = lexed.tokens, 0
+    while i < len(tokens):
+        kind, offset, value = tokens[i]
+        word = value.upper() if kind == "word" else None
         if word == "PREFIX":
-            i += 2  # PREFIX pname: <iri> (the IRI is blanked out)
-        elif word == "BASE":
-            i += 1
+            i += 3  # PREFIX pname: <iri>
+        elif word in ("BASE", "VERSION"):
+            i += 2
         else:
-            return word, words[i][0]
-    return None, len(lexed.code)
+            return word, offset
+    return None, size
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
@@ -268,22 +387,26 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _service_check(text: str, lexed: _Lexed) -> None:
+    """Raise QueryRefused when pyoxigraph may read a SERVICE clause in the text."""
+    if lexed.service_at is not None:
+        raise QueryRefused(_NO_SERVICE)
+    if lexed.unsure_at is not None and _SERVICE.search(text, lexed.unsure_at):
+        raise QueryRefused(_UNSURE_SERVICE)
+
+
 @functools.lru_cache(maxsize=512)
 def _scan(text: str) -> CheckedQuery:
     lexed = _lex(text)
-    verdict = _service_verdict(text, lexed) if _SERVICE.search(text) else "fine"
-    if verdict == "refuse":
-        raise QueryRefused(_NO_SERVICE)
-    if verdict == "parse":
-        return _check(text)
-    form, offset = _form(lexed)
+    _service_check(text, lexed)
+    form, offset = _form(lexed, len(text))
     if form in _UPDATE_WORDS:
         raise QueryRefused(_READ_ONLY)
     if form not in FORMS:
         line, column = _line_column(text, offset)
         raise QueryRejected(f"SPARQL syntax error at line {line}, column {column}: expected "
                             "SELECT, ASK, CONSTRUCT or DESCRIBE", line, column)
-    has_dataset = any(w.upper() == "FROM" for _, w in lexed.words)
+    has_dataset = any(k == "word" and v.upper() == "FROM" for k, _, v in lexed.tokens)
     return CheckedQuery(text=text, form=form, has_dataset=has_dataset,
                         deterministic=lexed.deterministic)
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from publisher.sparql.sandbox import confine_or_exit
+
 __all__ = ["READY", "STACK_BYTES", "UNION", "Job", "evaluate", "load", "serve"]
 
 READY = b"ready"
@@ -74,6 +76,7 @@ def load(sources: str | Path | Sequence[str | Path]):
 
 def serve(conn: Connection, sources: Sequence[str]) -> None:
     """Load the store, say ready, then answer jobs until the socket closes."""
+    confine_or_exit()  # no network from here on: SERVICE reaches nothing (see sandbox)
     import os
     import threading
     import time

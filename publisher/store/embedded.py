@@ -102,8 +102,6 @@ class EmbeddedStore:
         self._pool_lock = threading.Lock()
         self._dump: str | None = None  # a temporary N-Quads file for the workers, if any
 
-    strict_guard = False  # pyoxigraph parses queries itself: the fast guard.scan suffices
-
     @classmethod
     def from_file(cls, path: str | Path, build_id: str = "",
                   query_workers: int = 2) -> EmbeddedStore:

@@ -262,12 +262,18 @@ class RemoteStore:
         from publisher.sparql.guard import check
         from publisher.sparql.results import serialise
 
-        checked = check(query)
+        # The full parse, in a killable parser process within the time limit (see
+        # publisher.sparql.guard.check); the store has what is left of the limit.
+        began = time.monotonic()
+        checked = check(query, timeout=timeout)
         release = self.current()
         if base_iri and not query.lstrip().upper().startswith("BASE"):
             query = f"BASE <{base_iri}>\n{query}"
+            if checked.has_dataset:  # FROM <relative> resolves against the base
+                checked = check(query, timeout=max(0.1, timeout - (time.monotonic() - began)))
+        timeout = max(0.1, timeout - (time.monotonic() - began))
         if checked.has_dataset and not (default_graphs or named_graphs):
-            default_graphs, named_graphs = _dataset_clause(query)
+            default_graphs, named_graphs = (list(g) for g in checked.dataset)
             named_graphs = named_graphs or [f"{release.iri}/no-named-graphs"]
         # Graphs outside the release are read as empty: never another release's, nor the
         # store's own graphs. The protocol's dataset overrides the query's FROM clauses.
@@ -324,22 +330,6 @@ class RemoteStore:
             return False
         self.unavailable_reason = ""
         return True
-
-
-def _dataset_clause(query: str) -> tuple[list[str], list[str]]:
-    """The graphs of a query's FROM and FROM NAMED clauses (prefixed names resolved)."""
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
-
-    from publisher.sparql.guard import PARSER_LOCK
-
-    with PARSER_LOCK:  # rdflib's SPARQL parser is not thread-safe
-        tree = parseQuery(query)
-    # dict.get: CompValue.get answers a missing key with the key's name
-    clauses = dict.get(translateQuery(tree).algebra, "datasetClause") or []
-    defaults = [str(c["default"]) for c in clauses if dict.get(c, "default") is not None]
-    named = [str(c["named"]) for c in clauses if dict.get(c, "named") is not None]
-    return defaults, named
 
 
 def _message(exc: SPARQLWrapperException) -> str:
