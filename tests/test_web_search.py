@@ -72,3 +72,12 @@ def test_live_server_answers_json(live_server):
     assert response.headers["content-type"].startswith("application/json")
     kinds = {r["kind"] for r in response.json()["results"]}
     assert {"place", "stadtteilzentrum"} <= kinds
+
+
+@pytest.mark.parametrize("limit", ["²", "٣", "１０", "1²"])
+def test_issue14_a_limit_of_other_digits_is_a_400_not_a_500(client, limit):
+    """str.isdigit() holds for superscripts and other scripts' digits; int() reads only some."""
+    for fmt in ("json", "html"):
+        response = client.get("/search", query_string={"q": "pankow", "limit": limit,
+                                                       "format": fmt})
+        assert response.status_code == 400, (limit, fmt)

@@ -93,7 +93,8 @@ def _limit() -> int:
     raw = request.args.get("limit", "")
     if not raw:
         return 20
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    # isdigit() alone holds for "²" and other digits int() does not read
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         abort(400, description=f"limit must be a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
 

@@ -9,10 +9,13 @@ bounds on body size, header count and header size.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
-__all__ = ["CSP", "MAX_HEADERS", "MAX_HEADER_BYTES", "SECURITY_HEADERS", "init_app"]
+__all__ = ["CSP", "LINKABLE_SCHEMES", "MAX_HEADERS", "MAX_HEADER_BYTES", "SECURITY_HEADERS",
+           "init_app", "linkable"]
 
 # Scripts and styles only from our own files. The JSON-LD in <script type="application/ld+json">
 # is a data block the browser never runs, so script-src needs no 'unsafe-inline' for it; the
@@ -28,6 +31,21 @@ SECURITY_HEADERS = {
 }
 MAX_HEADERS = 100
 MAX_HEADER_BYTES = 16 * 1024
+# The only schemes a page makes a link of; any other IRI (javascript:, data:, vbscript:, ...)
+# is shown as text, whatever the CSP would stop.
+LINKABLE_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def linkable(iri: str | None) -> bool:
+    """Whether a page may make a link of this IRI or URL (relative, http, https or mailto)."""
+    if not iri:
+        return False
+    text = "".join(ch for ch in iri if ch > " " and ch != "\x7f")  # as browsers strip them
+    try:
+        scheme = urlsplit(text).scheme
+    except ValueError:
+        return False
+    return not scheme or scheme.lower() in LINKABLE_SCHEMES
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
     app.config["MAX_FORM_PARTS"] = 100
+    app.jinja_env.tests["linkable"] = linkable
     app.before_request(_check_request)
     app.after_request(_add_headers)
 

@@ -30,6 +30,7 @@ from publisher.sparql.service_description import service_description
 from publisher.store.base import QuerySyntaxError, QueryTimeout, StoreError, StoreUnavailable
 from publisher.web import memo
 from publisher.web.cache import budget
+from publisher.web.security import linkable
 from publisher.web.state import served
 
 __all__ = ["bp", "init_app"]
@@ -408,11 +409,12 @@ def _short(iri: str, prefixes: dict[str, str]) -> str:
     return f"{prefix}:{local}"
 
 
-def _link(iri: str, base: str) -> str:
-    """Where a result IRI leads: the graph's own IRIs on this server, others as they are."""
+def _link(iri: str, base: str) -> str | None:
+    """Where a result IRI leads: the graph's own IRIs on this server, other http(s) and
+    mailto IRIs as they are, and no link at all for any other scheme (javascript:, ...)."""
     if _settings().rewrite_base and iri.startswith(base):
         return request.host_url + iri[len(base):]
-    return iri
+    return iri if linkable(iri) else None
 
 
 def _cell(term: dict | None, prefixes: dict[str, str], base: str) -> dict | None:
