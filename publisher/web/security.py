@@ -9,13 +9,16 @@ bounds on body size, header count and header size.
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import RequestEntityTooLarge, RequestHeaderFieldsTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-__all__ = ["CSP", "LINKABLE_SCHEMES", "MAX_HEADERS", "MAX_HEADER_BYTES", "SECURITY_HEADERS",
-           "init_app", "linkable"]
+__all__ = ["CSP", "LINKABLE_SCHEMES", "LOCAL_HOSTS", "MAX_HEADERS", "MAX_HEADER_BYTES",
+           "SECURITY_HEADERS", "allowed_hosts", "host_allowed", "init_app", "linkable",
+           "outermost"]
 
 # Scripts and styles only from our own files. The JSON-LD in <script type="application/ld+json">
 # is a data block the browser never runs, so script-src needs no 'unsafe-inline' for it; the
@@ -48,9 +51,68 @@ def linkable(iri: str | None) -> bool:
     return not scheme or scheme.lower() in LINKABLE_SCHEMES
 
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+_ANY_ADDRESS = ("", "0.0.0.0", "::", "[::]")
+
+
+def _split_host(host: str) -> tuple[str, str | None]:
+    """A Host value as (name, port or None), lower case; IPv6 literals keep their brackets.
+
+    Our own, because werkzeug's host_is_trusted cuts "[::1]" at its first colon."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]") + 1
+        name, rest = host[:end], host[end:]
+        return name, (rest[1:] if rest.startswith(":") else None)
+    name, colon, port = host.partition(":")
+    return name, (port if colon else None)
+
+
+def allowed_hosts(settings) -> tuple[str, ...]:
+    """The host names requests may name: the `allowed_hosts` setting, else the base IRI's
+    host, the loopback names and the address the server listens on (its host name when it
+    listens on every address)."""
+    given = tuple(h.strip().lower() for h in settings.allowed_hosts.split(",") if h.strip())
+    if given:
+        return given
+    hosts = [_split_host(urlsplit(settings.base_uri).netloc)[0], *LOCAL_HOSTS]
+    listen = settings.host.strip().lower()
+    if listen in _ANY_ADDRESS:
+        hosts.append(socket.gethostname().lower())
+    else:
+        hosts.append(f"[{listen}]" if ":" in listen and not listen.startswith("[") else listen)
+    return tuple(dict.fromkeys(hosts))
+
+
+def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    """Whether a Host value names an allowed host: `name` (any port), `name:port`,
+    `.suffix` (the name and its subdomains) or `*`."""
+    name, port = _split_host(host)
+    for entry in allowed:
+        if entry == "*":
+            return True
+        want, want_port = _split_host(entry)
+        if want_port is not None and want_port != port:
+            continue
+        if name == want or (want.startswith(".") and (name == want[1:] or
+                                                      name.endswith(want))):
+            return True
+    return False
+
+
+def outermost(app: Flask) -> None:
+    """Believe X-Forwarded-* from `trusted_proxies` proxies, before anything else reads the
+    request (the response memos key on the scheme and host this sets)."""
+    hops = app.extensions["kiezgraph"].settings.trusted_proxies
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
+
+
 def init_app(app: Flask) -> None:
     """Apply the body limit from the settings, check each request, and add the headers."""
     settings = app.extensions["kiezgraph"].settings
+    app.extensions["kiezgraph.hosts"] = allowed_hosts(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
     app.config["MAX_FORM_PARTS"] = 100
@@ -60,11 +122,20 @@ def init_app(app: Flask) -> None:
 
 
 def _check_request() -> None:
-    """Refuse absurd headers (431) and declared bodies over the limit (413) before any work."""
+    """Refuse absurd headers (431), hosts we do not serve (400) and declared bodies over the
+    limit (413) before any work."""
     headers = request.headers
     if len(headers) > MAX_HEADERS or \
             sum(len(k) + len(v) for k, v in headers.items()) > MAX_HEADER_BYTES:
         raise RequestHeaderFieldsTooLarge()
+    from flask import current_app
+
+    allowed = current_app.extensions["kiezgraph.hosts"]
+    if not host_allowed(request.host, allowed):
+        raise BadRequest(description=(
+            f"This server does not answer for the host {request.host[:100]!r}; it answers "
+            f"for {', '.join(allowed)} (setting allowed_hosts). / Dieser Server antwortet "
+            "nicht für diesen Host."))
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
@@ -73,6 +144,13 @@ def _check_request() -> None:
 def _add_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    from flask import current_app
+
+    if current_app.extensions["kiezgraph"].settings.rewrite_base \
+            and not response.cache_control.no_store:
+        # IRIs, links and Location name the host asked for: a shared cache must keep a copy
+        # per host (nginx's default cache key leaves the Host out).
+        response.vary.add("Host")
     if response.mimetype in ("text/html", "application/xhtml+xml", "image/svg+xml"):
         response.headers.setdefault("Content-Security-Policy", CSP)
     return response
