@@ -92,8 +92,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("trusted_proxies", 0, "Reverse proxies in front of the server whose "
             "X-Forwarded-For, -Proto, -Host, -Port and -Prefix headers are believed, counted "
             "from the server (0: none; 1: one nginx).", int),
-    Setting("body_timeout", 10.0, "Seconds a client may take to send a request body; a "
-            "slower one gets 408 and holds no web thread meanwhile.", float),
     Setting("reload_on_change", False, "Watch the build folder and serve a new build once it "
             "is complete and checks out (SIGHUP reloads too).", bool),
 )
@@ -195,6 +193,4 @@ def load_settings(
         raise ConfigError(f"base_uri must be an http(s) IRI ending in '/', not {base!r}")
     if values["trusted_proxies"] < 0:
         raise ConfigError("trusted_proxies must be 0 or more")
-    if values["body_timeout"] <= 0:
-        raise ConfigError("body_timeout must be more than 0 seconds")
     return Settings(values)

@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,11 @@ SAME = ("content-type", "link", "content-location", "cache-control", "vary", "co
         "x-content-type-options", "content-security-policy")
 
 
-def _serve(server: str, out_dir, *args: str) -> tuple[subprocess.Popen, str]:
+def _serve(server: str, out_dir, *args: str, **settings: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
     env["KIEZGRAPH_SERVER"] = server
+    env.update({f"KIEZGRAPH_{name.upper()}": value for name, value in settings.items()})
     log = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe nobody reads
     proc = subprocess.Popen([sys.executable, "-m", "publisher", "serve", "--out", str(out_dir),
                              "--port", str(port), *args], cwd=ROOT, env=env,
@@ -207,3 +209,68 @@ def test_issue8_granians_worker_allocates_from_two_malloc_arenas(servers):
                     f'"port": {port}'.encode() in b"".join(environ):
                 found.append(b"MALLOC_ARENA_MAX=2" in environ)
     assert len(found) >= 2 and all(found)  # the main process and its worker
+
+
+def _slow_body(url: str, chunked: bool) -> socket.socket:
+    """A POST /sparql whose body starts and never ends (one byte of a declared 1000, or one
+    chunk of a chunked body), on a connection left open."""
+    host, port = url.split("//", 1)[1].split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    framing = b"Transfer-Encoding: chunked\r\n\r\n1\r\nq\r\n" if chunked else \
+        b"Content-Length: 1000\r\n\r\nq"
+    sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: " + f"{host}:{port}".encode() +
+                 b"\r\nContent-Type: application/sparql-query\r\n" + framing)
+    return sock
+
+
+def _answered(socks: list[socket.socket], seconds: float) -> dict[socket.socket, bytes]:
+    """The status lines the server sent within `seconds` (connections left unanswered, or
+    closed without an answer, are not in it)."""
+    import selectors
+
+    found: dict[socket.socket, bytes] = {}
+    with selectors.DefaultSelector() as selector:
+        for sock in socks:
+            selector.register(sock, selectors.EVENT_READ)
+        deadline = time.monotonic() + seconds
+        while len(found) < len(socks) and time.monotonic() < deadline:
+            for key, _ in selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                selector.unregister(key.fileobj)
+                with contextlib.suppress(OSError):
+                    line = key.fileobj.recv(200).split(b"\r\n", 1)[0]
+                    if line:
+                        found[key.fileobj] = line
+    return found
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("server", SERVERS)
+def test_issue14_slow_request_bodies_leave_threads_for_everything_else(server, build_dir):
+    """64 clients start a POST body and never finish it (half declare 1000 bytes and send
+    one, half send one chunk of a chunked body); while they hold their connections open,
+    /health, a dereference and a GET query are answered. Under granian at most threads - 2
+    slow bodies wait for their bytes, the others get 503 at once; waitress buffers bodies
+    in its event loop, so none of them reaches a thread."""
+    proc, url = _serve(server, build_dir, "--no-rewrite")
+    held: list[socket.socket] = []
+    try:
+        held = [_slow_body(url, chunked=bool(i % 2)) for i in range(64)]
+        answered = _answered(held, 3)
+        with httpx.Client(base_url=url, timeout=20) as client:
+            for _ in range(3):
+                assert client.get("/health").status_code == 200
+                assert client.get("/id/organisation/ba-pankow").status_code == 303
+                quick = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                                   headers={"Accept": "application/sparql-results+json"})
+                assert quick.status_code == 200 and quick.json()["boolean"] is True
+        still = [sock for sock in held if sock not in answered]
+        assert still, "the slow clients were still holding their connections meanwhile"
+        assert set(answered.values()) <= {b"HTTP/1.1 503 Service Unavailable"}, answered
+        if server == "granian":
+            assert len(still) <= 16 - 2 and len(answered) >= 64 - 16, len(still)
+        else:
+            assert not answered
+    finally:
+        for sock in held:
+            sock.close()
+        _stop(proc)
