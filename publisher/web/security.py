@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-__all__ = ["CSP", "LINKABLE_SCHEMES", "LOCAL_HOSTS", "MAX_HEADERS", "MAX_HEADER_BYTES",
+__all__ = ["CSP", "INTERNAL", "LINKABLE_SCHEMES", "LOCAL_HOSTS", "MAX_HEADERS", "MAX_HEADER_BYTES",
            "SECURITY_HEADERS", "allowed_hosts", "host_allowed", "init_app", "linkable",
            "outermost"]
 
@@ -52,6 +52,9 @@ def linkable(iri: str | None) -> bool:
 
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+# Set in the WSGI environ by requests the server makes of itself (the static export, which
+# renders for the URL its operator chose); no HTTP request can set it.
+INTERNAL = "kiezgraph.internal"
 _ANY_ADDRESS = ("", "0.0.0.0", "::", "[::]")
 
 
@@ -131,7 +134,7 @@ def _check_request() -> None:
     from flask import current_app
 
     allowed = current_app.extensions["kiezgraph.hosts"]
-    if not host_allowed(request.host, allowed):
+    if not request.environ.get(INTERNAL) and not host_allowed(request.host, allowed):
         raise BadRequest(description=(
             f"This server does not answer for the host {request.host[:100]!r}; it answers "
             f"for {', '.join(allowed)} (setting allowed_hosts). / Dieser Server antwortet "
