@@ -274,3 +274,80 @@ def test_issue14_slow_request_bodies_leave_threads_for_everything_else(server, b
         for sock in held:
             sock.close()
         _stop(proc)
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
+                                  else None)
+
+
+def _readme_nginx(port: int, upstream: str, prefix: Path) -> str:
+    """The README's nginx example, run as is but for where it listens, its certificate, the
+    upstream address and its cache folder."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```nginx\n", 1)[1].split("```", 1)[0]
+    head, rest = block.split("upstream kiezgraph {", 1)
+    rest = "upstream kiezgraph { server " + upstream + "; keepalive 16; }" + \
+        rest.split("}", 1)[1]
+    block = (head + rest).replace("/var/cache/nginx/kiezgraph", str(prefix / "cache"))
+    block = block.replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl; "
+                          f"ssl_certificate {prefix}/cert.pem; "
+                          f"ssl_certificate_key {prefix}/key.pem;")
+    temp = "".join(f"{kind}_temp_path {prefix}/tmp; "
+                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    return (f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\n"
+            f"error_log {prefix}/error.log;\ndaemon off;\nevents {{ worker_connections 64; }}\n"
+            f"http {{ access_log off; {temp}\n{block}\n}}\n")
+
+
+@pytest.mark.live
+@pytest.mark.skipif(NGINX is None or not shutil.which("openssl"),
+                    reason="needs nginx and openssl (apt-get install nginx-light openssl)")
+def test_issue14_behind_the_readmes_nginx_location_and_links_say_https(build_dir, tmp_path):
+    """kiezgraph serve as the README's deployment runs it (allowed_hosts, one trusted
+    proxy, no rewriting) behind the README's own nginx block, over TLS: every Location and
+    link names https://kiezgraph.example.berlin, and another Host is refused."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=kiezgraph.example.berlin", "-keyout", str(tmp_path / "key.pem"),
+                    "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
+    (tmp_path / "tmp").mkdir()
+    proc, url = _serve("granian", build_dir, "--no-rewrite",
+                       allowed_hosts="kiezgraph.example.berlin,127.0.0.1",
+                       trusted_proxies="1")
+    port = _free_port()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(_readme_nginx(port, url.split("//", 1)[1], tmp_path), encoding="utf-8")
+    nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert nginx.poll() is None, nginx.stderr.read().decode()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.1)
+        site = "https://kiezgraph.example.berlin"
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=False, timeout=20,
+                          headers={"Host": "kiezgraph.example.berlin"}) as client:
+            thing = client.get("/id/organisation/ba-pankow", headers={"Accept": "text/turtle"})
+            assert thing.status_code == 303
+            assert thing.headers["location"] == site + "/doc/organisation/ba-pankow"
+            page = client.get("/doc/organisation/ba-pankow.html")
+            assert page.status_code == 200
+            assert f'href="{site}/' in page.text and "http://kiezgraph" not in page.text
+            assert "127.0.0.1" not in page.text
+            catalog = client.get("/catalog.ttl")
+            assert catalog.status_code == 200
+            # (a path nginx has not cached yet: a cached answer names the right host anyway)
+            refused = client.get("/doc/organisation/ba-pankow.nt",
+                                 headers={"Host": "evil.example"})
+            assert refused.status_code == 400
+            again = client.get("/doc/organisation/ba-pankow.nt")
+            assert again.status_code == 200 and "evil" not in again.text
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        _stop(proc)
