@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, abort, jsonify, render_template, request
 
 from publisher.iris import local_path
 from publisher.search import SearchIndex, build_index
-from publisher.web.http import page_language
+from publisher.web.http import page_language, public_base
 from publisher.web.state import served
 
 __all__ = ["KIND_NAMES", "bp", "current_index", "init_app", "local_url", "page_lang"]
@@ -75,7 +75,7 @@ def _shown_iri(iri: str) -> str:
     """The IRI as this server names it (on the request's host when rewrite_base is on)."""
     settings = served().settings
     if settings.rewrite_base and iri.startswith(settings.base_uri):
-        return request.host_url + iri[len(settings.base_uri):]
+        return public_base(settings) + iri[len(settings.base_uri):]
     return iri
 
 
