@@ -135,6 +135,19 @@ def test_issue14_a_request_for_another_host_is_a_400(client, path):
         assert "evil" not in response.headers.get("Location", "")
 
 
+def test_issue14_probes_answer_on_any_host(settings, release):
+    chosen = _app(settings, release, allowed_hosts="kiez.example").test_client()
+    for path in ("/health", "/ready", "/metrics"):
+        assert chosen.get(path, headers={"Host": "10.0.0.9:8080"}).status_code == 200, path
+    assert chosen.get("/", headers={"Host": "10.0.0.9:8080"}).status_code == 400
+
+
+def test_issue14_redirects_vary_by_host_even_without_rewriting(settings, release):
+    plain = _app(settings, release, rewrite_base=False).test_client()
+    response = plain.get(THING, headers={"Accept": "text/turtle"})
+    assert response.status_code == 303 and "Host" in response.headers["Vary"]
+
+
 @pytest.mark.parametrize("host", ["localhost", "localhost:8080", "127.0.0.1:5000", "[::1]:8080",
                                   "[::1]", "w3id.org", "W3ID.org:443"])
 def test_issue14_the_default_hosts_are_served(client, host):

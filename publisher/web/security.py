@@ -55,6 +55,8 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 # Set in the WSGI environ by requests the server makes of itself (the static export, which
 # renders for the URL its operator chose); no HTTP request can set it.
 INTERNAL = "kiezgraph.internal"
+# The probes name no host and are never cached: they answer whatever Host a monitor uses.
+_PROBES = frozenset({"/health", "/ready", "/metrics"})
 _ANY_ADDRESS = ("", "0.0.0.0", "::", "[::]")
 
 
@@ -134,7 +136,8 @@ def _check_request() -> None:
     from flask import current_app
 
     allowed = current_app.extensions["kiezgraph.hosts"]
-    if not request.environ.get(INTERNAL) and not host_allowed(request.host, allowed):
+    if request.path not in _PROBES and not request.environ.get(INTERNAL) \
+            and not host_allowed(request.host, allowed):
         raise BadRequest(description=(
             f"This server does not answer for the host {request.host[:100]!r}; it answers "
             f"for {', '.join(allowed)} (setting allowed_hosts). / Dieser Server antwortet "
@@ -149,10 +152,11 @@ def _add_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     from flask import current_app
 
-    if current_app.extensions["kiezgraph"].settings.rewrite_base \
-            and not response.cache_control.no_store:
-        # IRIs, links and Location name the host asked for: a shared cache must keep a copy
-        # per host (nginx's default cache key leaves the Host out).
+    if not response.cache_control.no_store and (
+            "Location" in response.headers
+            or current_app.extensions["kiezgraph"].settings.rewrite_base):
+        # A Location, and with rewrite_base every IRI and link, names the host asked for:
+        # a shared cache must keep a copy per host (nginx's default key leaves it out).
         response.vary.add("Host")
     if response.mimetype in ("text/html", "application/xhtml+xml", "image/svg+xml"):
         response.headers.setdefault("Content-Security-Policy", CSP)
