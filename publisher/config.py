@@ -85,6 +85,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("log_level", "INFO", "Level of the server's log (DEBUG, INFO, WARNING, ERROR)."),
     Setting("max_body_bytes", 1 << 20, "Largest request body accepted, in bytes (larger: 413).",
             int),
+    Setting("allowed_hosts", "", "Host names a request may name in its Host header, comma-"
+            "separated; `.example.org` admits its subdomains, `*` any host (empty: the "
+            "base_uri's host, localhost, 127.0.0.1, [::1] and the host the server listens "
+            "on). Any other host gets 400."),
+    Setting("trusted_proxies", 0, "Reverse proxies in front of the server whose "
+            "X-Forwarded-For, -Proto, -Host, -Port and -Prefix headers are believed, counted "
+            "from the server (0: none; 1: one nginx).", int),
     Setting("reload_on_change", False, "Watch the build folder and serve a new build once it "
             "is complete and checks out (SIGHUP reloads too).", bool),
 )
@@ -184,4 +191,6 @@ def load_settings(
     base = values["base_uri"]
     if not (base.startswith(("http://", "https://")) and base.endswith("/")):
         raise ConfigError(f"base_uri must be an http(s) IRI ending in '/', not {base!r}")
+    if values["trusted_proxies"] < 0:
+        raise ConfigError("trusted_proxies must be 0 or more")
     return Settings(values)

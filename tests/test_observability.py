@@ -149,3 +149,34 @@ def test_not_ready_with_an_empty_store(settings, release):
     response = app.test_client().get("/ready")
     assert response.status_code == 503
     assert response.get_json()["status"] == "not ready"
+
+
+def _series(text: str) -> int:
+    """How many series /metrics shows (sample lines, comments left out)."""
+    return sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def test_issue14_metric_series_stay_bounded_under_random_methods_and_paths(app, client):
+    """Each request has a new method name and path: the labels still come from fixed sets."""
+    import random
+    import string
+
+    from werkzeug.test import EnvironBuilder
+
+    client.get("/metrics")
+    client.open("/no/such/page", method="BREW")  # one 'other' series exists before counting
+    before = _series(client.get("/metrics").get_data(as_text=True))
+    template = EnvironBuilder(path="/", base_url="http://localhost/").get_environ()
+    rng = random.Random(14)
+    for n in range(10_000):
+        method = "".join(rng.choices(string.ascii_uppercase, k=rng.randint(3, 12)))
+        environ = {**template, "REQUEST_METHOD": method,
+                   "PATH_INFO": f"/no/such/{n}" if n % 2 else "/doc/organisation/x"}
+        body = app.wsgi_app(environ, lambda status, headers, exc_info=None: None)
+        b"".join(body)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert _series(text) - before <= 20, _series(text) - before
+    counted = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                  if line.startswith("kiezgraph_http_requests_total{")
+                  and 'method="other"' in line)
+    assert counted >= 10_000  # every one counted, as "other"

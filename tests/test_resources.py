@@ -97,7 +97,8 @@ def test_link_headers_point_to_the_alternates(client):
     page = client.get("/doc/organisation/bezirksamt-pankow.html").get_data(as_text=True)
     for offer in OFFERS:
         if offer.is_rdf:
-            assert f'type="{offer.media_type}" href="../../doc/organisation/bezirksamt-pankow.{offer.suffix}"' in page
+            assert f'type="{offer.media_type}" href="../../doc/organisation/' \
+                   f'bezirksamt-pankow.{offer.suffix}"' in page
 
 
 def test_browser_gets_html_and_curl_gets_turtle(client):
@@ -181,9 +182,9 @@ def test_no_rewrite_keeps_the_base(settings, release):
 
 def test_representations_use_the_host_asked(client):
     response = client.get("/doc/stadtteilzentrum/stz-weissensee.nt",
-                          base_url="http://example.org:8123")
+                          base_url="http://localhost:8123")
     graph = Graph().parse(data=response.get_data(), format="nt")
-    assert (URIRef("http://example.org:8123/id/stadtteilzentrum/stz-weissensee"), None,
+    assert (URIRef("http://localhost:8123/id/stadtteilzentrum/stz-weissensee"), None,
             None) in graph
 
 

@@ -111,6 +111,105 @@ def test_sparql_query_length_is_capped(client, settings):
     assert response.status_code == 413
 
 
+# --- hosts and proxies -------------------------------------------------------------------
+
+DOC = "/doc/stadtteilzentrum/stz-weissensee"
+THING = "/id/stadtteilzentrum/stz-weissensee"
+
+
+def _app(settings, release, **changes):
+    from publisher.web import create_app
+
+    app = create_app(settings.replace(**changes), release=release)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.mark.parametrize("path", [THING, DOC, DOC + ".ttl", "/", "/catalog", "/sparql",
+                                  "/.well-known/void", "/sitemap.xml", "/no/such/page"])
+def test_issue14_a_request_for_another_host_is_a_400(client, path):
+    assert client.get(path).status_code in (200, 303, 404)  # served, and maybe kept, first
+    for host in ("evil.example", "evil.example:80", "localhost.evil.example", "w3id.org.evil"):
+        response = client.get(path, headers={"Host": host, "Accept": "text/plain"})
+        assert response.status_code == 400, (path, host)
+        assert "allowed_hosts" in response.get_data(as_text=True)
+        assert "evil" not in response.headers.get("Location", "")
+
+
+def test_issue14_probes_answer_on_any_host(settings, release):
+    chosen = _app(settings, release, allowed_hosts="kiez.example").test_client()
+    for path in ("/health", "/ready", "/metrics"):
+        assert chosen.get(path, headers={"Host": "10.0.0.9:8080"}).status_code == 200, path
+    assert chosen.get("/", headers={"Host": "10.0.0.9:8080"}).status_code == 400
+
+
+def test_issue14_redirects_vary_by_host_even_without_rewriting(settings, release):
+    plain = _app(settings, release, rewrite_base=False).test_client()
+    response = plain.get(THING, headers={"Accept": "text/turtle"})
+    assert response.status_code == 303 and "Host" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("host", ["localhost", "localhost:8080", "127.0.0.1:5000", "[::1]:8080",
+                                  "[::1]", "w3id.org", "W3ID.org:443"])
+def test_issue14_the_default_hosts_are_served(client, host):
+    response = client.get(THING, headers={"Host": host, "Accept": "text/turtle"})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(f"http://{host.lower()}/doc/")
+
+
+def test_issue14_the_listen_address_and_allowed_hosts_are_served(settings, release):
+    from publisher.web.security import allowed_hosts
+
+    listening = _app(settings, release, host="10.1.2.3").test_client()
+    assert listening.get(THING, headers={"Host": "10.1.2.3:8080"}).status_code == 303
+    assert listening.get(THING, headers={"Host": "10.1.2.4:8080"}).status_code == 400
+    assert "localhost" in allowed_hosts(settings.replace(host="0.0.0.0"))
+    chosen = _app(settings, release, allowed_hosts="kiez.example, .pankow.example, "
+                                                   "only.example:8443").test_client()
+    for host, status in [("kiez.example", 303), ("kiez.example:8123", 303),
+                         ("pankow.example", 303), ("www.pankow.example", 303),
+                         ("only.example:8443", 303), ("only.example", 400),
+                         ("only.example:8080", 400), ("localhost", 400),
+                         ("xpankow.example", 400)]:
+        assert chosen.get(THING, headers={"Host": host}).status_code == status, host
+    anything = _app(settings, release, allowed_hosts="*").test_client()
+    assert anything.get(THING, headers={"Host": "any.example"}).status_code == 303
+
+
+@pytest.mark.parametrize("path", [THING, DOC + ".ttl", DOC + ".html", "/catalog.ttl",
+                                  "/.well-known/void", "/"])
+def test_issue14_answers_that_name_the_host_vary_by_host(client, path):
+    response = client.get(path)
+    assert response.status_code in (200, 303)
+    assert "Host" in response.headers.get("Vary", ""), path
+    again = client.get(path)  # the kept copy says so too
+    assert "Host" in again.headers.get("Vary", ""), path
+
+
+def test_issue14_forwarded_headers_are_believed_only_from_trusted_proxies(settings, release):
+    forwarded = {"Host": "127.0.0.1:8081", "X-Forwarded-Proto": "https",
+                 "X-Forwarded-Host": "kiezgraph.example.berlin", "X-Forwarded-For": "192.0.2.7",
+                 "Accept": "text/turtle"}
+    behind = _app(settings, release, trusted_proxies=1,
+                  allowed_hosts="kiezgraph.example.berlin").test_client()
+    response = behind.get(THING, headers=forwarded)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "https://kiezgraph.example.berlin" + DOC
+    doc = behind.get(DOC, headers=forwarded).get_data(as_text=True)
+    assert "<https://kiezgraph.example.berlin/id/stadtteilzentrum/stz-weissensee>" in doc
+    assert "http://kiezgraph" not in doc and "127.0.0.1" not in doc
+    page = behind.get(DOC + ".html", headers=forwarded).get_data(as_text=True)
+    assert 'href="https://kiezgraph.example.berlin/' in page
+    assert "http://kiezgraph" not in page and "127.0.0.1" not in page
+    # A forwarded host is checked like any other.
+    evil = behind.get(THING, headers={**forwarded, "X-Forwarded-Host": "evil.example"})
+    assert evil.status_code == 400
+    # Without a trusted proxy the same headers change nothing.
+    direct = _app(settings, release).test_client()
+    response = direct.get(THING, headers={**forwarded, "Host": "localhost:8081"})
+    assert response.headers["Location"] == "http://localhost:8081" + DOC
+
+
 # --- no write path -----------------------------------------------------------------------
 
 def _sample_url(rule) -> str:

@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,11 @@ SAME = ("content-type", "link", "content-location", "cache-control", "vary", "co
         "x-content-type-options", "content-security-policy")
 
 
-def _serve(server: str, out_dir, *args: str) -> tuple[subprocess.Popen, str]:
+def _serve(server: str, out_dir, *args: str, **settings: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
     env["KIEZGRAPH_SERVER"] = server
+    env.update({f"KIEZGRAPH_{name.upper()}": value for name, value in settings.items()})
     log = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe nobody reads
     proc = subprocess.Popen([sys.executable, "-m", "publisher", "serve", "--out", str(out_dir),
                              "--port", str(port), *args], cwd=ROOT, env=env,
@@ -207,3 +209,156 @@ def test_issue8_granians_worker_allocates_from_two_malloc_arenas(servers):
                     f'"port": {port}'.encode() in b"".join(environ):
                 found.append(b"MALLOC_ARENA_MAX=2" in environ)
     assert len(found) >= 2 and all(found)  # the main process and its worker
+
+
+def _slow_body(url: str, chunked: bool) -> socket.socket:
+    """A POST /sparql whose body starts and never ends (one byte of a declared 1000, or one
+    chunk of a chunked body), on a connection left open."""
+    host, port = url.split("//", 1)[1].split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    framing = b"Transfer-Encoding: chunked\r\n\r\n1\r\nq\r\n" if chunked else \
+        b"Content-Length: 1000\r\n\r\nq"
+    sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: " + f"{host}:{port}".encode() +
+                 b"\r\nContent-Type: application/sparql-query\r\n" + framing)
+    return sock
+
+
+def _answered(socks: list[socket.socket], seconds: float) -> dict[socket.socket, bytes]:
+    """The status lines the server sent within `seconds` (connections left unanswered, or
+    closed without an answer, are not in it)."""
+    import selectors
+
+    found: dict[socket.socket, bytes] = {}
+    with selectors.DefaultSelector() as selector:
+        for sock in socks:
+            selector.register(sock, selectors.EVENT_READ)
+        deadline = time.monotonic() + seconds
+        while len(found) < len(socks) and time.monotonic() < deadline:
+            for key, _ in selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                selector.unregister(key.fileobj)
+                with contextlib.suppress(OSError):
+                    line = key.fileobj.recv(200).split(b"\r\n", 1)[0]
+                    if line:
+                        found[key.fileobj] = line
+    return found
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("server", SERVERS)
+def test_issue14_slow_request_bodies_leave_threads_for_everything_else(server, build_dir):
+    """64 clients start a POST body and never finish it (half declare 1000 bytes and send
+    one, half send one chunk of a chunked body); while they hold their connections open,
+    /health, a dereference and a GET query are answered. Under granian at most threads - 2
+    slow bodies wait for their bytes, the others get 503 at once; waitress buffers bodies
+    in its event loop, so none of them reaches a thread."""
+    proc, url = _serve(server, build_dir, "--no-rewrite")
+    held: list[socket.socket] = []
+    try:
+        held = [_slow_body(url, chunked=bool(i % 2)) for i in range(64)]
+        answered = _answered(held, 3)
+        with httpx.Client(base_url=url, timeout=20) as client:
+            for _ in range(3):
+                assert client.get("/health").status_code == 200
+                assert client.get("/id/organisation/ba-pankow").status_code == 303
+                quick = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                                   headers={"Accept": "application/sparql-results+json"})
+                assert quick.status_code == 200 and quick.json()["boolean"] is True
+        still = [sock for sock in held if sock not in answered]
+        assert still, "the slow clients were still holding their connections meanwhile"
+        assert set(answered.values()) <= {b"HTTP/1.1 503 Service Unavailable"}, answered
+        if server == "granian":
+            assert len(still) <= 16 - 2 and len(answered) >= 64 - 16, len(still)
+        else:
+            assert not answered
+        for sock in held:
+            sock.close()
+        # once the slow clients are gone, bodies (chunked ones too) are read and answered
+        deadline = time.monotonic() + 30
+        while True:
+            chunked = httpx.post(url + "/sparql", content=iter([b"ASK ", b"{ ?s ?p ?o }"]),
+                                 headers={"Content-Type": "application/sparql-query",
+                                          "Accept": "application/sparql-results+json"})
+            if chunked.status_code != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert chunked.status_code == 200 and chunked.json()["boolean"] is True
+    finally:
+        for sock in held:
+            sock.close()
+        _stop(proc)
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
+                                  else None)
+
+
+def _readme_nginx(port: int, upstream: str, prefix: Path) -> str:
+    """The README's nginx example, run as is but for where it listens, its certificate, the
+    upstream address and its cache folder."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```nginx\n", 1)[1].split("```", 1)[0]
+    head, rest = block.split("upstream kiezgraph {", 1)
+    rest = "upstream kiezgraph { server " + upstream + "; keepalive 16; }" + \
+        rest.split("}", 1)[1]
+    block = (head + rest).replace("/var/cache/nginx/kiezgraph", str(prefix / "cache"))
+    block = block.replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl; "
+                          f"ssl_certificate {prefix}/cert.pem; "
+                          f"ssl_certificate_key {prefix}/key.pem;")
+    temp = "".join(f"{kind}_temp_path {prefix}/tmp; "
+                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    return (f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\n"
+            f"error_log {prefix}/error.log;\ndaemon off;\nevents {{ worker_connections 64; }}\n"
+            f"http {{ access_log off; {temp}\n{block}\n}}\n")
+
+
+@pytest.mark.live
+@pytest.mark.skipif(NGINX is None or not shutil.which("openssl"),
+                    reason="needs nginx and openssl (apt-get install nginx-light openssl)")
+def test_issue14_behind_the_readmes_nginx_location_and_links_say_https(build_dir, tmp_path):
+    """kiezgraph serve as the README's deployment runs it (allowed_hosts, one trusted
+    proxy, no rewriting) behind the README's own nginx block, over TLS: every Location and
+    link names https://kiezgraph.example.berlin, and another Host is refused."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=kiezgraph.example.berlin", "-keyout", str(tmp_path / "key.pem"),
+                    "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
+    (tmp_path / "tmp").mkdir()
+    proc, url = _serve("granian", build_dir, "--no-rewrite",
+                       allowed_hosts="kiezgraph.example.berlin", trusted_proxies="1")
+    port = _free_port()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(_readme_nginx(port, url.split("//", 1)[1], tmp_path), encoding="utf-8")
+    nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert nginx.poll() is None, nginx.stderr.read().decode()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.1)
+        site = "https://kiezgraph.example.berlin"
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=False, timeout=20,
+                          headers={"Host": "kiezgraph.example.berlin"}) as client:
+            thing = client.get("/id/organisation/ba-pankow", headers={"Accept": "text/turtle"})
+            assert thing.status_code == 303
+            assert thing.headers["location"] == site + "/doc/organisation/ba-pankow"
+            page = client.get("/doc/organisation/ba-pankow.html")
+            assert page.status_code == 200
+            assert f'href="{site}/' in page.text and "http://kiezgraph" not in page.text
+            assert "127.0.0.1" not in page.text
+            catalog = client.get("/catalog.ttl")
+            assert catalog.status_code == 200
+            # (a path nginx has not cached yet: a cached answer names the right host anyway)
+            refused = client.get("/doc/organisation/ba-pankow.nt",
+                                 headers={"Host": "evil.example"})
+            assert refused.status_code == 400
+            again = client.get("/doc/organisation/ba-pankow.nt")
+            assert again.status_code == 200 and "evil" not in again.text
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        _stop(proc)

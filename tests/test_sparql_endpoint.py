@@ -35,6 +35,7 @@ from SPARQLWrapper import (
 
 from publisher.sparql.guard import QueryRejected, check, syntax_error
 from publisher.web import create_app
+from tests.conftest import BASE
 
 pytestmark = pytest.mark.live
 
@@ -49,13 +50,16 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 
 
 @pytest.fixture(scope="module")
-def union(release) -> Dataset:
-    """What the store serves, in rdflib: graph.nq and the catalogue's metadata.nq, queried as
-    the union of their named graphs."""
+def union(release, live_server) -> Dataset:
+    """What the endpoint serves, in rdflib: graph.nq and the catalogue's metadata.nq, queried
+    as the union of their named graphs, with every IRI under the base named under the live
+    server's address, as the server names them (rewrite_base)."""
     dataset = Dataset(default_union=True)
+    base = release.info["base_uri"]
     for path in (release.graph_file, Path(release.path) / "metadata.nq"):
         if path.is_file():
-            dataset.parse(str(path), format="nquads")
+            text = path.read_text(encoding="utf-8").replace(base, live_server.url + "/")
+            dataset.parse(data=text, format="nquads")
     return dataset
 
 
@@ -548,3 +552,71 @@ def test_service_description_in_any_named_format_is_never_a_500(endpoint, name):
     assert response.status_code == 200
     Graph().parse(data=response.content,
                   format="json-ld" if name == "jsonld" else "turtle")
+
+
+# --- one identity for every IRI (rewrite_base) --------------------------------------------
+
+THING = "/id/stadtteilzentrum/stz-weissensee"
+
+
+@pytest.mark.parametrize("root", ["http://localhost", "http://127.0.0.1:8123"])
+def test_issue15_an_iri_copied_from_a_page_finds_the_thing(client, root):
+    """The IRI a document names (under the address asked) is the IRI SPARQL knows, in the
+    query and in every format of the answer; a second host asking the same query (an answer
+    cache hit) gets its own address back."""
+    doc = client.get(THING, base_url=root, headers={"Accept": "text/turtle"},
+                     follow_redirects=True)
+    iri = root + THING
+    assert (URIRef(iri), None, None) in Graph().parse(data=doc.get_data(), format="turtle")
+    query = f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"
+    for accept in ("application/sparql-results+json", "application/sparql-results+xml",
+                   "text/csv", "text/tab-separated-values"):
+        for method in ("GET", "POST"):
+            response = (client.get("/sparql", query_string={"query": query}, base_url=root,
+                                   headers={"Accept": accept}) if method == "GET" else
+                        client.post("/sparql", data={"query": query}, base_url=root,
+                                    headers={"Accept": accept}))
+            assert response.status_code == 200, (accept, method)
+            assert int(response.headers["X-Result-Count"]) > 3, (accept, method)
+            body = response.get_data(as_text=True)
+            assert "w3id.org/kiezgraph" not in body, (accept, method)
+            assert root + "/ontology/" in body, (accept, method)  # the graph's own terms too
+    construct = client.get("/sparql", base_url=root, headers={"Accept": "text/turtle"},
+                           query_string={"query": f"CONSTRUCT WHERE {{ <{iri}> ?p ?o }}"})
+    graph = Graph().parse(data=construct.get_data(), format="turtle")
+    assert len(graph) > 3 and set(graph.subjects()) == {URIRef(iri)}
+    page = client.post("/sparql", data={"query": query}, base_url=root,
+                       headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f'href="{root}/ontology/' in page and "w3id.org/kiezgraph" not in page
+
+
+def test_issue15_graph_iris_under_this_address_select_the_graph(client):
+    names = client.get("/sparql", headers={"Accept": "application/sparql-results+json"},
+                       query_string={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"})
+    graphs = [b["g"]["value"] for b in names.get_json()["results"]["bindings"]]
+    assert graphs and all(g.startswith("http://localhost/") for g in graphs)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    one = client.get("/sparql", headers={"Accept": "application/sparql-results+json"},
+                     query_string={"query": count, "default-graph-uri": graphs[0]})
+    assert int(one.get_json()["results"]["bindings"][0]["n"]["value"]) > 0
+
+
+def test_issue15_the_service_description_names_everything_on_one_base(client):
+    for root in ("http://localhost", "http://127.0.0.1:8123"):
+        response = client.get("/sparql", base_url=root, headers={"Accept": "text/turtle"})
+        graph = Graph().parse(data=response.get_data(), format="turtle")
+        sd = "http://www.w3.org/ns/sparql-service-description#"
+        endpoints = set(graph.objects(None, URIRef(sd + "endpoint")))
+        names = set(graph.objects(None, URIRef(sd + "name")))
+        assert endpoints == {URIRef(root + "/sparql")}
+        assert names and all(str(n).startswith(root + "/") for n in names), names
+        assert "w3id.org/kiezgraph" not in response.get_data(as_text=True)
+
+
+def test_issue15_without_rewriting_sparql_speaks_the_base(settings, release):
+    app = create_app(settings.replace(rewrite_base=False), release=release)
+    response = app.test_client().get(
+        "/sparql", headers={"Accept": "application/sparql-results+json"},
+        query_string={"query": f"SELECT ?o WHERE {{ <{BASE}{THING[1:]}> ?p ?o }}"})
+    assert response.status_code == 200
+    assert int(response.headers["X-Result-Count"]) > 3

@@ -93,3 +93,12 @@ def test_issue15_search_errors_answer_in_the_format_asked_for(live_server, query
     assert response.headers["content-type"].split(";")[0] == media_type
     if media_type == "application/json":
         assert response.json()["status"] == 400 and response.json()["detail"]
+
+
+@pytest.mark.parametrize("limit", ["²", "٣", "１０", "1²"])
+def test_issue14_a_limit_of_other_digits_is_a_400_not_a_500(client, limit):
+    """str.isdigit() holds for superscripts and other scripts' digits; int() reads only some."""
+    for fmt in ("json", "html"):
+        response = client.get("/search", query_string={"q": "pankow", "limit": limit,
+                                                       "format": fmt})
+        assert response.status_code == 400, (limit, fmt)

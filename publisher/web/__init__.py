@@ -51,4 +51,5 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
     for module in (observability, security, http, outage, links, pages, resources, kinds,
                    sparql, catalogue, search, network, openapi):
         module.init_app(app)
+    security.outermost(app)  # X-Forwarded-* believed before any middleware reads a request
     return app

@@ -17,6 +17,7 @@ from publisher.static import (
     Representation,
     write_export,
 )
+from publisher.web.security import INTERNAL
 
 __all__ = ["accept_maps", "documents", "export_app", "export_static", "representations"]
 
@@ -46,7 +47,9 @@ def representations(app, base: str, docs: list[str]):
     client = app.test_client()
 
     def get(path: str, **headers) -> Answer:
-        return _answer(client.get(path, base_url=base, headers=headers))
+        # INTERNAL: rendered for the host the operator chose, whatever allowed_hosts says
+        return _answer(client.get(path, base_url=base, headers=headers,
+                                  environ_overrides={INTERNAL: True}))
 
     targets = [(("term" if d.startswith(DOC + "ontology/") else "doc"), d) for d in docs]
     targets.append(("ontology", "ontology"))

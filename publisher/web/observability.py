@@ -23,11 +23,18 @@ from publisher import metrics
 from publisher.store import StoreError
 from publisher.web.state import served
 
-__all__ = ["ACCESS_LOG", "bp", "init_app", "query_hash", "record", "registry"]
+__all__ = ["ACCESS_LOG", "METHODS", "OTHER", "bp", "init_app", "query_hash", "record",
+           "registry"]
 
 ACCESS_LOG = logging.getLogger("kiezgraph.access")
 _EXT = "kiezgraph.metrics"
 _UNMATCHED = "<unmatched>"
+# Every label takes its values from a fixed set, so no client can make new series: methods
+# outside this set count as "other", paths by their route template (or _UNMATCHED), status
+# codes outside 100-599 as "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE",
+                     "CONNECT"})
+OTHER = "other"
 # Latency buckets in seconds: dereferencing is meant to answer within milliseconds,
 # SPARQL may take up to query_timeout.
 _BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -127,10 +134,11 @@ def record(app: Flask, method: str, path: str, route: str, status: int, seconds:
            extra: dict | None = None) -> None:
     """Count and log one answered request (also for answers sent without Flask's dispatch)."""
     state = app.extensions[_EXT]
-    state.requests.labels(method, route, str(status)).inc()
+    known = method if method in METHODS else OTHER
+    state.requests.labels(known, route, str(status) if 100 <= status <= 599 else OTHER).inc()
     state.latency.labels(route).observe(seconds)
     if ACCESS_LOG.isEnabledFor(logging.INFO):
-        line = {"method": method, "path": path[:512], "route": route,
+        line = {"method": method[:16], "path": path[:512], "route": route,
                 "status": status, "ms": round(seconds * 1000, 2), **(extra or {})}
         ACCESS_LOG.info(json.dumps(line, ensure_ascii=True))
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, jsonify, render_template, request
 from publisher.iris import local_path
 from publisher.negotiation import without_parameters
 from publisher.search import SearchIndex, build_index
-from publisher.web.http import error_response, page_language
+from publisher.web.http import error_response, page_language, public_base
 from publisher.web.links import page_root
 from publisher.web.state import served
 
@@ -81,7 +81,7 @@ def _shown_iri(iri: str) -> str:
     """The IRI as this server names it (on the request's host when rewrite_base is on)."""
     settings = served().settings
     if settings.rewrite_base and iri.startswith(settings.base_uri):
-        return request.host_url + iri[len(settings.base_uri):]
+        return public_base(settings) + iri[len(settings.base_uri):]
     return iri
 
 
@@ -104,7 +104,8 @@ def _limit() -> int:
     raw = request.args.get("limit", "")
     if not raw:
         return 20
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    # isdigit() alone holds for "²" and other digits int() does not read
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise _BadSearch(f"limit must be a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
 

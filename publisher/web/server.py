@@ -38,8 +38,12 @@ def run(app: Flask | None, settings) -> None:
 
     _logging(settings)
     _reloading(app, settings)
+    # waitress reads each request whole in its event loop before a thread sees it, so a slow
+    # body holds a connection, not a thread (closed after 120 s without a byte); beyond
+    # connection_limit open connections it stops accepting, so allow many (default 100).
     serve(app, host=settings.host, port=settings.port, threads=settings.threads,
-          ident="kiezgraph", clear_untrusted_proxy_headers=True,
+          ident="kiezgraph", clear_untrusted_proxy_headers=not settings.trusted_proxies,
+          connection_limit=1000,
           max_request_header_size=4 * MAX_HEADER_BYTES,
           max_request_body_size=settings.max_body_bytes)
 
@@ -75,6 +79,12 @@ def granian_app() -> Flask:
         # fail again at once and stops with exit status 1 ("crash loop").
         logging.getLogger(__name__).error("cannot serve: %s", exc)
         os._exit(1)
+    from publisher.web.bodies import BodyGate
+
+    # granian hands a request to a thread before its body has arrived: slow bodies may
+    # hold at most threads - 2 of them (publisher.web.bodies).
+    app.wsgi_app = BodyGate(app, app.wsgi_app, max_bytes=settings.max_body_bytes,
+                            threads=settings.threads)
     _reloading(app, settings)
     _exit_with_parent()
     return app

@@ -31,7 +31,9 @@ from publisher.sparql.service_description import service_description
 from publisher.store.base import QuerySyntaxError, QueryTimeout, StoreError, StoreUnavailable
 from publisher.web import memo
 from publisher.web.cache import budget
+from publisher.web.http import public_base
 from publisher.web.links import page_url
+from publisher.web.security import linkable
 from publisher.web.state import served
 
 __all__ = ["bp", "init_app"]
@@ -123,11 +125,50 @@ class ProtocolError(Exception):
 
 
 def _values(name: str) -> list[str]:
-    """A parameter's values from the URL and, for a form POST, the body."""
+    """A parameter's values from the URL and, for a form POST, the body (graph IRIs under
+    this server's address as the store knows them)."""
     values = request.args.getlist(name)
     if request.method == "POST" and request.mimetype == _FORM:
         values += request.form.getlist(name)
+    if name in ("default-graph-uri", "named-graph-uri"):
+        return [_inward(v) for v in values]
     return values
+
+
+# --- one identity for every IRI ----------------------------------------------------------
+# With rewrite_base on, the server names its things under the address a request came to
+# (documents, VoID, the catalogue). SPARQL does the same, as Trifid does: IRIs under that
+# address in a query are put back under base_uri before the query is checked, cached and
+# run (so the answer cache keys on the query as the store knows it, whichever host asked),
+# and every answer, in every format, is put under that address on its way out.
+
+def _public() -> str:
+    """The base this request's answers name things under."""
+    return public_base(_settings())
+
+
+def _inward(text: str) -> str:
+    """Query text (or an IRI) as the store knows it: this address's IRIs under base_uri."""
+    public, base = _public(), _settings().base_uri
+    return text if public == base else text.replace(public, base)
+
+
+def _outward(body: bytes) -> bytes:
+    """An answer as this address names things: base_uri's IRIs under the request's base."""
+    public, base = _public(), _settings().base_uri
+    return body if public == base else body.replace(base.encode(), public.encode())
+
+
+def _shown(text: str) -> str:
+    """Query text as the page shows it: under this address, as its author wrote it."""
+    return _outward(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
+
+
+def _public_prefixes(prefixes: dict[str, str]) -> dict[str, str]:
+    """The prefixes the page offers, under the request's base like everything it shows."""
+    public, base = _public(), _settings().base_uri
+    return {p: (public + ns[len(base):] if ns.startswith(base) else ns)
+            for p, ns in prefixes.items()}
 
 
 def _read_query() -> str | None:
@@ -312,7 +353,7 @@ def endpoint():
                 else _description()
             response.vary.add("Accept")  # the page and the description share this URL
             return response
-        checked = _check(text)
+        checked = _check(_inward(text))
         if page:
             return _page_answer(checked)
         fmt = _choose_format(checked)
@@ -331,7 +372,7 @@ def endpoint():
         return response
     mimetype = answer.media_type
     content_type = f"{mimetype}; charset=utf-8" if mimetype.startswith("text/") else mimetype
-    response = Response(answer.body, status=200, content_type=content_type)
+    response = Response(_outward(answer.body), status=200, content_type=content_type)
     response.headers.update(_limit_headers(answer))
     if etag is not None:
         response.set_etag(etag, weak=True)
@@ -408,7 +449,8 @@ def _description() -> Response:
         fmt = next((f for f in GRAPH_FORMATS if best in f.media_types), GRAPH_FORMATS[0])
     rdflib_name = {"turtle": "turtle", "jsonld": "json-ld", "rdfxml": "xml",
                    "ntriples": "nt"}[fmt.name]
-    body = graph.serialize(format=rdflib_name, encoding="utf-8")
+    # sd:endpoint is this request's address; the graphs' names go under it too
+    body = _outward(graph.serialize(format=rdflib_name, encoding="utf-8"))
     content_type = (f"{fmt.media_type}; charset=utf-8" if fmt.media_type.startswith("text/")
                     else fmt.media_type)
     response = Response(body, content_type=content_type)
@@ -430,11 +472,11 @@ def _short(iri: str, prefixes: dict[str, str]) -> str:
     return f"{prefix}:{local}"
 
 
-def _link(iri: str, base: str) -> str:
-    """Where a result IRI leads: the graph's own IRIs on this server, others as they are."""
-    if _settings().rewrite_base and iri.startswith(base):
-        return request.host_url + iri[len(base):]
-    return iri
+def _link(iri: str, base: str) -> str | None:
+    """Where a result IRI leads (answers name the graph's own IRIs under this server
+    already): http(s) and mailto IRIs as they are, no link for any other scheme
+    (javascript:, ...)."""
+    return iri if linkable(iri) else None
 
 
 def _cell(term: dict | None, prefixes: dict[str, str], base: str) -> dict | None:
@@ -456,7 +498,7 @@ def _cell(term: dict | None, prefixes: dict[str, str], base: str) -> dict | None
 
 def _downloads(checked: CheckedQuery) -> list[dict]:
     """Links to the same answer in every format of its query form."""
-    params = [("query", checked.text)]
+    params = [("query", _shown(checked.text))]
     params += [("default-graph-uri", g) for g in _values("default-graph-uri")]
     params += [("named-graph-uri", g) for g in _values("named-graph-uri")]
     return [{"label": f.label, "href": page_url("sparql.endpoint") + "?" +
@@ -467,14 +509,14 @@ def _page_answer(checked: CheckedQuery):
     """Run a query for the page and show its answer as a table."""
     published = served().published
     settings = _settings()
-    prefixes = prefixes_for(published.release, settings.base_uri)
+    prefixes = _public_prefixes(prefixes_for(published.release, settings.base_uri))
     media_type = GRAPH_FORMATS[-1].media_type if checked.is_graph else \
         "application/sparql-results+json"
     started = time.perf_counter()
     try:
         answer = _run(checked, media_type, published, _key(checked, media_type, published))
     except ProtocolError as exc:
-        response = Response(_render_page(query=checked.text, error=exc, checked=checked),
+        response = Response(_render_page(query=_shown(checked.text), error=exc, checked=checked),
                             status=exc.status, mimetype=HTML, headers=exc.headers)
         response.vary.add("Accept")
         return response
@@ -486,9 +528,10 @@ def _page_answer(checked: CheckedQuery):
         result["columns"] = ["subject", "predicate", "object"]
         result["rows"] = [[_cell(term_json(t), prefixes, base)
                            for t in (q.subject, q.predicate, q.object)]
-                          for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+                          for q in ox.parse(_outward(answer.body),
+                                            format=ox.RdfFormat.N_TRIPLES)]
     else:
-        data = json.loads(answer.body)
+        data = json.loads(_outward(answer.body))
         if "boolean" in data:
             result["boolean"] = data["boolean"]
         else:
@@ -496,7 +539,7 @@ def _page_answer(checked: CheckedQuery):
             result["columns"] = columns
             result["rows"] = [[_cell(b.get(c), prefixes, base) for c in columns]
                               for b in data["results"]["bindings"]]
-    response = Response(_render_page(query=checked.text, result=result, checked=checked),
+    response = Response(_render_page(query=_shown(checked.text), result=result, checked=checked),
                         mimetype=HTML)
     response.headers.update(_limit_headers(answer))
     response.vary.add("Accept")
@@ -508,7 +551,7 @@ def _render_page(query: str | None, result: dict | None = None,
     """The query page: editor, examples, and the answer or the error."""
     settings = _settings()
     published = served().published
-    prefixes = prefixes_for(published.release, settings.base_uri)
+    prefixes = _public_prefixes(prefixes_for(published.release, settings.base_uri))
     if not query:
         query = prologue(prefixes) + "\nSELECT ?s ?p ?o\nWHERE { ?s ?p ?o }\nLIMIT 25\n"
     examples = [{"slug": e.slug, "title": e.title, "title_en": e.title_en,

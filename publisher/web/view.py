@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDFS, SKOS, VOID, Namespace
 
 from publisher.describe import LABEL_PROPERTIES, ORG, PROV, SCHEMA, label_of, text_of
 from publisher.iris import graph_path, local_path
+from publisher.web.security import linkable
 
 __all__ = ["Link", "Linker", "Row", "Value", "incoming_rows", "rows_of", "schema_org",
            "term_label"]
@@ -19,7 +19,6 @@ FOAF_HOMEPAGE = URIRef("http://xmlns.com/foaf/0.1/homepage")
 _VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 DESCRIPTIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
 SOURCES = (DCTERMS.source, PROV.wasDerivedFrom, PROV.hadPrimarySource)
-_LINKABLE = {"http", "https", "mailto", "tel", "ftp"}
 
 # Labels of the standard terms our data uses; the graph labels only its own terms.
 _TERMS: dict[URIRef, tuple[str, str]] = {
@@ -301,7 +300,7 @@ class Linker:
         path = local_path(iri, self.base)
         if path is not None:
             return self.url_root + path + suffix + self.suffix
-        return iri if urlsplit(iri).scheme.lower() in _LINKABLE else None
+        return iri if linkable(iri) else None
 
     def shown(self, iri: str) -> str:
         """The IRI as the page shows it (under the host asked when rewriting)."""
