@@ -40,6 +40,8 @@ class Sources:
     dataset: Dataset
     files: dict[URIRef, Path] = field(default_factory=dict)
     texts: dict[Path, list[str]] = field(default_factory=dict)
+    # Things from workbooks: "file › sheet › Zeile N", where a report points instead of a line.
+    places: dict[URIRef, str] = field(default_factory=dict)
 
     def union(self) -> Graph:
         """All triples of all source files in one graph (the published graph)."""
@@ -53,6 +55,8 @@ class Sources:
 
     def locate(self, node) -> tuple[str, int | None] | None:
         """Where a subject is written down: the source file and, where found, the line."""
+        if node in self.places:
+            return self.places[node], None
         for iri, path in self.files.items():
             graph = self.dataset.graph(iri)
             if (node, None, None) not in graph:
@@ -134,6 +138,10 @@ def load_sources(project: Project, base: str) -> Sources:
         sources.texts[path] = text.splitlines()
     if not sources.files:
         raise SourceError(str(project.root), None, "no Turtle files in ontology/ or data/")
+    # Imported here: the workbook import builds on this module's Sources and SourceError.
+    from publisher.sheets.source import add_workbooks
+
+    add_workbooks(sources)
     return sources
 
 
