@@ -148,6 +148,9 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
                f"in {result.seconds:.2f} s")
     click.echo(f"  {Path(release.path)}")
     click.echo(f"  current -> {release.build_id}")
+    changes = release.info.get("changes")
+    if changes is not None:
+        click.echo(f"  Änderungen seit {changes['previous']}: {changes['summary']}")
     if static:
         from publisher.static import ExportError
         from publisher.web.export import export_static

@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
 
     from publisher.web import (
         catalogue,
+        changes,
         events,
         http,
         kinds,
@@ -49,6 +50,6 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
 
     # observability first: it times and logs every request, even those refused early.
     for module in (observability, security, http, outage, pages, resources, kinds, sparql,
-                   catalogue, search, network, openapi, events):
+                   catalogue, search, network, openapi, events, changes):
         module.init_app(app)
     return app

@@ -184,6 +184,13 @@ def document(server_url: str = "/") -> dict:
                                    params=[_param("name", "path",
                                                   "The event's slug (or kind/slug).")],
                                    codes=("404",), tag="events"),
+        "/changes": _get("The releases, newest first, with what each changed.", html,
+                         params=[_LANG], tag="changes"),
+        "/changes/{name}": _get(
+            "The quads a release added or removed against the previous one "
+            "(VERSION-added.nq, VERSION-removed.nq).", _ok("N-Quads.", "application/n-quads"),
+            params=[_param("name", "path", "VERSION-added.nq or VERSION-removed.nq.")],
+            codes=("404",), tag="changes"),
         "/robots.txt": _get("robots.txt.", _ok("Text.", "text/plain"), tag="catalogue"),
         "/sitemap.xml": _get("Every HTML document.", _ok("A sitemap.", "application/xml",
                                                          "text/xml"), tag="catalogue"),

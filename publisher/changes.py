@@ -1,0 +1,169 @@
+"""What a build changed against the previous release: triples per named graph, and in words."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+
+__all__ = ["ADDED_FILE", "CHANGES_FILE", "REMOVED_FILE", "compare", "summary_text",
+           "write_changes"]
+
+ADDED_FILE, REMOVED_FILE, CHANGES_FILE = "changes-added.nq", "changes-removed.nq", "changes.json"
+RDFS_LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+
+# German (singular, plural) and English words for the kinds, by the IRI's path segment.
+KINDS = {
+    "event": ("Veranstaltung", "Veranstaltungen", "event"),
+    "organisation": ("Organisation", "Organisationen", "organisation"),
+    "stadtteilzentrum": ("Stadtteilzentrum", "Stadtteilzentren", "neighbourhood centre"),
+    "place": ("Ort", "Orte", "place"), "site": ("Standort", "Standorte", "site"),
+    "agreement": ("Vereinbarung", "Vereinbarungen", "agreement"),
+    "membership": ("Mitgliedschaft", "Mitgliedschaften", "membership"),
+    "person": ("Person", "Personen", "person"),
+}
+# What a changed property is called in the summary ("1 geänderte Adresse: …").
+PROPERTIES = {
+    "http://schema.org/address": ("Adresse", "Adressen"),
+    "http://schema.org/startDate": ("Datum", "Daten"),
+    "http://schema.org/endDate": ("Datum", "Daten"),
+    "http://schema.org/location": ("Ort", "Orte"),
+    "http://schema.org/url": ("Webseite", "Webseiten"),
+    "http://www.w3.org/2000/01/rdf-schema#label": ("Name", "Namen"),
+    "http://www.w3.org/2004/02/skos/core#prefLabel": ("Name", "Namen"),
+    "http://schema.org/name": ("Name", "Namen"),
+    "http://purl.org/dc/terms/source": ("Quelle", "Quellen"),
+    "http://www.w3.org/2004/02/skos/core#note": ("Anmerkung", "Anmerkungen"),
+}
+TRAEGER = ("Trägerangabe", "Trägerangaben")
+
+
+def _quads(nquads: bytes) -> list[ox.Quad]:
+    return list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+
+
+def _graph_key(quad: ox.Quad) -> str:
+    graph = quad.graph_name
+    return graph.value if isinstance(graph, ox.NamedNode) else ""
+
+
+def _kind(subject: str, base: str) -> str | None:
+    if not subject.startswith(base + "id/"):
+        return None
+    return subject[len(base) + 3:].split("/", 1)[0]
+
+
+def _labels(quads) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for quad in quads:
+        if (str(quad.predicate) == RDFS_LABEL and isinstance(quad.object, ox.Literal)
+                and quad.object.language in ("de", None)
+                and isinstance(quad.subject, ox.NamedNode)):
+            labels.setdefault(quad.subject.value, quad.object.value)
+    return labels
+
+
+def compare(previous: Path | None, nquads: bytes, base: str,
+            previous_version: str | None = None) -> dict | None:
+    """The change from the previous release's graph.nq to nquads; None without a previous one."""
+    if previous is None or not previous.is_file():
+        return None
+    old, new = _quads(previous.read_bytes()), _quads(nquads)
+    old_set, new_set = set(old), set(new)
+    added = sorted(new_set - old_set, key=str)
+    removed = sorted(old_set - new_set, key=str)
+    graphs: dict[str, dict[str, int]] = {}
+    for name, found in (("added", added), ("removed", removed)):
+        for quad in found:
+            graphs.setdefault(_graph_key(quad), {"added": 0, "removed": 0})[name] += 1
+    old_subjects = {q.subject.value for q in old if isinstance(q.subject, ox.NamedNode)}
+    new_subjects = {q.subject.value for q in new if isinstance(q.subject, ox.NamedNode)}
+    labels = {**_labels(old), **_labels(new)}
+    things = []
+    touched: dict[str, set[str]] = {}
+    for quad in added + removed:
+        if isinstance(quad.subject, ox.NamedNode):
+            touched.setdefault(quad.subject.value, set()).add(quad.predicate.value)
+    for subject, predicates in sorted(touched.items()):
+        kind = _kind(subject, base)
+        if subject not in old_subjects:
+            change = "added"
+        elif subject not in new_subjects:
+            change = "removed"
+        else:
+            change = "changed"
+        things.append({"iri": subject, "kind": kind, "label": labels.get(subject, subject),
+                       "change": change, "properties": sorted(predicates)})
+    return {"previous": previous_version, "added": len(added), "removed": len(removed),
+            "graphs": dict(sorted(graphs.items())), "things": things,
+            "_added": added, "_removed": removed}
+
+
+def summary_text(changes: dict | None) -> str:
+    """The change in a short German sentence, e.g. "2 neue Veranstaltungen, 1 geänderte …"."""
+    if changes is None:
+        return "erstes Release: nichts zum Vergleichen"
+    if not changes["added"] and not changes["removed"]:
+        return "keine Änderungen gegenüber dem vorigen Release"
+    phrases = []
+    for change, adjective in (("added", ("neue", "neue")), ("removed",
+                                                             ("entfernte", "entfernte"))):
+        counts = Counter(t["kind"] for t in changes["things"]
+                         if t["change"] == change and t["kind"] in KINDS)
+        for kind, count in sorted(counts.items()):
+            singular, plural, _en = KINDS[kind]
+            names = [t["label"] for t in changes["things"]
+                     if t["change"] == change and t["kind"] == kind]
+            word = singular if count == 1 else plural
+            phrases.append(f"{count} {adjective[count != 1]} {word}: {', '.join(names)}")
+    changed = Counter()
+    who: dict[tuple, list[str]] = {}
+    for thing in changes["things"]:
+        if thing["change"] != "changed" or thing["kind"] is None:
+            continue
+        words = {PROPERTIES.get(p, TRAEGER if p.endswith("operatedBy") or
+                                p.endswith("operates") else ("Angabe", "Angaben"))
+                 for p in thing["properties"]}
+        for word in sorted(words):
+            changed[word] += 1
+            who.setdefault(word, []).append(thing["label"])
+    for word, count in sorted(changed.items()):
+        noun = word[0] if count == 1 else word[1]
+        phrases.append(f"{count} geänderte {noun}: {', '.join(who[word])}")
+    if not phrases:
+        phrases.append(f"{changes['added']} Tripel hinzugefügt, {changes['removed']} entfernt")
+    return "; ".join(phrases)
+
+
+def write_changes(folder: Path, changes: dict | None) -> dict | None:
+    """Write the added and removed quads beside the release; return the part for build.json."""
+    if changes is None:
+        return None
+    for name, key in ((ADDED_FILE, "_added"), (REMOVED_FILE, "_removed")):
+        body = ox.serialize(changes[key], format=ox.RdfFormat.N_QUADS) if changes[key] else b""
+        (folder / name).write_bytes(body)
+    kept = {k: v for k, v in changes.items() if not k.startswith("_")}
+    kept["summary"] = summary_text(changes)
+    (folder / CHANGES_FILE).write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+    return {k: v for k, v in kept.items() if k != "things"} | {
+        "things": [{k: v for k, v in t.items() if k != "properties"}
+                   for t in kept["things"][:200]]}
+
+
+def record_changes(folder: Path, out: Path, index: list[dict], version: str, nquads: bytes,
+                   base: str) -> dict | None:
+    """Compare with the newest kept release of other content and write the result to folder.
+
+    A rebuild of unchanged content compares with the release before, so it keeps the
+    record of what that content changed instead of reporting nothing."""
+    earlier = next((e for e in reversed(index) if e["version"] != version
+                    and e.get("base_uri", base) == base), None)
+    previous = out / earlier["path"] / "graph.nq" if earlier else None
+    return write_changes(folder, compare(previous, nquads, base,
+                                         earlier["version"] if earlier else None))
+
+
+__all__ += ["record_changes"]
