@@ -249,3 +249,96 @@ def test_issue17_what_libreoffice_writes_is_read(graph, tmp_path, made, target):
     g = next(iter(converted.graphs.values()))
     assert (URIRef(BASE + "id/event/fest-2026"), URIRef(SCHEMA + "startDate"),
             Literal("2026-05-29", datatype=XSD.date)) in g
+
+
+def _fill(path: Path, values: dict) -> None:
+    """Type values into the example row of a template, by German column title."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    ws = book.worksheets[0]
+    titles = [c.value for c in ws[1]]
+    for c in range(1, len(titles) + 1):
+        ws.cell(row=2, column=c).value = None
+    for title, value in values.items():
+        cell = ws.cell(row=2, column=titles.index(title) + 1, value=value)
+        if isinstance(value, dt.date):
+            cell.number_format = "DD.MM.YYYY"
+    book.save(path)
+
+
+@pytest.mark.live
+@pytest.mark.skipif(SOFFICE is None, reason="needs Debian's libreoffice-calc-nogui (soffice)")
+def test_issue17_done_when_a_maintainer_adds_an_event_and_an_organisation(tmp_path):
+    """Template -> fill in -> saved by LibreOffice -> build -> everywhere it should be."""
+    import httpx
+    import icalendar
+    import vobject
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+    from publisher.config import load_settings
+    from publisher.web import create_app
+    from tests.conftest import LiveServer
+
+    work = tmp_path / "kg"
+    for part in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / part, work / part)
+    out, runner = tmp_path / "out", CliRunner()
+    assert runner.invoke(main, ["build", "--root", str(work), "--out", str(out)]).exit_code == 0
+    edits = tmp_path / "edits"
+    edits.mkdir()
+    for kind in ("organisation", "event"):
+        result = runner.invoke(main, ["sheet", "template", kind, "--out",
+                                      str(edits / f"{kind}.xlsx"), "--root", str(work)])
+        assert result.exit_code == 0, result.output
+    _fill(edits / "organisation.xlsx", {
+        "Kürzel": "nachbarschaftsverein-test", "Name": "Nachbarschaftsverein Test e.V.",
+        "Webseite": "https://example.org/verein", "Quelle": "https://example.org/verein"})
+    _fill(edits / "event.xlsx", {
+        "Kürzel": "hoffest-2027", "Titel": "Hoffest", "Datum": dt.date(2027, 6, 4),
+        "Veranstalter": "Nachbarschaftsverein Test e.V.", "Ort": "Berlin",
+        "Status": "findet statt", "Quelle": "https://example.org/hoffest"})
+    # LibreOffice saves the edited copies as .ods, with the date as a real spreadsheet date
+    subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "ods", "--outdir", str(edits / "lo"),
+                    str(edits / "organisation.xlsx"), str(edits / "event.xlsx")],
+                   check=True, capture_output=True, timeout=300)
+    assert b'office:date-value="2027-06-04' in __import__("zipfile").ZipFile(
+        edits / "lo" / "event.ods").read("content.xml")
+    # the maintainer renames the files: the workbooks still say what they hold
+    shutil.copy(edits / "lo" / "organisation.ods", work / "data" / "neue-partner.ods")
+    shutil.copy(edits / "lo" / "event.ods", work / "data" / "termine 2027.ods")
+    assert runner.invoke(main, ["validate", "--root", str(work)]).exit_code == 0
+    result = runner.invoke(main, ["build", "--root", str(work), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 neue Organisation: Nachbarschaftsverein Test e.V." in result.output
+    assert "1 neue Veranstaltung: Hoffest" in result.output
+
+    app = create_app(load_settings(env={}, overrides={"out": str(out)}))
+    with LiveServer(app) as server:
+        event = f"{server.url}/id/event/hoffest-2027"
+        found = Graph().parse(event)  # dereferenceable: 303 to its document
+        assert (URIRef(event), URIRef(SCHEMA + "startDate"),
+                Literal("2027-06-04", datatype=XSD.date)) in found
+        organisation = f"{server.url}/id/organisation/nachbarschaftsverein-test"
+        assert (URIRef(event), URIRef(SCHEMA + "organizer"), URIRef(organisation)) in found
+        assert len(Graph().parse(organisation)) > 3
+        ask = httpx.get(f"{server.url}/sparql", headers={"Accept": "application/json"},
+                        params={"query": f"ASK {{ <{BASE_PUBLISHED}id/event/hoffest-2027> "
+                                         f"<{SCHEMA}startDate> ?d . <{BASE_PUBLISHED}id/"
+                                         "organisation/nachbarschaftsverein-test> ?p ?o }"})
+        assert ask.json()["boolean"] is True
+        page = httpx.get(f"{server.url}/events").text
+        assert page.index("Hoffest") < page.index("Vergangene Veranstaltungen")  # upcoming
+        feed = httpx.get(f"{server.url}/events.ics").content
+        uids = {str(c["UID"]) for c in icalendar.Calendar.from_ical(feed).walk("VEVENT")}
+        assert event in uids or f"{BASE_PUBLISHED}id/event/hoffest-2027" in uids
+        parsed = vobject.readOne(feed.decode())
+        assert any("hoffest-2027" in e.uid.value for e in parsed.vevent_list)
+        changes = httpx.get(f"{server.url}/changes").text
+        assert "1 neue Organisation: Nachbarschaftsverein Test e.V." in changes
+        assert "graph/data/termine%202027.ods" in changes
+
+
+BASE_PUBLISHED = "https://w3id.org/kiezgraph/pankow/"

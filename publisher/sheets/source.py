@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from rdflib import URIRef
 
@@ -55,7 +56,7 @@ def add_workbooks(sources: Sources) -> None:
         raise SheetError(problems)
     by_name = {project.relative(p): p for p in paths}
     for shown, graph in converted.graphs.items():
-        iri = URIRef(f"{base}graph/{shown}")
+        iri = URIRef(f"{base}graph/{quote(shown, safe='/-._~')}")  # maintainers use spaces
         target = sources.dataset.graph(iri)
         for triple in graph:
             target.add(triple)
