@@ -342,3 +342,25 @@ def test_issue17_done_when_a_maintainer_adds_an_event_and_an_organisation(tmp_pa
 
 
 BASE_PUBLISHED = "https://w3id.org/kiezgraph/pankow/"
+
+
+def test_issue17_unreadable_and_oversized_workbooks_are_refused_in_words(graph, tmp_path):
+    (tmp_path / "kaputt.xlsx").write_bytes(b"not a zip file")
+    _converted, problems = _import(tmp_path / "kaputt.xlsx", graph)
+    assert [p.where() for p in problems] == ["data/kaputt.xlsx"]
+    assert problems[0].de.startswith("kann nicht gelesen werden")
+    # a crafted .ods: one cell after a billion empty ones is refused, not allocated
+    write_workbook(tmp_path / "gross.ods", [SheetSpec("A", [["x"]])])
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "gross.ods") as src:
+        parts = {n: src.read(n) for n in src.namelist()}
+    content = parts["content.xml"].decode()
+    content = content.replace("<table:table-cell", '<table:table-cell '
+                              'table:number-columns-repeated="1000000000"/><table:table-cell', 1)
+    parts["content.xml"] = content.encode()
+    with zipfile.ZipFile(tmp_path / "gross.ods", "w") as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    _converted, problems = _import(tmp_path / "gross.ods", graph)
+    assert [(p.de, p.en) for p in problems] == [("mehr als 1024 Spalten", "more than 1024 columns")]

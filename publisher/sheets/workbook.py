@@ -22,6 +22,7 @@ __all__ = ["SUFFIXES", "SheetSpec", "Workbook", "WorkbookError", "read_workbook"
 
 SUFFIXES = (".ods", ".xlsx", ".csv")
 MAX_REPEAT = 1000  # a repeated non-empty cell or row is spelled out at most this often
+MAX_COLUMNS, MAX_ROWS = 1024, 100_000  # a data cell beyond these is refused, not allocated
 
 
 class WorkbookError(ValueError):
@@ -59,6 +60,8 @@ def read_workbook(path: Path) -> Workbook:
             return _read_ods(path)
         if suffix == ".csv":
             return _read_csv(path)
+    except WorkbookError:
+        raise
     except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError,
             UnicodeDecodeError, csv.Error) as exc:
         raise WorkbookError(f"kann nicht gelesen werden / cannot be read: {exc}") from None
@@ -84,6 +87,9 @@ def _read_xlsx(path: Path) -> Workbook:
     book = openpyxl.load_workbook(path, data_only=True)
     sheets = {}
     for ws in book.worksheets:
+        if ws.max_row > MAX_ROWS or ws.max_column > MAX_COLUMNS:
+            raise WorkbookError(f"Blatt „{ws.title}“ ist zu groß (mehr als {MAX_ROWS} Zeilen "
+                                f"oder {MAX_COLUMNS} Spalten) / sheet too large")
         rows = [[_clean(v) for v in row] for row in ws.iter_rows(values_only=True)]
         sheets[ws.title] = _trim(rows)
     return Workbook(path, sheets)
@@ -160,6 +166,9 @@ def _read_ods(path: Path) -> Workbook:
                 if value is None:
                     pending += repeat
                     continue
+                if len(values) + pending >= MAX_COLUMNS:
+                    raise WorkbookError(f"mehr als {MAX_COLUMNS} Spalten / more than "
+                                        f"{MAX_COLUMNS} columns")
                 values.extend([None] * pending)
                 values.extend([value] * min(repeat, MAX_REPEAT))
                 pending = 0
@@ -167,6 +176,8 @@ def _read_ods(path: Path) -> Workbook:
             if not values:
                 blank_rows += repeat
                 continue
+            if len(rows) + blank_rows >= MAX_ROWS:
+                raise WorkbookError(f"mehr als {MAX_ROWS} Zeilen / more than {MAX_ROWS} rows")
             rows.extend([[]] * blank_rows)
             blank_rows = 0
             rows.extend([list(values) for _ in range(min(repeat, MAX_REPEAT))])
