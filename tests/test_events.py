@@ -123,3 +123,19 @@ def test_issue17_year_or_month_only_is_listed_honestly_and_left_out_of_the_feed(
     assert data["eventStatus"] == "https://schema.org/EventCancelled"
     assert data["location"]["address"] == {"@type": "PostalAddress",
                                            "streetAddress": "Weg 1", "postalCode": "13086"}
+
+
+def test_issue17_events_and_changes_pages_are_valid_html5(client, tmp_path):
+    import subprocess
+
+    from tests.test_web_kinds import _vnu
+
+    files = []
+    for i, path in enumerate(["/events", "/events?lang=en", "/changes", "/download/"]):
+        target = tmp_path / f"page{i}.html"
+        target.write_bytes(client.get(path).get_data())
+        files.append(str(target))
+    result = subprocess.run([*_vnu(), "--format", "json", "--errors-only", *files],
+                            capture_output=True, text=True, timeout=120)
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    assert not messages, messages

@@ -45,11 +45,13 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
         resources,
         search,
         security,
+        sheets,
         sparql,
     )
 
     # observability first: it times and logs every request, even those refused early.
     for module in (observability, security, http, outage, pages, resources, kinds, sparql,
-                   catalogue, search, network, openapi, events, changes):
+                   catalogue, search, network, openapi, events, changes,
+                   sheets):
         module.init_app(app)
     return app
