@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -62,14 +63,14 @@ def test_issue17_from_home_to_the_events_a_calendar_file_and_a_template(browse, 
     expect(page.locator("main")).to_contain_text("19.05.2017")
     with page.expect_download() as caught:
         page.locator('main a[href$=".ics"][download]').first.click()
-    body = open(caught.value.path(), "rb").read()
+    body = Path(caught.value.path()).read_bytes()
     assert body.startswith(b"BEGIN:VCALENDAR") and b"BEGIN:VEVENT" in body
     assert tools.axe(page) == []
     page.goto(page.base + "/changes")
     with page.expect_download() as caught:
         page.locator('main a[href="/sheets/event.ods"]').click()
     assert caught.value.suggested_filename == "kiezgraph-event.ods"
-    assert open(caught.value.path(), "rb").read(2) == b"PK"  # a zip: the OpenDocument file
+    assert Path(caught.value.path()).read_bytes()[:2] == b"PK"  # a zip: the OpenDocument file
     page.set_viewport_size({"width": 360, "height": 800})
     assert tools.no_horizontal_scroll(page)
     assert tools.axe(page) == []
