@@ -175,7 +175,7 @@ def test_issue17_sheet_export_and_bad_kind(runner, workdir, tmp_path):
 
 
 def test_issue17_template_example_rows_pass_the_shapes(runner, workdir):
-    for kind in ("organisation", "stadtteilzentrum", "event"):
+    for kind in ("organisation", "stadtteilzentrum", "event", "membership"):
         result = runner.invoke(main, ["sheet", "template", kind, "--out",
                                       str(workdir / "data" / f"{kind}-vorlage.ods"),
                                       "--root", str(workdir)])

@@ -364,3 +364,17 @@ def test_issue17_unreadable_and_oversized_workbooks_are_refused_in_words(graph, 
             out.writestr(name, data)
     _converted, problems = _import(tmp_path / "gross.ods", graph)
     assert [(p.de, p.en) for p in problems] == [("mehr als 1024 Spalten", "more than 1024 columns")]
+
+
+def test_issue17_membership_roles_come_from_the_skos_scheme(graph, tmp_path):
+    from rdflib.namespace import SKOS
+
+    out = tmp_path / "m.ods"
+    write_kind(mappings()["membership"], graph, BASE, out, export=False)
+    lists = read_workbook(out).sheets["Listen"]
+    column = lists[0].index("Rolle")
+    offered = {row[column] for row in lists[1:] if column < len(row) and row[column]}
+    scheme = URIRef(BASE + "id/scheme/partner-role")
+    roles = {str(label) for concept in graph.subjects(SKOS.inScheme, scheme)
+             for label in graph.objects(concept, SKOS.prefLabel) if label.language == "de"}
+    assert offered == roles and "Träger eines Stadtteilzentrums" in offered

@@ -162,8 +162,8 @@ class Names:
     def _kind(self, iri: URIRef) -> tuple[str, str] | None:
         if not iri.startswith(self.base + "id/"):
             return None
-        kind, _, slug = iri[len(self.base) + 3:].partition("/")
-        return (kind, slug) if slug and "/" not in slug else None
+        kind, _, slug = iri[len(self.base) + 3:].rpartition("/")
+        return (kind, slug) if kind and slug else None
 
     def add(self, iri: URIRef, name: str | None = None) -> None:
         """Make a thing findable by its slug and, where given, its name."""
@@ -196,7 +196,9 @@ class Names:
 KIND_WORDS = {"organisation": ("Organisation", "organisation"),
               "stadtteilzentrum": ("Stadtteilzentrum", "neighbourhood centre"),
               "place": ("Ort", "place"), "site": ("Gebäude", "site"),
-              "event": ("Veranstaltung", "event")}
+              "event": ("Veranstaltung", "event"),
+              "concept/partner-role": ("Rolle", "role"),
+              "collaboration": ("Kooperation", "collaboration")}
 
 
 def _lookup(column: Column, text: str, names: Names) -> URIRef:

@@ -126,4 +126,4 @@ def mappings() -> dict[str, Mapping]:
     return {m.kind: m for m in found}
 
 
-KINDS = ("organisation", "stadtteilzentrum", "event")
+KINDS = ("organisation", "stadtteilzentrum", "event", "membership")

@@ -196,7 +196,7 @@ def document(server_url: str = "/") -> dict:
             _ok("The workbook.", "application/vnd.oasis.opendocument.spreadsheet",
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             params=[_param("kind", "path", "What the workbook holds.",
-                           enum=["organisation", "stadtteilzentrum", "event"]),
+                           enum=["organisation", "stadtteilzentrum", "event", "membership"]),
                     _param("suffix", "path", "The file format.", enum=["ods", "xlsx"])],
             codes=("404",), tag="changes"),
         "/robots.txt": _get("robots.txt.", _ok("Text.", "text/plain"), tag="catalogue"),
