@@ -378,3 +378,21 @@ def test_issue17_membership_roles_come_from_the_skos_scheme(graph, tmp_path):
     roles = {str(label) for concept in graph.subjects(SKOS.inScheme, scheme)
              for label in graph.objects(concept, SKOS.prefLabel) if label.language == "de"}
     assert offered == roles and "Träger eines Stadtteilzentrums" in offered
+
+
+def test_issue17_unknown_traeger_and_empty_slug_in_a_stadtteilzentrum_sheet(graph, tmp_path):
+    mapping = mappings()["stadtteilzentrum"]
+
+    def row(**given):
+        values = {"slug": "stz-neu", "name": "Stadtteilzentrum Neu", "source": SOURCE, **given}
+        return [values.get(c.name) for c in mapping.columns]
+
+    rows = [row(operator="Unbekannter Träger e.V."), row(slug=None, name="Ohne Kürzel")]
+    write_workbook(tmp_path / "zentren.xlsx", workbook_sheets(mapping, graph, BASE, rows))
+    _converted, problems = _import(tmp_path / "zentren.xlsx", graph)
+    assert [p.text() for p in problems] == [
+        "data/zentren.xlsx › Stadtteilzentren › Zeile 2 › Spalte „Träger“: unbekannter Name "
+        "„Unbekannter Träger e.V.“: keine Organisation dieses Namens im Graphen / unknown "
+        "name: no organisation of that name in the graph",
+        "data/zentren.xlsx › Stadtteilzentren › Zeile 3 › Spalte „Kürzel“: darf nicht leer "
+        "sein (Pflichtfeld) / must not be empty"]
