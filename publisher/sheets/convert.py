@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,16 +249,24 @@ def _values(column: Column, raw: Any, table: Table, row: list[Any], base: str,
     return values
 
 
-def convert_tables(tables: list[Table], base: str, names: Names,
-                   taken: dict[URIRef, str]) -> Converted:
+def convert_tables(tables: list[Table], base: str, names: Names, taken: dict[URIRef, str],
+                   graph_for: Callable[[str], Graph] | None = None) -> Converted:
     """Every table's rows as triples, one graph per file; problems for every wrong cell.
 
     names must already know every table's things (register_tables); taken maps the IRIs
-    other sources (the Turtle files) describe to their file, so a slug cannot clash."""
+    other sources (the Turtle files) describe to their file, so a slug cannot clash;
+    graph_for gives the graph a file's triples go to (default: a new one)."""
     out = Converted()
     seen: dict[URIRef, tuple[str, str, int]] = {}
     for table in tables:
-        graph = out.graphs.setdefault(table.file, Graph())
+        if table.file not in out.graphs:
+            out.graphs[table.file] = graph_for(table.file) if graph_for else Graph()
+        graph = out.graphs[table.file]
+        properties = {c.name: [expand(p, base) for p in c.properties]
+                      for c in table.mapping.columns}
+        inverses = {c.name: expand(c.inverse, base) for c in table.mapping.columns
+                    if c.inverse}
+        types = [expand(t, base) for t in table.mapping.types]
         slug_title = table.mapping.column("slug").title_de
         for number, row in table.rows:
             def problem(column: Column | None, exc: CellProblem, number=number,
@@ -287,7 +296,7 @@ def convert_tables(tables: list[Table], base: str, names: Names,
                     "slug already in use"))
                 continue
             seen[subject] = out.places[subject] = (table.file, table.sheet, number)
-            triples = [(subject, RDF.type, expand(t, base)) for t in table.mapping.types]
+            triples = [(subject, RDF.type, t) for t in types]
             for column in table.mapping.columns:
                 raw = table.cell(row, column.name)
                 if column.required and not text_of(raw) and column.name in table.columns:
@@ -301,10 +310,10 @@ def convert_tables(tables: list[Table], base: str, names: Names,
                 except CellProblem as exc:
                     problem(column, exc)
                     continue
-                for prop in column.properties:
-                    triples += [(subject, expand(prop, base), v) for v in values]
-                if column.inverse:
-                    triples += [(v, expand(column.inverse, base), subject) for v in values]
+                for prop in properties[column.name]:
+                    triples += [(subject, prop, v) for v in values]
+                if column.name in inverses:
+                    triples += [(v, inverses[column.name], subject) for v in values]
             for triple in triples:
                 graph.add(triple)
     return out

@@ -50,16 +50,17 @@ def add_workbooks(sources: Sources) -> None:
     for iri, path in sources.files.items():
         for subject in set(sources.dataset.graph(iri).subjects()):
             taken.setdefault(subject, project.relative(path))
-    converted = convert_tables(tables, base, names, taken)
+    def graph_iri(shown: str) -> URIRef:
+        return URIRef(f"{base}graph/{quote(shown, safe='/-._~')}")  # maintainers use spaces
+
+    # The triples go straight into the dataset; on any problem the whole load is refused.
+    converted = convert_tables(tables, base, names, taken,
+                               lambda shown: sources.dataset.graph(graph_iri(shown)))
     problems += converted.problems
     if problems:
         raise SheetError(problems)
     by_name = {project.relative(p): p for p in paths}
-    for shown, graph in converted.graphs.items():
-        iri = URIRef(f"{base}graph/{quote(shown, safe='/-._~')}")  # maintainers use spaces
-        target = sources.dataset.graph(iri)
-        for triple in graph:
-            target.add(triple)
-        sources.files[iri] = by_name[shown]
+    for shown in converted.graphs:
+        sources.files[graph_iri(shown)] = by_name[shown]
     sources.places.update({s: f"{f} › {sheet} › Zeile {row}"
                            for s, (f, sheet, row) in converted.places.items()})
