@@ -162,6 +162,20 @@ def test_issue17_shacl_violation_in_a_workbook_names_sheet_and_row(runner, workd
     assert "data/partner.xlsx › Organisationen › Zeile 2: Violation" in result.output
 
 
+def test_issue17_shacl_violation_of_a_column_names_the_column(runner, workdir):
+    book = workdir / "data" / "partner.xlsx"
+    runner.invoke(main, ["sheet", "template", "organisation", "--out", str(book),
+                         "--root", str(workdir)])
+    # a SKOS concept needs an English prefLabel too; the Name column gives the German one
+    _sheet_row(book, **{"Kürzel": "neu", "Name": "Neuer Verein",
+                        "Art": "org:Organization, skos:Concept",
+                        "Quelle": "https://example.org/neu"})
+    result = runner.invoke(main, ["validate", "--root", str(workdir)])
+    assert result.exit_code == 1, result.output
+    assert ("data/partner.xlsx › Organisationen › Zeile 2 › Spalte „Name“: Violation"
+            in result.output), result.output
+
+
 def test_issue17_sheet_export_and_bad_kind(runner, workdir, tmp_path):
     result = runner.invoke(main, ["sheet", "export", "event", "--out",
                                   str(tmp_path / "e.ods"), "--root", str(workdir)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,7 @@ class Converted:
 
     graphs: dict[str, Graph] = field(default_factory=dict)  # file -> graph
     places: dict[URIRef, tuple[str, str, int]] = field(default_factory=dict)
+    columns: dict[URIRef, dict[str, str]] = field(default_factory=dict)  # local name -> title
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -267,6 +269,8 @@ def convert_tables(tables: list[Table], base: str, names: Names, taken: dict[URI
         inverses = {c.name: expand(c.inverse, base) for c in table.mapping.columns
                     if c.inverse}
         types = [expand(t, base) for t in table.mapping.types]
+        by_local = {re.split(r"[/#]", str(p))[-1]: c.title_de for c in table.mapping.columns
+                    for p in properties[c.name]}
         slug_title = table.mapping.column("slug").title_de
         for number, row in table.rows:
             def problem(column: Column | None, exc: CellProblem, number=number,
@@ -296,6 +300,7 @@ def convert_tables(tables: list[Table], base: str, names: Names, taken: dict[URI
                     "slug already in use"))
                 continue
             seen[subject] = out.places[subject] = (table.file, table.sheet, number)
+            out.columns[subject] = by_local
             triples = [(subject, RDF.type, t) for t in types]
             for column in table.mapping.columns:
                 raw = table.cell(row, column.name)

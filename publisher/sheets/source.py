@@ -64,3 +64,4 @@ def add_workbooks(sources: Sources) -> None:
         sources.files[graph_iri(shown)] = by_name[shown]
     sources.places.update({s: f"{f} › {sheet} › Zeile {row}"
                            for s, (f, sheet, row) in converted.places.items()})
+    sources.columns.update(converted.columns)
