@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-__all__ = ["ADDED_FILE", "CHANGES_FILE", "REMOVED_FILE", "compare", "summary_text",
-           "write_changes"]
+__all__ = ["ADDED_FILE", "CHANGES_FILE", "REMOVED_FILE", "compare", "record_changes",
+           "summary_text", "write_changes"]
 
 ADDED_FILE, REMOVED_FILE, CHANGES_FILE = "changes-added.nq", "changes-removed.nq", "changes.json"
 RDFS_LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
@@ -164,6 +164,3 @@ def record_changes(folder: Path, out: Path, index: list[dict], version: str, nqu
     previous = out / earlier["path"] / "graph.nq" if earlier else None
     return write_changes(folder, compare(previous, nquads, base,
                                          earlier["version"] if earlier else None))
-
-
-__all__ += ["record_changes"]

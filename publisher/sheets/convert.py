@@ -23,7 +23,7 @@ from publisher.sheets.mapping import Column, Mapping, expand, mappings
 from publisher.sheets.workbook import Workbook
 
 __all__ = ["META_SHEET", "Converted", "Names", "Problem", "Table", "convert_tables",
-           "find_table"]
+           "find_table", "load_tables", "register_tables"]
 
 META_SHEET = "kiezgraph"
 SCHEMA_NAME = URIRef("http://schema.org/name")
@@ -337,8 +337,6 @@ def register_tables(tables: list[Table], base: str, names: Names) -> None:
             names.add(table.mapping.iri(base, slug), text_of(table.cell(row, name_column.name)))
 
 
-__all__ += ["register_tables"]
-
 
 def load_tables(paths: list[tuple[Path, str]]) -> tuple[list[Table], list[Problem]]:
     """Read workbooks (path, name shown) and find their data sheets."""
@@ -357,6 +355,3 @@ def load_tables(paths: list[tuple[Path, str]]) -> tuple[list[Table], list[Proble
         if table is not None:
             tables.append(table)
     return tables, problems
-
-
-__all__ += ["load_tables"]
