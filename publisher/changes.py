@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -40,8 +42,9 @@ PROPERTIES = {
 TRAEGER = ("Trägerangabe", "Trägerangaben")
 
 
-def _quads(nquads: bytes) -> list[ox.Quad]:
-    return list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+def _quads(lines: list[bytes]) -> list[ox.Quad]:
+    return list(ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_QUADS)) \
+        if lines else []
 
 
 def _graph_key(quad: ox.Quad) -> str:
@@ -55,14 +58,71 @@ def _kind(subject: str, base: str) -> str | None:
     return subject[len(base) + 3:].split("/", 1)[0]
 
 
-def _labels(quads) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for quad in quads:
-        if (str(quad.predicate) == RDFS_LABEL and isinstance(quad.object, ox.Literal)
-                and quad.object.language in ("de", None)
-                and isinstance(quad.subject, ox.NamedNode)):
-            labels.setdefault(quad.subject.value, quad.object.value)
-    return labels
+class _Unsorted(ValueError):
+    """A graph file's lines are not in byte order: the merge cannot be used."""
+
+
+def _lines(source) -> Iterator[bytes]:
+    """The non-empty lines of a canonical N-Quads file, checked to come in byte order."""
+    last = b""
+    for raw in source:
+        line = raw.rstrip(b"\n")
+        if not line:
+            continue
+        if line < last:
+            raise _Unsorted
+        last = line
+        yield line
+
+
+def _merge(old: Iterable[bytes], new: Iterable[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """Added and removed lines of two sorted line streams, in one pass and constant memory.
+
+    Both graph files are canonical and sorted (build._canonical_nquads), so walking them side
+    by side finds the difference without holding either as a set: at a million triples a
+    set of parsed quads per release would cost several hundred megabytes."""
+    added, removed = [], []
+    old_it, new_it = iter(old), iter(new)
+    a, b = next(old_it, None), next(new_it, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a < b):
+            removed.append(a)
+            a = next(old_it, None)
+        elif a is None or b < a:
+            added.append(b)
+            b = next(new_it, None)
+        else:
+            a, b = next(old_it, None), next(new_it, None)
+    return added, removed
+
+
+def _diff(previous: Path, nquads: bytes) -> tuple[list[bytes], list[bytes]]:
+    try:
+        with previous.open("rb") as handle:
+            return _merge(_lines(handle), _lines(io.BytesIO(nquads)))
+    except _Unsorted:  # not written by this version's build: compare as sets
+        old = set(previous.read_bytes().splitlines()) - {b""}
+        new = set(nquads.splitlines()) - {b""}
+        return sorted(new - old), sorted(old - new)
+
+
+def _subject(line: bytes) -> bytes:
+    return line.split(b" ", 1)[0]
+
+
+def _scan(source, touched: set[bytes], found: set[bytes], labels: dict[str, str]) -> None:
+    """Which touched subjects have triples in a graph file, and their German labels."""
+    label = RDFS_LABEL.encode()
+    for raw in source:
+        subject = _subject(raw)
+        if subject not in touched:
+            continue
+        found.add(subject)
+        if label in raw:
+            for quad in _quads([raw.rstrip(b"\n")]):
+                if (isinstance(quad.object, ox.Literal)
+                        and quad.object.language in ("de", None)):
+                    labels.setdefault(quad.subject.value, quad.object.value)
 
 
 def compare(previous: Path | None, nquads: bytes, base: str,
@@ -70,32 +130,31 @@ def compare(previous: Path | None, nquads: bytes, base: str,
     """The change from the previous release's graph.nq to nquads; None without a previous one."""
     if previous is None or not previous.is_file():
         return None
-    old, new = _quads(previous.read_bytes()), _quads(nquads)
-    old_set, new_set = set(old), set(new)
-    added = sorted(new_set - old_set, key=str)
-    removed = sorted(old_set - new_set, key=str)
+    added_lines, removed_lines = _diff(previous, nquads)
+    added, removed = _quads(added_lines), _quads(removed_lines)
     graphs: dict[str, dict[str, int]] = {}
     for name, found in (("added", added), ("removed", removed)):
         for quad in found:
             graphs.setdefault(_graph_key(quad), {"added": 0, "removed": 0})[name] += 1
-    old_subjects = {q.subject.value for q in old if isinstance(q.subject, ox.NamedNode)}
-    new_subjects = {q.subject.value for q in new if isinstance(q.subject, ox.NamedNode)}
-    labels = {**_labels(old), **_labels(new)}
-    things = []
     touched: dict[str, set[str]] = {}
     for quad in added + removed:
         if isinstance(quad.subject, ox.NamedNode):
             touched.setdefault(quad.subject.value, set()).add(quad.predicate.value)
+    keys = {f"<{s}>".encode() for s in touched}
+    in_old: set[bytes] = set()
+    in_new: set[bytes] = set()
+    labels: dict[str, str] = {}
+    _scan(io.BytesIO(nquads), keys, in_new, labels)
+    with previous.open("rb") as handle:
+        _scan(handle, keys, in_old, labels)
+    things = []
     for subject, predicates in sorted(touched.items()):
-        kind = _kind(subject, base)
-        if subject not in old_subjects:
-            change = "added"
-        elif subject not in new_subjects:
-            change = "removed"
-        else:
-            change = "changed"
-        things.append({"iri": subject, "kind": kind, "label": labels.get(subject, subject),
-                       "change": change, "properties": sorted(predicates)})
+        key = f"<{subject}>".encode()
+        change = ("added" if key not in in_old else "removed" if key not in in_new
+                  else "changed")
+        things.append({"iri": subject, "kind": _kind(subject, base),
+                       "label": labels.get(subject, subject), "change": change,
+                       "properties": sorted(predicates)})
     return {"previous": previous_version, "added": len(added), "removed": len(removed),
             "graphs": dict(sorted(graphs.items())), "things": things,
             "_added": added, "_removed": removed}

@@ -85,3 +85,18 @@ def test_issue17_changes_page_and_quads(workdir, tmp_path):
     assert client.get(f"/changes/{second.release.version}-other.nq").status_code == 404
     download = client.get("/download/").get_data(as_text=True)
     assert f"/changes/{second.release.version}-added.nq" in download
+
+
+def test_issue17_merge_diff_equals_set_diff_and_unsorted_files_fall_back(tmp_path):
+    from publisher.changes import _diff
+
+    old = [f"<https://e.org/id/event/{i:04d}> <http://p> \"{i}\" <https://e.org/g> ."
+           .encode() for i in range(0, 300, 2)]
+    new = [f"<https://e.org/id/event/{i:04d}> <http://p> \"{i}\" <https://e.org/g> ."
+           .encode() for i in range(0, 300, 3)]
+    expected = (sorted(set(new) - set(old)), sorted(set(old) - set(new)))
+    previous = tmp_path / "graph.nq"
+    previous.write_bytes(b"\n".join(sorted(old)) + b"\n")
+    assert _diff(previous, b"\n".join(sorted(new)) + b"\n") == expected
+    previous.write_bytes(b"\n".join(reversed(sorted(old))) + b"\n")  # not canonical order
+    assert _diff(previous, b"\n".join(sorted(new)) + b"\n") == expected
