@@ -83,6 +83,14 @@ class Event:
         """The year, whatever the precision."""
         return int(str(self.start)[:4]) if str(self.start)[:4].isdigit() else 0
 
+    def upcoming(self, today: dt.date) -> bool:
+        """Whether it is still to come (or going on): by day, or by month or year as known."""
+        if self.precision == "day":
+            return (self.last_day or today) >= today
+        if self.precision == "month":
+            return (self.year, int(str(self.start)[5:7])) >= (today.year, today.month)
+        return self.precision == "year" and self.year >= today.year
+
     def when(self, lang: str = "de") -> str:
         """The date as far as it is known, in words."""
         text = str(self.start)

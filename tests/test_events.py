@@ -110,6 +110,9 @@ def test_issue17_year_or_month_only_is_listed_honestly_and_left_out_of_the_feed(
                                 {"streetAddress": "Weg 1", "postalCode": "13086"}),
                  status="EventCancelled")
     assert (year.precision, year.when()) == ("year", "2024")
+    today = dt.date(2024, 5, 15)
+    assert year.upcoming(today) and month.upcoming(today)
+    assert not year.upcoming(dt.date(2025, 1, 1)) and not month.upcoming(dt.date(2024, 6, 1))
     assert (month.precision, month.when(), month.when("en")) == ("month", "Mai 2024",
                                                                  "May 2024")
     body = calendar([year, month, day], str, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "t")

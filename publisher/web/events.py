@@ -51,7 +51,7 @@ def events_page() -> Response:
 
     def make() -> Rendered:
         found = _events()
-        upcoming = [e for e in found if e.day is not None and (e.last_day or e.day) >= today]
+        upcoming = [e for e in found if e.upcoming(today)]
         past = [e for e in reversed(found) if e not in upcoming]
         years: dict[int, list[Event]] = {}
         for event in past:
