@@ -50,6 +50,7 @@ def add_workbooks(sources: Sources) -> None:
     for iri, path in sources.files.items():
         for subject in set(sources.dataset.graph(iri).subjects()):
             taken.setdefault(subject, project.relative(path))
+
     def graph_iri(shown: str) -> URIRef:
         return URIRef(f"{base}graph/{quote(shown, safe='/-._~')}")  # maintainers use spaces
 
