@@ -9,10 +9,10 @@ import re
 import httpx
 import pytest
 from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
 
 from publisher.events import Event, Thing, calendar, event_jsonld
 
+XS = "http://www.w3.org/2001/XMLSchema#"
 BUNDLED = {  # the bundled data's events and their real dates
     "fest-der-nachbarn-berlin-2016": dt.date(2016, 5, 27),
     "fest-der-nachbarn-berlin-2017": dt.date(2017, 5, 19),
@@ -103,9 +103,9 @@ def _event(start: Literal, **kw) -> Event:
 
 
 def test_issue17_year_or_month_only_is_listed_honestly_and_left_out_of_the_feed():
-    year = _event(Literal("2024", datatype=XSD.gYear))
-    month = _event(Literal("2024-05", datatype=XSD.gYearMonth))
-    day = _event(Literal("2024-05-31", datatype=XSD.date),
+    year = _event(Literal("2024", datatype=URIRef(XS + "gYear")))
+    month = _event(Literal("2024-05", datatype=URIRef(XS + "gYearMonth")))
+    day = _event(Literal("2024-05-31", datatype=URIRef(XS + "date")),
                  location=Thing(URIRef("https://example.org/id/site/s"), "Haus",
                                 {"streetAddress": "Weg 1", "postalCode": "13086"}),
                  status="EventCancelled")

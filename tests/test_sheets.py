@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import RDF
 
 from publisher.project import Project
 from publisher.sheets import KINDS, SheetError, mappings, write_kind
@@ -23,6 +23,7 @@ from publisher.sources import load_sources
 BASE = "https://example.org/"
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "http://schema.org/"
+XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")  # not rdflib's XSD: pytest probes it
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +110,10 @@ def test_issue17_dates_as_spreadsheet_dates_and_as_text(graph, tmp_path, suffix)
     g = converted.graphs["data/v." + suffix]
     start = URIRef(SCHEMA + "startDate")
     dates = {str(s).rsplit("/", 1)[-1]: o for s, o in g.subject_objects(start)}
-    assert dates == {"a": Literal("2026-05-29", datatype=XSD.date),
-                     "b": Literal("2022-05-05", datatype=XSD.date),
-                     "c": Literal("2022-05-06", datatype=XSD.date),
-                     "d": Literal("2022-05-05", datatype=XSD.date)}
+    assert dates == {"a": Literal("2026-05-29", datatype=XSD_DATE),
+                     "b": Literal("2022-05-05", datatype=XSD_DATE),
+                     "c": Literal("2022-05-06", datatype=XSD_DATE),
+                     "d": Literal("2022-05-05", datatype=XSD_DATE)}
     # every row's source column became dcterms:source
     source = URIRef("http://purl.org/dc/terms/source")
     assert all((s, source, URIRef(SOURCE)) in g for s in g.subjects(start))
@@ -248,7 +249,7 @@ def test_issue17_what_libreoffice_writes_is_read(graph, tmp_path, made, target):
     assert problems == []
     g = next(iter(converted.graphs.values()))
     assert (URIRef(BASE + "id/event/fest-2026"), URIRef(SCHEMA + "startDate"),
-            Literal("2026-05-29", datatype=XSD.date)) in g
+            Literal("2026-05-29", datatype=XSD_DATE)) in g
 
 
 def _fill(path: Path, values: dict) -> None:
@@ -320,7 +321,7 @@ def test_issue17_done_when_a_maintainer_adds_an_event_and_an_organisation(tmp_pa
         event = f"{server.url}/id/event/hoffest-2027"
         found = Graph().parse(event)  # dereferenceable: 303 to its document
         assert (URIRef(event), URIRef(SCHEMA + "startDate"),
-                Literal("2027-06-04", datatype=XSD.date)) in found
+                Literal("2027-06-04", datatype=XSD_DATE)) in found
         organisation = f"{server.url}/id/organisation/nachbarschaftsverein-test"
         assert (URIRef(event), URIRef(SCHEMA + "organizer"), URIRef(organisation)) in found
         assert len(Graph().parse(organisation)) > 3
