@@ -397,3 +397,10 @@ def test_issue17_unknown_traeger_and_empty_slug_in_a_stadtteilzentrum_sheet(grap
         "name: no organisation of that name in the graph",
         "data/zentren.xlsx › Stadtteilzentren › Zeile 3 › Spalte „Kürzel“: darf nicht leer "
         "sein (Pflichtfeld) / must not be empty"]
+
+
+@pytest.mark.parametrize("suffix", ["ods", "xlsx"])
+def test_issue17_text_that_looks_like_a_formula_stays_text(tmp_path, suffix):
+    path = tmp_path / f"f.{suffix}"
+    write_workbook(path, [SheetSpec("A", [["Anmerkung"], ['=HYPERLINK("http://x")']])])
+    assert read_workbook(path).sheets["A"][1] == ['=HYPERLINK("http://x")']

@@ -233,6 +233,8 @@ def _write_xlsx(path: Path, sheets: list[SheetSpec]) -> None:
         for r, row in enumerate(spec.rows, start=1):
             for c, value in enumerate(row, start=1):
                 cell = ws.cell(row=r, column=c, value=value)
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # text from the graph, never a formula
                 if isinstance(value, dt.date):
                     cell.number_format = "DD.MM.YYYY"
                 if r == 1 and spec.bold_first_row:
