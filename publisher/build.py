@@ -19,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from publisher import __version__
+from publisher.changes import record_changes
 from publisher.formats import RDF_FORMATS
 from publisher.layout import (
     BUILD_INFO,
@@ -287,6 +288,8 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
             "sources": {str(iri): project.relative(path) for iri, path in sources.files.items()},
             "files": files,
         }
+        # What changed against the previous release (publisher.changes; issue 17).
+        info["changes"] = record_changes(tmp, out, index, version, nquads, base)
         from publisher.metadata.step import write_metadata
 
         write_metadata(tmp, info, settings, sources)

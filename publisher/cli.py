@@ -148,6 +148,9 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
                f"in {result.seconds:.2f} s")
     click.echo(f"  {Path(release.path)}")
     click.echo(f"  current -> {release.build_id}")
+    changes = release.info.get("changes")
+    if changes is not None:
+        click.echo(f"  Änderungen seit {changes['previous']}: {changes['summary']}")
     if static:
         from publisher.static import ExportError
         from publisher.web.export import export_static
@@ -377,3 +380,60 @@ def catalog(ctx: Context, sub_base_uri, root, out, berlin_json, fmt) -> None:
     except OSError as exc:
         _fail(f"cannot write {berlin_json}: {exc.strerror}")
     click.echo(f"wrote {berlin_json}", err=True)
+
+
+@main.group()
+def sheet() -> None:
+    """Workbooks for maintainers: a template to fill in, or the current things to edit."""
+
+
+def _sheet_command(ctx: Context, kind: str, out: str, root: str | None,
+                   sub_base_uri: str | None, export: bool) -> None:
+    from publisher.sheets import ExportError, WorkbookError, mappings, write_kind
+    from publisher.sources import load_sources
+
+    settings = ctx.settings(root=root, base_uri=sub_base_uri)
+    project = ctx.project(root or settings.root)
+    if Path(out).suffix.lower() not in (".ods", ".xlsx"):
+        _fail(f"--out {out}: must end in .ods or .xlsx")
+    try:
+        graph = load_sources(project, settings.base_uri).union()
+        count = write_kind(mappings()[kind], graph, settings.base_uri, Path(out), export)
+    except SourceError as exc:
+        _fail(str(exc))
+    except (ExportError, WorkbookError, OSError) as exc:
+        _fail(f"cannot write {out}: {exc}")
+    what = f"{count} row(s)" if export else "a template with one example row"
+    click.echo(f"wrote {out}: {kind}, {what}")
+
+
+def _kind_argument(f):
+    from publisher.sheets.mapping import KINDS
+
+    return click.argument("kind", type=click.Choice(KINDS))(f)
+
+
+@sheet.command()
+@_kind_argument
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Workbook to write (.ods or .xlsx).")
+@root_option
+@base_option
+@pass_ctx
+def template(ctx: Context, kind: str, out: str, root: str | None,
+             sub_base_uri: str | None) -> None:
+    """Write an empty workbook for KIND with drop-down lists, help and an example row."""
+    _sheet_command(ctx, kind, out, root, sub_base_uri, export=False)
+
+
+@sheet.command()
+@_kind_argument
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Workbook to write (.ods or .xlsx).")
+@root_option
+@base_option
+@pass_ctx
+def export(ctx: Context, kind: str, out: str, root: str | None,
+           sub_base_uri: str | None) -> None:
+    """Write the current things of KIND in the template's layout."""
+    _sheet_command(ctx, kind, out, root, sub_base_uri, export=True)

@@ -40,6 +40,10 @@ class Sources:
     dataset: Dataset
     files: dict[URIRef, Path] = field(default_factory=dict)
     texts: dict[Path, list[str]] = field(default_factory=dict)
+    # Things from workbooks: "file › sheet › Zeile N", where a report points instead of a
+    # line, and which column each property came from (by the property's local name).
+    places: dict[URIRef, str] = field(default_factory=dict)
+    columns: dict[URIRef, dict[str, str]] = field(default_factory=dict)
 
     def union(self) -> Graph:
         """All triples of all source files in one graph (the published graph)."""
@@ -51,8 +55,15 @@ class Sources:
                 graph.add(triple)
         return graph
 
-    def locate(self, node) -> tuple[str, int | None] | None:
-        """Where a subject is written down: the source file and, where found, the line."""
+    def locate(self, node, path: str | None = None) -> tuple[str, int | None] | None:
+        """Where a subject is written down: the source file and, where found, the line.
+
+        For a thing from a workbook: file › sheet › row, and › column where the violated
+        property (path, as the report shortens it) came from one."""
+        if node in self.places:
+            local = re.split(r"[:/#]", path)[-1] if path else None
+            column = self.columns.get(node, {}).get(local) if local else None
+            return self.places[node] + (f" › Spalte „{column}“" if column else ""), None
         for iri, path in self.files.items():
             graph = self.dataset.graph(iri)
             if (node, None, None) not in graph:
@@ -134,6 +145,10 @@ def load_sources(project: Project, base: str) -> Sources:
         sources.texts[path] = text.splitlines()
     if not sources.files:
         raise SourceError(str(project.root), None, "no Turtle files in ontology/ or data/")
+    # Imported here: the workbook import builds on this module's Sources and SourceError.
+    from publisher.sheets.source import add_workbooks
+
+    add_workbooks(sources)
     return sources
 
 

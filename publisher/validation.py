@@ -482,7 +482,8 @@ def validate_sources(sources: Sources, shapes: Graph, processes: int = 1,
     report = validate_graph(sources.union(), shapes, inplace=True, processes=processes,
                             min_triples=min_triples)
     for violation in report.violations:
-        where = sources.locate(violation.node) if violation.node is not None else None
+        where = (sources.locate(violation.node, violation.path)
+                 if violation.node is not None else None)
         if where:
             violation.file, violation.line = where
     report.violations.sort(key=lambda v: (v.file or "", v.line or 0, v.focus, v.path or ""))

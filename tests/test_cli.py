@@ -204,3 +204,93 @@ def test_issue15_a_port_held_by_another_program_is_a_clear_error(build_dir, tmp_
         output = _refused_at_once(tmp_path, other.getsockname()[1])
     assert "already in use" in output and "Traceback" not in output, output
     assert "serving" not in output, output
+
+
+def _sheet_row(path, **values):
+    """Fill the example row of a workbook the CLI wrote (issue 17), by German column title."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    ws = book.worksheets[0]
+    titles = [c.value for c in ws[1]]
+    for title, value in values.items():
+        ws.cell(row=2, column=titles.index(title) + 1, value=value)
+    book.save(path)
+
+
+def test_issue17_sheet_template_fill_in_validate_build(runner, workdir, tmp_path):
+    import datetime as dt
+
+    book = workdir / "data" / "termine-buch.xlsx"
+    result = runner.invoke(main, ["sheet", "template", "event", "--out", str(book),
+                                  "--root", str(workdir)])
+    assert result.exit_code == 0, result.output
+    _sheet_row(book, **{"Kürzel": "kiezfest-buch-2026", "Titel": "Kiezfest Buch",
+                        "Bezeichnung": None, "Datum": dt.date(2026, 6, 12),
+                        "Quelle": "https://example.org/kiezfest"})
+    result = runner.invoke(main, ["validate", "--root", str(workdir)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["build", "--root", str(workdir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "current" / "build.json").read_text())
+    assert info["sources"][info["base_uri"] + "graph/data/termine-buch.xlsx"] \
+        == "data/termine-buch.xlsx"
+    built = info["build_id"]
+    # a wrong cell: nothing is published, the last good build stays, the cell is named
+    _sheet_row(book, **{"Datum": "32.13.2026"})
+    result = runner.invoke(main, ["build", "--root", str(workdir), "--out", str(out)])
+    assert result.exit_code == 2
+    assert ("data/termine-buch.xlsx › Veranstaltungen › Zeile 2 › Spalte „Datum“: muss ein "
+            "Datum sein (TT.MM.JJJJ oder JJJJ-MM-TT) / must be a date") in result.output
+    assert "Traceback" not in result.output
+    assert json.loads((out / "current" / "build.json").read_text())["build_id"] == built
+
+
+def test_issue17_shacl_violation_in_a_workbook_names_sheet_and_row(runner, workdir):
+    book = workdir / "data" / "partner.xlsx"
+    runner.invoke(main, ["sheet", "template", "organisation", "--out", str(book),
+                         "--root", str(workdir)])
+    # an org:Site needs a postal address, which this layout cannot give: a SHACL violation
+    _sheet_row(book, **{"Kürzel": "neu", "Name": "Neuer Verein",
+                        "Art": "org:Organization, org:Site",
+                        "Quelle": "https://example.org/neu"})
+    result = runner.invoke(main, ["validate", "--root", str(workdir)])
+    assert result.exit_code == 1, result.output
+    assert "data/partner.xlsx › Organisationen › Zeile 2: Violation" in result.output
+
+
+def test_issue17_shacl_violation_of_a_column_names_the_column(runner, workdir):
+    book = workdir / "data" / "partner.xlsx"
+    runner.invoke(main, ["sheet", "template", "organisation", "--out", str(book),
+                         "--root", str(workdir)])
+    # a SKOS concept needs an English prefLabel too; the Name column gives the German one
+    _sheet_row(book, **{"Kürzel": "neu", "Name": "Neuer Verein",
+                        "Art": "org:Organization, skos:Concept",
+                        "Quelle": "https://example.org/neu"})
+    result = runner.invoke(main, ["validate", "--root", str(workdir)])
+    assert result.exit_code == 1, result.output
+    assert ("data/partner.xlsx › Organisationen › Zeile 2 › Spalte „Name“: Violation"
+            in result.output), result.output
+
+
+def test_issue17_sheet_export_and_bad_kind(runner, workdir, tmp_path):
+    result = runner.invoke(main, ["sheet", "export", "event", "--out",
+                                  str(tmp_path / "e.ods"), "--root", str(workdir)])
+    assert result.exit_code == 0 and "4 row(s)" in result.output, result.output
+    result = runner.invoke(main, ["sheet", "export", "planet", "--out",
+                                  str(tmp_path / "e.ods"), "--root", str(workdir)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    result = runner.invoke(main, ["sheet", "template", "event", "--out",
+                                  str(tmp_path / "e.pdf"), "--root", str(workdir)])
+    assert result.exit_code == 2 and "must end in .ods or .xlsx" in result.output
+
+
+def test_issue17_template_example_rows_pass_the_shapes(runner, workdir):
+    for kind in ("organisation", "stadtteilzentrum", "event", "membership"):
+        result = runner.invoke(main, ["sheet", "template", kind, "--out",
+                                      str(workdir / "data" / f"{kind}-vorlage.ods"),
+                                      "--root", str(workdir)])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["validate", "--root", str(workdir)])
+    assert result.exit_code == 0, result.output

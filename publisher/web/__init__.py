@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
 
     from publisher.web import (
         catalogue,
+        changes,
+        events,
         http,
         kinds,
         links,
@@ -44,12 +46,13 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
         resources,
         search,
         security,
+        sheets,
         sparql,
     )
 
     # observability first: it times and logs every request, even those refused early.
     for module in (observability, security, http, outage, links, pages, resources, kinds,
-                   sparql, catalogue, search, network, openapi):
+                   sparql, catalogue, search, network, openapi, events, changes, sheets):
         module.init_app(app)
     security.outermost(app)  # X-Forwarded-* believed before any middleware reads a request
     return app

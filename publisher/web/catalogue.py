@@ -305,7 +305,8 @@ def sitemap():
         rows = published.store.select(
             'SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && '
             f'STRSTARTS(STR(?s), "{_literal(content_base)}")) }}')
-        urls = {f"{base}", f"{base}catalog", f"{base}sparql", f"{base}download/"}
+        urls = {f"{base}", f"{base}catalog", f"{base}sparql", f"{base}download/",
+                f"{base}events", f"{base}events.ics", f"{base}changes"}
         for row in rows:
             local = str(row["s"])[len(content_base):]
             if local.startswith("id/") and "#" not in local:

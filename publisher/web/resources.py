@@ -34,6 +34,7 @@ from publisher.store.embedded import to_ox
 from publisher.summary import summarise
 from publisher.web import memo
 from publisher.web.cache import Rendered, render_cache
+from publisher.web.events import enrich_schema
 from publisher.web.facts import breadcrumbs, fact_rows
 from publisher.web.http import (
     CORS_HEADERS,
@@ -321,6 +322,7 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
              for g in describe.sources(store, iri)]
     superclasses = describe.superclasses(store, set(graph.objects(iri, RDF.type)))
     schema = schema_org(graph, iri, linker, here, superclasses)
+    schema = enrich_schema(schema, iri)  # events: place, organiser, status (issue 17)
     key_facts = summarise(store, iri, base, lang)
     if key_facts is not None:
         page_graph += key_facts.labels

@@ -14,6 +14,8 @@ PAGES = {
     "search": "/search?q=weissensee",
     "network": "/network",
     "query": "/sparql",
+    "events": "/events",  # issue 17
+    "changes": "/changes",  # issue 17
 }
 MAX_BYTES = 200 * 1024
 

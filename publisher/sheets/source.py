@@ -1,0 +1,68 @@
+"""Join the workbooks in data/ to the sources: one named graph per workbook, or a refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from rdflib import URIRef
+
+from publisher.sheets.convert import Names, Problem, convert_tables, load_tables, register_tables
+from publisher.sheets.workbook import SUFFIXES
+from publisher.sources import SourceError, Sources
+
+__all__ = ["SheetError", "add_workbooks", "workbook_files"]
+
+
+class SheetError(SourceError):
+    """One or more cells of the workbooks are wrong; every one is named."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        text = "\n".join(p.text() for p in problems)
+        super().__init__(problems[0].file, None, text)
+
+    def __str__(self) -> str:
+        return "\n".join(p.text() for p in self.problems)
+
+
+def workbook_files(root: Path) -> list[Path]:
+    """The workbooks in a project's data/ (not the lock and backup files office programs leave)."""
+    folder = root / "data"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*")
+                  if p.is_file() and p.suffix.lower() in SUFFIXES
+                  and not p.name.startswith(("~$", ".~lock", ".")))
+
+
+def add_workbooks(sources: Sources) -> None:
+    """Convert the project's workbooks and add each as the named graph <base>graph/<file>."""
+    paths = workbook_files(sources.project.root)
+    if not paths:
+        return
+    project, base = sources.project, sources.base
+    tables, problems = load_tables([(p, project.relative(p)) for p in paths])
+    union = sources.union()
+    names = Names(union, base)
+    register_tables(tables, base, names)
+    taken: dict[URIRef, str] = {}
+    for iri, path in sources.files.items():
+        for subject in set(sources.dataset.graph(iri).subjects()):
+            taken.setdefault(subject, project.relative(path))
+
+    def graph_iri(shown: str) -> URIRef:
+        return URIRef(f"{base}graph/{quote(shown, safe='/-._~')}")  # maintainers use spaces
+
+    # The triples go straight into the dataset; on any problem the whole load is refused.
+    converted = convert_tables(tables, base, names, taken,
+                               lambda shown: sources.dataset.graph(graph_iri(shown)))
+    problems += converted.problems
+    if problems:
+        raise SheetError(problems)
+    by_name = {project.relative(p): p for p in paths}
+    for shown in converted.graphs:
+        sources.files[graph_iri(shown)] = by_name[shown]
+    sources.places.update({s: f"{f} › {sheet} › Zeile {row}"
+                           for s, (f, sheet, row) in converted.places.items()})
+    sources.columns.update(converted.columns)
