@@ -32,11 +32,18 @@ import httpx
 from rdflib import Dataset, URIRef
 from rdflib.query import Result
 
-__all__ = ["BROWSER", "CRAWLS", "RAPPER", "Crawl", "Target", "crawl"]
+__all__ = ["BROWSER", "CRAWLS", "RAPPER", "RDF_CLIENT", "Crawl", "Target", "crawl"]
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+# A Linked Data client dereferencing an IRI: RDF first, but it takes what the IRI is (a
+# download, a page) rather than ask for a 406.
+RDF_CLIENT = "text/turtle,application/ld+json;q=0.9,application/rdf+xml;q=0.8,*/*;q=0.1"
 RAPPER = shutil.which("rapper")
 CRAWLS: list[str] = []  # one summary line per crawl of this session, for the terminal
+# What parsing a body found, by (server, media type, SHA-256): shared by every crawl of the
+# session, since a repeated crawl sees mostly the same bytes and parsing is its main cost.
+_PARSED: dict[tuple[str, str, str], str | None] = {}
+_RDF: dict[tuple[str, str, str], tuple] = {}
 DCAT_DOWNLOAD = URIRef("http://www.w3.org/ns/dcat#downloadURL")
 
 # Content-Type -> rdflib's parser name, and raptor's (None: raptor has no JSON-LD parser).
@@ -132,8 +139,8 @@ class _Crawler:
         self.canonical = canonical  # the configured base, mapped onto `local`
         self.result = result
         self.lock = threading.Lock()
-        self.parsed: dict[tuple[str, str], str | None] = {}  # (type, digest) -> error
-        self.rdf: dict[tuple[str, str], tuple] = {}  # (type, digest) -> what _read_rdf found
+        self.parsed = _PARSED
+        self.rdf = _RDF
 
     def short(self, url: str) -> str:
         """A URL on this server as its path, cut to a readable length."""
@@ -142,7 +149,8 @@ class _Crawler:
         return url if len(url) <= 100 else url[:99] + "…"
 
     def fail(self, target: Target, reason: str) -> None:
-        accept = "" if target.accept == BROWSER else f" [Accept: {target.accept}]"
+        accept = {BROWSER: "", RDF_CLIENT: " [as an RDF client]"}.get(
+            target.accept, f" [Accept: {target.accept}]")
         line = f"{self.short(target.url)}{accept}: {reason} (found at {self.short(target.via)})"
         with self.lock:
             self.result.failures.append(line)
@@ -185,8 +193,13 @@ class _Crawler:
             return found
         media = _media(got.headers.get("content-type"))
         wanted = [_media(part) for part in target.accept.split(",")]
-        if target.accept != BROWSER and media not in wanted:
+        if "*/*" not in wanted and media not in wanted:
             self.fail(target, f"answers {media or 'no Content-Type'}")
+        if target.accept == RDF_CLIENT and media not in RDF and any(
+                _media(attrs.get("type")) in RDF
+                for _, attrs in link_header(got.headers.get("link", ""))
+                if attrs.get("rel") == "alternate"):
+            self.fail(target, f"answers {media} to an RDF client although it offers RDF")
         with self.lock:
             self.result.bodies[target.url] = hashlib.sha256(got.content).hexdigest()
         found += self._links(target, got)
@@ -205,14 +218,14 @@ class _Crawler:
                 continue
             found.append(Target(url, BROWSER, target.url))
             kind = _media(attrs.get("type"))
-            if kind and attrs.get("rel") in ("alternate", "describedby"):
+            if kind and attrs.get("rel") == "describedby":
                 found.append(Target(url, kind, target.url))
-                if negotiates and attrs.get("rel") == "alternate":
-                    # the same URL in that format, by Accept, also with parameters
-                    found.append(Target(target.url, kind, target.url))
-                    found.append(Target(target.url, kind + PARAMETERS.get(
-                        kind, "; charset=utf-8" if kind.startswith("text/") else ""),
-                        target.url))
+            elif kind and attrs.get("rel") == "alternate" and negotiates:
+                # the same URL in that format, by Accept, also with parameters (the
+                # alternate's own URL is fetched above)
+                found.append(Target(target.url, kind, target.url))
+                found.append(Target(target.url, kind + PARAMETERS.get(
+                    kind, "; charset=utf-8" if kind.startswith("text/") else ""), target.url))
         return found
 
     def _body(self, target: Target, got: httpx.Response, media: str) -> list[Target]:
@@ -270,7 +283,7 @@ class _Crawler:
 
     def _once(self, key, parse) -> str | None:
         """Parse each distinct body once (a crawl sees the same bytes many times)."""
-        digest = (key[0], hashlib.sha256(key[1]).hexdigest())
+        digest = (self.local, key[0], hashlib.sha256(key[1]).hexdigest())
         with self.lock:
             if digest in self.parsed:
                 return self.parsed[digest]
@@ -284,7 +297,7 @@ class _Crawler:
         return error
 
     def _rdf(self, target: Target, body: bytes, media: str) -> list[Target]:
-        key = (media, hashlib.sha256(body).hexdigest())
+        key = (self.local, media, hashlib.sha256(body).hexdigest())
         with self.lock:
             known = self.rdf.get(key)
         if known is None:
@@ -300,7 +313,7 @@ class _Crawler:
             if RAPPER and RDF[media][1]:
                 self.result.rapper_checked += 1
         return [Target(url, accept, target.url) for url in iris
-                for accept in ("text/turtle", BROWSER)]
+                for accept in (RDF_CLIENT, BROWSER)]
 
     def _read_rdf(self, body: bytes, media: str, url: str):
         """(rdflib's error, rapper's error, IRIs on this server, dcat:downloadURLs)."""
@@ -350,7 +363,7 @@ def crawl(local: str, canonical: str, start: list[str], *, iris: tuple[str, ...]
             targets = [Target(urljoin(local, path)) for path in start]
             targets += [Target(url, accept, "the served dump")
                         for iri in iris if (url := crawler.here(iri)) is not None
-                        for accept in ("text/turtle", BROWSER)]
+                        for accept in (RDF_CLIENT, BROWSER)]
             for target in targets:
                 if target.key not in seen:
                     seen.add(target.key)
