@@ -155,9 +155,16 @@ def _dump_iris(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(iris))
 
 
+# Every dcat:downloadURL a crawl saw: releases are kept, so a harvester that saw version N
+# can still fetch it after the next build (each later crawl asks for them again).
+HARVESTED: set[str] = set()
+
+
 def _crawl(served: Served, when: str) -> None:
     started = time.monotonic()
-    result = crawl(served.url, BASE, START, iris=_dump_iris(served.folder))
+    result = crawl(served.url, BASE, START + sorted(HARVESTED),
+                   iris=_dump_iris(served.folder))
+    HARVESTED.update(url for url in result.downloads if url.startswith(served.url))
     seconds = time.monotonic() - started
     line = (f"acceptance crawl ({when}): {result.checked} URLs checked, "
             f"{len(result.failures)} failed, {result.rapper_checked} RDF answers also "
