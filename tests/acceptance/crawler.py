@@ -349,10 +349,10 @@ def _rapper(body: bytes, syntax: str, base: str) -> None:
 
 
 def crawl(local: str, canonical: str, start: list[str], *, iris: tuple[str, ...] = (),
-          workers: int = 4) -> Crawl:
-    """Crawl the server at `local` (ending in /) from the `start` paths and the IRIs `iris`
-    (mapped onto the server; asked for as an RDF client and as a browser asks) with a
-    bounded pool of `workers` threads."""
+          asked: tuple[tuple[str, str], ...] = (), workers: int = 4) -> Crawl:
+    """Crawl the server at `local` (ending in /) from the `start` paths, the IRIs `iris`
+    (mapped onto the server; asked for as an RDF client and as a browser asks) and the
+    (path, Accept) pairs `asked`, with a bounded pool of `workers` threads."""
     result = Crawl()
     with httpx.Client(timeout=60, follow_redirects=False,
                       limits=httpx.Limits(max_connections=workers)) as client:
@@ -361,6 +361,7 @@ def crawl(local: str, canonical: str, start: list[str], *, iris: tuple[str, ...]
         with ThreadPoolExecutor(max_workers=workers) as pool:
             pending = set()
             targets = [Target(urljoin(local, path)) for path in start]
+            targets += [Target(urljoin(local, path), accept) for path, accept in asked]
             targets += [Target(url, accept, "the served dump")
                         for iri in iris if (url := crawler.here(iri)) is not None
                         for accept in (RDF_CLIENT, BROWSER)]

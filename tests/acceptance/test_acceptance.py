@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -32,6 +33,18 @@ pytestmark = pytest.mark.live
 START = ["/", "/robots.txt", "/sitemap.xml", "/catalog", "/.well-known/void", "/sparql",
          "/ontology", "/download/", "/download/SHA256SUMS"]
 PROBE = "Bezirksamt Pankow Abnahmeprobe"
+# The README's SPARQL formats table: every query form in every format it names, by Accept.
+_QUERIES = {
+    "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } LIMIT 5":
+        ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+         "text/tab-separated-values"),
+    "ASK { ?s ?p ?o }": ("application/sparql-results+json", "application/sparql-results+xml",
+                         "text/csv", "text/tab-separated-values"),
+    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 5":
+        ("text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples"),
+}
+ASKED = tuple(("sparql?" + urlencode({"query": query}), accept)
+              for query, formats in _QUERIES.items() for accept in formats)
 
 
 def _free_port() -> int:
@@ -162,7 +175,7 @@ HARVESTED: set[str] = set()
 
 def _crawl(served: Served, when: str) -> None:
     started = time.monotonic()
-    result = crawl(served.url, BASE, START + sorted(HARVESTED),
+    result = crawl(served.url, BASE, START + sorted(HARVESTED), asked=ASKED,
                    iris=_dump_iris(served.folder))
     HARVESTED.update(url for url in result.downloads if url.startswith(served.url))
     seconds = time.monotonic() - started
