@@ -376,11 +376,11 @@ def crawl(local: str, canonical: str, start: list[str], *, iris: tuple[str, ...]
                         if target.key not in seen:
                             seen.add(target.key)
                             pending.add(pool.submit(crawler.check, target))
-    _check_downloads(result)
+    _check_downloads(result, crawler.short)
     return result
 
 
-def _check_downloads(result: Crawl) -> None:
+def _check_downloads(result: Crawl, short) -> None:
     """Every dcat:downloadURL was fetched and matches its line in SHA256SUMS."""
     if not result.downloads:
         result.failures.append("the catalogue names no dcat:downloadURL")
@@ -389,9 +389,9 @@ def _check_downloads(result: Crawl) -> None:
     for url in sorted(result.downloads):
         name = url.rsplit("/", 1)[-1]
         if url not in result.bodies:
-            result.failures.append(f"{url}: the dcat:downloadURL could not be fetched")
+            result.failures.append(f"{short(url)}: the dcat:downloadURL could not be fetched")
         elif name not in result.sums:
-            result.failures.append(f"{url}: not listed in SHA256SUMS")
+            result.failures.append(f"{short(url)}: the dcat:downloadURL is not in SHA256SUMS")
         elif result.bodies[url] != result.sums[name]:
-            result.failures.append(f"{url}: its SHA-256 differs from SHA256SUMS")
+            result.failures.append(f"{short(url)}: its SHA-256 differs from SHA256SUMS")
 
