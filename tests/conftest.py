@@ -6,12 +6,20 @@ import shutil
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from publisher.build import build
 from publisher.config import load_settings
 from publisher.project import Project
+
+# httpx gives up after 5 s unless told otherwise; on a busy two-core machine a cold request
+# (a query worker starting, a document rendered for the first time) can take longer, and a
+# test must not fail for that. Every default httpx client and call in the tests waits up to
+# 60 s (the one shared default object, changed in place); tests that mean a limit pass their own.
+for _part in ("connect", "read", "write", "pool"):
+    setattr(httpx._config.DEFAULT_TIMEOUT_CONFIG, _part, 60.0)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -52,7 +52,8 @@ def _answer(client: Client, method: str, path: str, headers: dict):
     response = client.open(path, method=method, headers=headers)
     date = response.headers.get("Date")
     if date is not None:
-        assert abs(parse_date(date).timestamp() - time.time()) < 2, (path, date)
+        # "now" to the second, with slack for a busy machine (a kept, stale Date is hours off)
+        assert abs(parse_date(date).timestamp() - time.time()) < 30, (path, date)
     return (response.status, sorted(i for i in response.headers.items() if i[0] != "Date"),
             response.get_data())
 

@@ -445,7 +445,9 @@ def test_runaway_query_is_stopped_while_others_are_answered(strict_server):
     response = outcome["response"]
     assert response.status_code == 503
     assert "1.5 s" in response.text
-    assert 1.4 < outcome["seconds"] < 5
+    # Cut at the limit (never before it); the upper bound only says "not run to the end"
+    # (this query would run for minutes) and is generous for a busy machine.
+    assert 1.4 < outcome["seconds"] < 30
     assert answered and all(status == 200 for status, _ in answered)
     # the killed worker is replaced: later queries are still answered
     after = httpx.get(url, params={"query": ASK, "format": "json"}, timeout=10)
@@ -481,26 +483,47 @@ def _hits(base: str) -> float:
     return float(line.split()[-1]) if line else 0.0
 
 
-def test_repeated_query_is_answered_from_the_cache_while_every_slot_is_taken(strict_server):
-    url = strict_server.url + "/sparql"
+@pytest.fixture(scope="module")
+def patient_server(settings, release, live_server):
+    """Two query slots held up to 10 s each: long enough to see events in order."""
+    LiveServer = type(live_server)
+
+    app = create_app(settings.replace(query_timeout=10.0, query_workers=2, threads=8,
+                                      max_concurrent_queries=2), release=release)
+    with LiveServer(app) as server:
+        yield server
+    app.extensions["kiezgraph"].published.store.close()
+
+
+def test_repeated_query_is_answered_from_the_cache_while_every_slot_is_taken(patient_server):
+    """Order of events, not a duration: with both slots taken (a fresh query is turned away
+    after waiting for one), the repeated query is answered before either runaway ends."""
+    url = patient_server.url + "/sparql"
     params = {"query": ASK + " # cache test", "format": "json"}
-    first = httpx.get(url, params=params, timeout=10)
+    first = httpx.get(url, params=params, timeout=30)
     assert first.status_code == 200 and first.headers.get("etag", "").startswith('W/"')
-    hits = _hits(strict_server.url)
+    hits = _hits(patient_server.url)
     runaways = [threading.Thread(target=httpx.get, args=(url,),
                                  kwargs={"params": {"query": RUNAWAY + f" # {i}"},
                                          "timeout": 60}) for i in range(2)]
     for thread in runaways:
         thread.start()
-    time.sleep(0.4)  # both query slots are taken now, for the 1.5 s time limit
-    started = time.monotonic()
-    again = httpx.get(url, params=params, timeout=10)
-    seconds = time.monotonic() - started
+    for probe in range(100):
+        fresh = httpx.get(url, params={"query": f"ASK {{}} # probe {probe}", "format": "json"},
+                          timeout=30)
+        if fresh.status_code == 503:
+            assert "slots stayed taken" in fresh.text, fresh.text
+            break
+    else:
+        raise AssertionError("the runaways never took both slots")
+    again = httpx.get(url, params=params, timeout=30)
+    still_running = [thread.is_alive() for thread in runaways]
     for thread in runaways:
         thread.join()
-    assert again.status_code == 200 and seconds < 0.5
+    assert again.status_code == 200
+    assert all(still_running), "the cached answer waited for a slot"
     assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
-    assert _hits(strict_server.url) == hits + 1
+    assert _hits(patient_server.url) == hits + 1
     unchanged = httpx.get(url, params=params, headers={"If-None-Match": first.headers["etag"]})
     assert unchanged.status_code == 304 and not unchanged.content
     assert unchanged.headers["etag"] == first.headers["etag"]

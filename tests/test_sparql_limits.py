@@ -11,14 +11,14 @@ from publisher.sparql.limits import Admission, Busy
 
 
 def test_slots_waiters_and_busy():
-    admission = Admission(limit=2, waiting=1, wait=0.5)
+    admission = Admission(limit=2, waiting=1, wait=3)
     release = threading.Event()
     held = []
 
     def hold():
         with admission.slot():
             held.append(1)
-            release.wait(5)
+            release.wait(60)  # until the test lets go
 
     holders = [threading.Thread(target=hold) for _ in range(2)]
     for thread in holders:
@@ -36,13 +36,16 @@ def test_slots_waiters_and_busy():
 
     waiter = threading.Thread(target=wait_then_fail)
     waiter.start()
-    time.sleep(0.1)
+    deadline = time.monotonic() + 30
+    while admission._waiters < 1:  # the waiter is in the queue (polled, not slept)
+        assert time.monotonic() < deadline, "the waiter never queued"
+        time.sleep(0.01)
     with pytest.raises(Busy) as info, admission.slot():  # slots and queue full: at once
         pass
     assert "2 queries are running" in str(info.value)
     assert info.value.retry_after >= 1
     waiter.join()
-    assert isinstance(outcome["waiter"], Busy)  # waited 0.5 s, no slot came free
+    assert isinstance(outcome["waiter"], Busy)  # waited 3 s, no slot came free
     release.set()
     for thread in holders:
         thread.join()

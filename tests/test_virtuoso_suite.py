@@ -168,15 +168,19 @@ def test_time_limit_is_kept_by_virtuoso_too(strict_server):
     seconds = time.monotonic() - started
     assert slow.status_code == 503 and "1.5 s" in slow.text, slow.text
     assert slow.headers["retry-after"]
-    assert 1.4 < seconds < 10  # cut at the limit, not after minutes (slack for a busy CI)
+    # Cut at the limit (never before it), not run to its end: the bound is generous for a
+    # busy machine and still far below what SLOW takes when nothing stops it.
+    assert 1.4 < seconds < 12
     costly = httpx.get(url, params={"query": COSTLY, "format": "json"}, timeout=30)
     # Virtuoso refuses it by its cost estimate, or (when the estimate is lower) stops it at
     # the limit: either way a 503 that says why.
     assert costly.status_code == 503
     assert "estimates" in costly.text or "time limit" in costly.text, costly.text
+    # Virtuoso still answers: the stopped queries hold none of its threads (a generous bound,
+    # well below the ~15 s SLOW would keep it busy).
     started = time.monotonic()
-    after = httpx.get(url, params={"query": "ASK { ?s ?p ?o }", "format": "json"}, timeout=10)
-    assert after.json()["boolean"] is True and time.monotonic() - started < 3
+    after = httpx.get(url, params={"query": "ASK { ?s ?p ?o }", "format": "json"}, timeout=30)
+    assert after.json()["boolean"] is True and time.monotonic() - started < 8
 
 
 def test_issue14_parser_bombs_are_parsed_after_admission_and_stopped(strict_server):
