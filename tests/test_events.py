@@ -71,7 +71,7 @@ def test_issue17_events_page_lists_past_by_year_and_links_the_feed(client):
     html = client.get("/events").get_data(as_text=True)
     assert '<h3 id="y2017">2017</h3>' in html and '<h3 id="y2016">2016</h3>' in html
     assert html.index('id="y2017"') < html.index('id="y2016"')
-    assert 'href="/events.ics"' in html
+    assert 'href="./events.ics"' in html
     assert "19.05.2017" in html and "In den Kalender" in html
     english = client.get("/events?lang=en").get_data(as_text=True)
     assert "Past events" in english and "2017-05-19" in english
@@ -79,8 +79,8 @@ def test_issue17_events_page_lists_past_by_year_and_links_the_feed(client):
 
 def test_issue17_home_and_sitemap_link_events_and_changes(client):
     home = client.get("/").get_data(as_text=True)
-    assert 'href="/events"' in home and 'href="/events.ics"' in home
-    assert 'href="/changes"' in home
+    assert 'href="./events"' in home and 'href="./events.ics"' in home
+    assert 'href="./changes"' in home
     sitemap = client.get("/sitemap.xml").get_data(as_text=True)
     assert "/events</loc>" in sitemap and "/events.ics</loc>" in sitemap
 

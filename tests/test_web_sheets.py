@@ -37,4 +37,4 @@ def test_issue17_unknown_templates_are_404(client, path):
 
 def test_issue17_changes_page_links_the_templates(client):
     html = client.get("/changes").get_data(as_text=True)
-    assert 'href="/sheets/event.ods"' in html and 'href="/sheets/organisation.xlsx"' in html
+    assert 'href="./sheets/event.ods"' in html and 'href="./sheets/organisation.xlsx"' in html

@@ -29,7 +29,9 @@ def _releases():
     current = state.published.release
     if current is not None:
         found.setdefault(current.version, current)
-    return sorted(found.values(), key=lambda r: r.info.get("built_at", ""), reverse=True)
+    # list_releases keeps the index's order, oldest first; build dates repeat for
+    # builds of one day's content, so they cannot order the list
+    return list(reversed(found.values()))
 
 
 @bp.get("/changes")

@@ -299,7 +299,10 @@ class Linker:
         """Where a link to the IRI points: here for ours, the IRI itself for web IRIs."""
         path = local_path(iri, self.base)
         if path is not None:
-            return self.url_root + path + suffix + self.suffix
+            target = path + suffix
+            if self.suffix and "?" in target:  # e.g. a query link: the language joins its query
+                return self.url_root + target + "&" + self.suffix[1:]
+            return self.url_root + target + self.suffix
         return iri if linkable(iri) else None
 
     def shown(self, iri: str) -> str:

@@ -57,7 +57,7 @@ def test_from_home_to_the_agreement_and_a_query(browse, tools):
 def test_issue17_from_home_to_the_events_a_calendar_file_and_a_template(browse, tools):
     page = browse.page
     page.goto(page.base + "/")
-    page.locator('main a[href="/events"]').first.click()
+    page.locator('main a[href="./events"]').first.click()
     page.wait_for_url(re.compile(r"/events$"))
     expect(page.locator("h1")).to_have_text("Veranstaltungen")
     expect(page.locator("main")).to_contain_text("19.05.2017")
@@ -68,7 +68,7 @@ def test_issue17_from_home_to_the_events_a_calendar_file_and_a_template(browse, 
     assert tools.axe(page) == []
     page.goto(page.base + "/changes")
     with page.expect_download() as caught:
-        page.locator('main a[href="/sheets/event.ods"]').click()
+        page.locator('main a[href="./sheets/event.ods"]').click()
     assert caught.value.suggested_filename == "kiezgraph-event.ods"
     assert Path(caught.value.path()).read_bytes()[:2] == b"PK"  # a zip: the OpenDocument file
     page.set_viewport_size({"width": 360, "height": 800})
