@@ -205,8 +205,9 @@ class WorkerPool:
 
     def _over_memory(self) -> QueryAborted:
         limit = f" of {describe(self.memory)}" if self.memory else ""
-        return QueryAborted(f"the query needed more than the memory limit{limit} and was "
-                            "stopped; narrow it (LIMIT, more specific patterns, less sorting)")
+        return QueryAborted(f"the query needed more memory than the limit{limit} "
+                            "(query_memory) and was stopped; its worker has been replaced. "
+                            "Narrow the query (LIMIT, more specific patterns, less sorting)")
 
     def run(self, job: Job, timeout: float) -> QueryAnswer:
         """Evaluate a job within timeout seconds (waiting for a free worker counts too)."""
