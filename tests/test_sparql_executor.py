@@ -163,3 +163,24 @@ def test_issue14_a_worker_killed_while_idle_never_fails_the_next_query(pool):
     assert _count(pool) == 60  # the first query after: answered by a replacement
     assert not set(pool.workers_alive()) & victims
 
+
+
+def test_issue14_a_worker_killed_while_starting_is_started_again(pool):
+    _count(pool)
+    known = set(pool.workers_alive())
+    idle = pool._idle.get(timeout=10)
+    pool._replace(idle)  # as after a timeout: a new worker starts in the background
+    starting = None
+    for _ in range(400):
+        starting = next((w for w in list(pool._all) if w.process.pid not in known), None)
+        if starting is not None:
+            break
+        time.sleep(0.005)
+    assert starting is not None and starting.process.poll() is None
+    starting.process.kill()  # before it said ready
+    for _ in range(200):  # the pool is whole again: two live workers, both new
+        if len(pool.workers_alive()) == 2 and starting.process.pid not in pool.workers_alive():
+            break
+        time.sleep(0.05)
+    assert len(pool.workers_alive()) == 2
+    assert _count(pool) == 60

@@ -133,14 +133,17 @@ class WorkerPool:
         for _ in range(self.size):
             self._spawn_async()
 
-    def _spawn(self) -> None:
-        """Start one worker and, once its store is loaded, make it available."""
+    def _spawn(self, attempt: int = 0) -> None:
+        """Start one worker and, once its store is loaded, make it available; one that does
+        not come up (killed while starting, out of memory) is tried again, less often each
+        time, so the pool never shrinks for good."""
         if self._closed:
             return
         try:
             worker = _Worker(self.sources, self.memory)
         except OSError:
             log.exception("could not start a SPARQL worker")
+            self._retry(attempt)
             return
         with self._lock:
             self._all.add(worker)
@@ -150,6 +153,14 @@ class WorkerPool:
             if not self._closed:
                 log.error("a SPARQL worker did not come up; sources %s", self.sources)
             self._discard(worker)
+            self._retry(attempt)
+
+    def _retry(self, attempt: int) -> None:
+        """Start another worker after a pause: 0.5 s, doubling up to 30 s."""
+        if not self._closed:
+            timer = threading.Timer(min(30.0, 0.5 * 2 ** attempt), self._spawn, (attempt + 1,))
+            timer.daemon = True
+            timer.start()
 
     def _spawn_async(self) -> None:
         threading.Thread(target=self._spawn, name="kiezgraph-sparql-spawn", daemon=True).start()
