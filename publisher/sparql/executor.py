@@ -16,7 +16,6 @@ found dead while idle is replaced before any query is sent to it.
 
 from __future__ import annotations
 
-import collections
 import logging
 import queue
 import signal
@@ -64,31 +63,32 @@ class _Worker:
         finally:
             theirs.close()
         self.conn = Connection(ours.detach())
-        # The worker's stderr goes to the log; its last lines say why it died (the engine's
-        # panic or "memory allocation of N bytes failed").
-        self.last_words: collections.deque[str] = collections.deque(maxlen=20)
+        # The worker's stderr goes to the log: it says why a worker died (the engine's panic,
+        # or "memory allocation of N bytes failed" before any backtrace).
+        self.out_of_memory = False
         self._reader = threading.Thread(target=self._read_stderr, daemon=True,
                                         name="kiezgraph-sparql-stderr")
         self._reader.start()
 
     def _read_stderr(self) -> None:
-        """Log what the worker writes on stderr, keeping its last lines."""
+        """Log what the worker writes on stderr, noting whether it ran out of memory."""
         pid = self.process.pid
         for raw in self.process.stderr:
             line = raw.decode("utf-8", "replace").rstrip()
             if line:
-                self.last_words.append(line)
+                self.out_of_memory = self.out_of_memory or OUT_OF_MEMORY in line
                 log.warning("SPARQL worker %s: %s", pid, line)
         self.process.stderr.close()
 
-    def cause_of_death(self) -> tuple[int | None, str]:
-        """The exit status of a worker that stopped answering, and its last words."""
+    def cause_of_death(self) -> tuple[int | None, bool]:
+        """The exit status of a worker that stopped answering, and whether it said it ran
+        out of memory."""
         try:
             status = self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             status = None
         self._reader.join(timeout=2)
-        return status, "\n".join(self.last_words)
+        return status, self.out_of_memory
 
     def wait_ready(self, timeout: float) -> bool:
         """Whether the worker loaded its store within timeout seconds."""
@@ -195,9 +195,9 @@ class WorkerPool:
 
     def _died(self, worker: _Worker) -> QueryAborted:
         """Replace a worker that died during a query; the error that says why."""
-        status, last_words = worker.cause_of_death()
+        status, out_of_memory = worker.cause_of_death()
         self._replace(worker)
-        if OUT_OF_MEMORY in last_words:
+        if out_of_memory:
             return self._over_memory()
         if status is not None and status < 0:
             try:
