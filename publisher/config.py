@@ -63,7 +63,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_results", 10000, "Most rows (or triples) a SPARQL answer holds.", int),
     Setting("max_result_bytes", 16 << 20, "Most bytes a SPARQL answer holds; an answer cut "
             "here says so as the row cut does (X-Result-Truncated). The query page shows at "
-            "most a quarter of it, so the page too stays about this size.", int),
+            "most a quarter of it, so the page too stays about this size (0: no limit).", int),
     Setting("query_memory", 1 << 30, "Bytes of memory each SPARQL query worker may use beyond "
             "its start: the graph when loaded into memory (~330 MB at 250k triples, the "
             "loader reserving 200 MB while it runs) and the query; a query needing more gets "

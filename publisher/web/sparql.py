@@ -4,9 +4,9 @@ Read-only and bounded: every query passes publisher.sparql.guard before a store 
 runs within `query_timeout` and `query_memory` in a killable worker, is cut at `max_results`
 rows and `max_result_bytes` bytes (stated in the X-Result-Limit header, and
 X-Result-Truncated: true when a cut happened), and at most `max_concurrent_queries` run at
-once. A repeated query is answered from the per-build
-answer cache (publisher.sparql.answers) before it would take a slot, with an ETag, and 304
-when the client already holds that answer.
+once. A repeated query is answered from the per-build answer cache
+(publisher.sparql.answers) before it would take a slot, with an ETag, and 304 when the
+client already holds that answer.
 """
 
 from __future__ import annotations
