@@ -61,6 +61,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout", 10.0, "Seconds a SPARQL query may run before it is stopped.",
             float),
     Setting("max_results", 10000, "Most rows (or triples) a SPARQL answer holds.", int),
+    Setting("max_result_bytes", 16 << 20, "Most bytes a SPARQL answer holds; an answer cut "
+            "here says so as the row cut does (X-Result-Truncated). The query page shows at "
+            "most a quarter of it, so the page too stays about this size (0: no limit).", int),
+    Setting("query_memory", 1 << 30, "Bytes of memory each SPARQL query worker may use beyond "
+            "its start: the graph when loaded into memory (~330 MB at 250k triples, the "
+            "loader reserving 200 MB while it runs) and the query; a query needing more gets "
+            "503 and its worker is replaced (Linux; 0: no limit).", int),
     Setting("max_query_length", 20000, "Longest SPARQL query text accepted, in characters.",
             int),
     Setting("query_workers", 0, "Processes that evaluate SPARQL queries (0: two for a graph "

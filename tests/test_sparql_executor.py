@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from publisher.sparql.executor import Job, WorkerPool
-from publisher.store.base import QuerySyntaxError, QueryTimeout, StoreError
+from publisher.store.base import QueryAborted, QuerySyntaxError, QueryTimeout, StoreError
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 JSON = "application/sparql-results+json"
@@ -69,4 +73,114 @@ def test_engine_errors_become_exceptions_not_dead_workers(pool):
     with pytest.raises(StoreError):
         pool.run(Job("SELECT * WHERE { ?s ?p ?o }", JSON, 10,
                      default_graphs=("not an iri",)), 5)
+    assert _count(pool) == 60
+
+
+# --- issue 14: memory bounds, and a worker that dies costs one query a clear error --------
+
+BOMB = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 1"
+# pyoxigraph 0.5 aborts the process (SIGABRT: "comparison function does not correctly
+# implement a total order") sorting this path's solutions over an on-disk store.
+ABORTS = "SELECT * WHERE { ?s (<p:x>|!<p:x>)* ?o } ORDER BY ?s"
+SMALL_MEMORY = 160 << 20  # enough for a worker over the on-disk store, not for the bomb
+
+
+@pytest.fixture()
+def disk_pool(release):
+    """One worker over the session build's on-disk store, with a small memory limit."""
+    from publisher.store.embedded import STORE_DIR
+
+    with WorkerPool(Path(release.path) / STORE_DIR, workers=1, memory=SMALL_MEMORY) as pool:
+        yield pool
+
+
+def _answers(pool) -> int:
+    answer = pool.run(Job("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", JSON, 10), 30)
+    return int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
+
+
+def _replaced(pool, before: set[int]) -> set[int]:
+    for _ in range(200):
+        alive = set(pool.workers_alive())
+        if alive and not alive & before:
+            return alive
+        time.sleep(0.05)
+    return set(pool.workers_alive())
+
+
+def test_issue14_order_by_bomb_is_stopped_at_the_memory_limit(disk_pool):
+    _answers(disk_pool)
+    before = set(disk_pool.workers_alive())
+    # A time limit far beyond what the memory limit needs: the memory limit ends it.
+    with pytest.raises(QueryAborted) as raised:
+        disk_pool.run(Job(BOMB, JSON, 10), 120)
+    assert "memory" in str(raised.value) and "160 MiB" in str(raised.value)
+    assert _replaced(disk_pool, before)
+    assert _answers(disk_pool) > 0  # the replacement answers
+
+
+def test_issue14_an_abort_inside_the_engine_costs_one_query(disk_pool):
+    _answers(disk_pool)
+    before = set(disk_pool.workers_alive())
+    with pytest.raises(QueryAborted) as raised:
+        disk_pool.run(Job(ABORTS, JSON, 10), 60)
+    assert "aborted inside the query engine" in str(raised.value)
+    assert _replaced(disk_pool, before)
+    assert _answers(disk_pool) > 0
+
+
+def test_issue14_a_worker_killed_mid_query_gives_a_clear_error(pool):
+    _count(pool)
+    outcome = {}
+
+    def runaway():
+        try:
+            pool.run(Job(RUNAWAY, JSON, 10), 60)
+        except StoreError as exc:
+            outcome["error"] = exc
+
+    before = set(pool.workers_alive())
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.5)  # the runaway is running in one of the workers
+    busy = [w for w in list(pool._all) if w.process.pid in before and w not in
+            list(pool._idle.queue)]
+    assert len(busy) == 1
+    os.kill(busy[0].process.pid, signal.SIGABRT)
+    thread.join(timeout=30)
+    assert isinstance(outcome["error"], QueryAborted)
+    assert "aborted" in str(outcome["error"])
+    assert _count(pool) == 60
+
+
+def test_issue14_a_worker_killed_while_idle_never_fails_the_next_query(pool):
+    _count(pool)
+    victims = set(pool.workers_alive())
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    for worker in list(pool._all):  # dead, not yet noticed by the pool
+        worker.process.wait(timeout=10)
+    assert _count(pool) == 60  # the first query after: answered by a replacement
+    assert not set(pool.workers_alive()) & victims
+
+
+
+def test_issue14_a_worker_killed_while_starting_is_started_again(pool):
+    _count(pool)
+    known = set(pool.workers_alive())
+    idle = pool._idle.get(timeout=10)
+    pool._replace(idle)  # as after a timeout: a new worker starts in the background
+    starting = None
+    for _ in range(400):
+        starting = next((w for w in list(pool._all) if w.process.pid not in known), None)
+        if starting is not None:
+            break
+        time.sleep(0.005)
+    assert starting is not None and starting.process.poll() is None
+    starting.process.kill()  # before it said ready
+    for _ in range(200):  # the pool is whole again: two live workers, both new
+        if len(pool.workers_alive()) == 2 and starting.process.pid not in pool.workers_alive():
+            break
+        time.sleep(0.05)
+    assert len(pool.workers_alive()) == 2
     assert _count(pool) == 60

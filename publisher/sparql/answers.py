@@ -1,7 +1,7 @@
 """Answers to repeated SPARQL queries, kept per build so they skip admission and the workers.
 
 A key holds the build id, the query text and everything else the answer depends on (media
-type, protocol dataset, result cap, base IRI), so a reload never serves an old build's
+type, protocol dataset, result caps, base IRI), so a reload never serves an old build's
 answer; old entries age out of the least-recently-used order of the budget they share with
 the server's other caches (publisher.budget, setting `cache_bytes`). Queries that call
 RAND(), NOW(), UUID() or STRUUID() are never kept (guard.CheckedQuery.deterministic).
@@ -22,10 +22,11 @@ _OVERHEAD = 120  # bytes an answer holds beyond its body and media type (the obj
 
 
 def answer_key(build_id: str, text: str, media_type: str, default_graphs=(),
-               named_graphs=(), max_results: int = 0, base_iri: str | None = None) -> tuple:
+               named_graphs=(), max_results: int = 0, base_iri: str | None = None,
+               max_bytes: int = 0) -> tuple:
     """The cache key of one answer (the text stripped: outer whitespace never changes it)."""
     return (build_id, text.strip(), media_type, tuple(default_graphs), tuple(named_graphs),
-            max_results, base_iri or "")
+            max_results, base_iri or "", max_bytes)
 
 
 def etag_of(key: Hashable) -> str:

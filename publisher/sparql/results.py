@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import islice
 from json.encoder import encode_basestring as _quote
 
 import pyoxigraph as ox
@@ -24,6 +23,7 @@ __all__ = [
     "CONSTRUCT_FORMATS",
     "GRAPH_FORMATS",
     "TABLE_FORMATS",
+    "NotSerialisable",
     "Serialised",
     "format_by_media_type",
     "format_by_name",
@@ -136,27 +136,74 @@ def _term_text(term) -> str:
     return json.dumps(term_json(term), ensure_ascii=False, separators=(",", ":"))
 
 
-def _solutions_json(variables: list[str], rows: Iterable) -> bytes:
-    """SELECT solutions as SPARQL 1.1 JSON results.
+class NotSerialisable(ValueError):
+    """The answer holds terms the asked format cannot write (RDF 1.2 triple terms in
+    JSON-LD): the client should ask for another format (406)."""
+
+
+def _value_chars(term) -> int:
+    """Characters of a term's lexical form: a lower bound of its bytes in any format,
+    known before the term is written out (a huge literal is never quoted to be dropped)."""
+    value = getattr(term, "value", None)
+    return len(value) if isinstance(value, str) else len(str(term))
+
+
+def _bindings(variables: list[str], solutions: Iterable, max_results: int,
+              max_bytes: int) -> tuple[list[bytes], bool]:
+    """Up to max_results solutions as SPARQL JSON binding objects holding at most about
+    max_bytes together; whether the answer was cut (by rows or by bytes)."""
+    names = [_quote(name) + ":" for name in variables]
+    rows: list[bytes] = []
+    left = max_bytes if max_bytes > 0 else None
+    for row in solutions:  # a solution iterates over its values in the order of the variables
+        if len(rows) == max_results:
+            return rows, True
+        values = list(row)
+        if left is not None and sum(_value_chars(v) for v in values if v is not None) > left:
+            return rows, True
+        text = ("{" + ",".join([name + _term_text(value)
+                                for name, value in zip(names, values, strict=True)
+                                if value is not None]) + "}").encode("utf-8")
+        if left is not None:
+            left -= len(text) + 1
+            if left < 0:
+                return rows, True
+        rows.append(text)
+    return rows, False
+
+
+def _solutions_json(variables: list[str], rows: list[bytes]) -> bytes:
+    """SELECT solutions (binding objects from _bindings) as SPARQL 1.1 JSON results.
 
     Written here because pyoxigraph serialises only a whole QuerySolutions iterator and
     cannot be handed a capped list of solutions; the JSON form is then re-read by
     pyoxigraph for the other formats, so those stay pyoxigraph's own serialisers.
     """
-    names = [_quote(name) + ":" for name in variables]
-    bindings = []
-    for row in rows:  # a solution iterates over its values in the order of the variables
-        bindings.append("{" + ",".join([name + _term_text(value)
-                                        for name, value in zip(names, row, strict=True)
-                                        if value is not None]) + "}")
     head = json.dumps({"vars": variables}, ensure_ascii=False, separators=(",", ":"))
-    return ('{"head":' + head + ',"results":{"bindings":[' + ",".join(bindings)
-            + "]}}").encode("utf-8")
+    return (b'{"head":' + head.encode("utf-8") + b',"results":{"bindings":['
+            + b",".join(rows) + b"]}}")
+
+
+def _fit(items: list, write, max_bytes: int) -> tuple[list, bytes]:
+    """Items written by write(items), fewer until the bytes fit max_bytes (0: no limit).
+
+    The cut before writing is by an estimate (the JSON form, lexical forms); another
+    format may write the same items longer (SPARQL XML, RDF/XML): drop the tail in
+    proportion until the body fits.
+    """
+    body = write(items)
+    while max_bytes > 0 and len(body) > max_bytes and items:
+        keep = min(len(items) - 1, len(items) * max_bytes // len(body))
+        items = items[:keep]
+        body = write(items)
+    return items, body
 
 
 def serialise(result, media_type: str, max_results: int,
-              prefixes: dict[str, str] | None = None) -> Serialised:
-    """Serialise a pyoxigraph query result in media_type, keeping at most max_results items.
+              prefixes: dict[str, str] | None = None, max_bytes: int = 0) -> Serialised:
+    """Serialise a pyoxigraph query result in media_type, keeping at most max_results items
+    and, when max_bytes is set, at most max_bytes bytes (cut items end the answer early
+    and mark it truncated, as the row cut does).
 
     A media type that does not fit the result's form falls back to that form's default.
     """
@@ -168,23 +215,33 @@ def serialise(result, media_type: str, max_results: int,
     if isinstance(result, ox.QuerySolutions):
         fmt = format_by_media_type("SELECT", media_type) or TABLE_FORMATS[0]
         variables = [v.value for v in result.variables]
-        rows = list(islice(result, max_results + 1))
-        truncated = len(rows) > max_results
-        rows = rows[:max_results]
-        body = _solutions_json(variables, rows)
-        if fmt.oxigraph != ox.QueryResultsFormat.JSON:
-            body = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON).serialize(
-                format=fmt.oxigraph)
-        return Serialised(body, fmt.media_type, len(rows), truncated)
+        head = len(_solutions_json(variables, []))
+        rows, truncated = _bindings(variables, result, max_results,
+                                    max(1, max_bytes - head) if max_bytes > 0 else 0)
+
+        def write(kept: list[bytes]) -> bytes:
+            body = _solutions_json(variables, kept)
+            if fmt.oxigraph != ox.QueryResultsFormat.JSON:
+                body = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON) \
+                    .serialize(format=fmt.oxigraph)
+            return body
+
+        kept, body = _fit(rows, write, max_bytes)
+        return Serialised(body, fmt.media_type, len(kept), truncated or len(kept) < len(rows))
     fmt = format_by_media_type("CONSTRUCT", media_type) or GRAPH_FORMATS[0]
-    triples = list(islice(result, max_results + 1))
-    truncated = len(triples) > max_results
-    triples = _restore_datatypes(triples[:max_results])
+    triples, truncated = _triples(result, max_results, max_bytes)
+    triples = _restore_datatypes(triples)
     kwargs = {}
     if prefixes and fmt.name in ("turtle", "rdfxml", "jsonld", "trig"):
         kwargs["prefixes"] = prefixes
-    body = ox.serialize(triples, format=fmt.oxigraph, **kwargs)
-    return Serialised(body, fmt.media_type, len(triples), truncated)
+    if fmt.name == "jsonld" and any(isinstance(t.subject, ox.Triple)
+                                    or isinstance(t.object, ox.Triple) for t in triples):
+        raise NotSerialisable("JSON-LD cannot hold the triple terms (RDF 1.2) of this answer; "
+                              "ask for Turtle, N-Triples or RDF/XML")
+    kept, body = _fit(triples, lambda kept: ox.serialize(kept, format=fmt.oxigraph, **kwargs),
+                      max_bytes)
+    return Serialised(body, fmt.media_type, len(kept), truncated or len(kept) < len(triples))
+
 
 
 _DERIVED = {ox.NamedNode(p): ox.NamedNode(d) for p, d in DERIVED_DATATYPES.items()}
@@ -213,3 +270,20 @@ def _ask_table(value: bool, name: str) -> bytes:
     if name == "csv":  # CSV: plain names and values, CRLF line ends (RFC 4180)
         return f"{ASK_VARIABLE}\r\n{word}\r\n".encode("ascii")
     return f"?{ASK_VARIABLE}\n{word}\n".encode("ascii")  # TSV: ?var, then a boolean literal
+
+
+def _triples(result: Iterable, max_results: int, max_bytes: int) -> tuple[list, bool]:
+    """Up to max_results triples whose terms' lexical forms hold at most max_bytes
+    together; whether the answer was cut."""
+    triples = []
+    left = max_bytes if max_bytes > 0 else None
+    for triple in result:
+        if len(triples) == max_results:
+            return triples, True
+        if left is not None:
+            left -= sum(_value_chars(t) for t in (triple.subject, triple.predicate,
+                                                  triple.object)) + 6
+            if left < 0:
+                return triples, True
+        triples.append(triple)
+    return triples, False

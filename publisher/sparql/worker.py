@@ -36,6 +36,7 @@ class Job:
     named_graphs: tuple[str, ...] = ()
     base_iri: str | None = None
     prefixes: tuple[tuple[str, str], ...] = ()
+    max_bytes: int = 0  # bytes the serialised answer may hold (0: no limit)
 
 
 def evaluate(store, job: Job):
@@ -49,7 +50,8 @@ def evaluate(store, job: Job):
         options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
         options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     result = store.query(job.query, **options)
-    return serialise(result, job.media_type, job.max_results, dict(job.prefixes) or None)
+    return serialise(result, job.media_type, job.max_results, dict(job.prefixes) or None,
+                     max_bytes=job.max_bytes)
 
 
 def load(sources: str | Path | Sequence[str | Path]):
@@ -81,6 +83,9 @@ def serve(conn: Connection, sources: Sequence[str]) -> None:
     import threading
     import time
 
+    from publisher.sparql.memory import apply_memory_limit
+
+    apply_memory_limit(reserved=STACK_BYTES)  # setting query_memory; see that module
     if hasattr(os, "nice"):  # a runaway query must not take the CPU from dereferencing
         os.nice(10)
     parent = os.getppid()

@@ -16,7 +16,8 @@ def open_store(settings, release=None) -> Store:
         return RemoteStore.from_settings(settings)
     return EmbeddedStore.from_release(
         release, query_workers=settings.query_workers,
-        in_memory_max_triples=settings.store_in_memory_max_triples)
+        in_memory_max_triples=settings.store_in_memory_max_triples,
+        query_memory=settings.query_memory)
 
 
 def check_store(settings, release=None) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from rdflib import Graph
 
 __all__ = [
+    "QueryAborted",
     "QueryAnswer",
     "QuerySyntaxError",
     "QueryTimeout",
@@ -28,6 +29,11 @@ class StoreUnavailable(StoreError):
 
 class QueryTimeout(StoreError):
     """A query ran longer than its time limit and was stopped."""
+
+
+class QueryAborted(StoreError):
+    """The engine gave up a query (over its memory limit, or it crashed); the store still
+    answers other queries."""
 
 
 class QuerySyntaxError(StoreError):
@@ -76,12 +82,14 @@ class Store(Protocol):
 
     def run_query(self, query: str, media_type: str, *, timeout: float, max_results: int,
                   default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
-                  base_iri: str | None = None,
-                  prefixes: dict[str, str] | None = None) -> QueryAnswer:
+                  base_iri: str | None = None, prefixes: dict[str, str] | None = None,
+                  max_bytes: int = 0) -> QueryAnswer:
         """Evaluate a query already checked by publisher.sparql.guard; answer in media_type.
 
         Raises QueryTimeout after `timeout` seconds, QuerySyntaxError when the engine
-        cannot parse it, StoreUnavailable when busy. Keeps at most max_results rows/triples.
+        cannot parse it, StoreUnavailable when busy, QueryAborted when the engine gave up
+        (memory limit, crash). Keeps at most max_results rows/triples and, when max_bytes is
+        set, about max_bytes bytes (either cut sets `truncated`).
         Non-empty default_graphs/named_graphs form the dataset (protocol
         default-graph-uri/named-graph-uri); else the query's FROM clauses, else the union.
         Relative IRIs resolve against base_iri; prefixes may shorten RDF output.

@@ -91,13 +91,14 @@ class EmbeddedStore:
 
     def __init__(self, store: ox.Store, build_id: str = "",
                  sources: Sequence[str | Path] = (), query_workers: int = 2,
-                 union: bool = False):
+                 union: bool = False, query_memory: int = 0):
         self.ox = store
         self.build_id = build_id
         self._count: int | None = None
         self.sources = [str(s) for s in sources]
         self.union = union
         self.query_workers = query_workers
+        self.query_memory = query_memory  # bytes per worker (0: no limit)
         self._pool = None
         self._pool_lock = threading.Lock()
         self._dump: str | None = None  # a temporary N-Quads file for the workers, if any
@@ -125,7 +126,8 @@ class EmbeddedStore:
 
     @classmethod
     def from_release(cls, release, query_workers: int = 0,
-                     in_memory_max_triples: int = 250_000) -> EmbeddedStore:
+                     in_memory_max_triples: int = 250_000,
+                     query_memory: int = 0) -> EmbeddedStore:
         """The graph of a build (see publisher.build.Release): its on-disk store opened
         read-only when it has more than in_memory_max_triples triples, else in memory.
 
@@ -143,11 +145,13 @@ class EmbeddedStore:
             except OSError as exc:
                 raise StoreError(f"cannot open the release's store {disk}: {exc}") from None
             return cls(store, release.build_id, sources=[disk],
-                       query_workers=query_workers or 1, union=True)
+                       query_workers=query_workers or 1, union=True,
+                       query_memory=query_memory)
         files = [release.graph_file]
         if (folder / METADATA_FILE).is_file():
             files.append(folder / METADATA_FILE)
         store = cls.from_files(files, release.build_id, query_workers or 2)
+        store.query_memory = query_memory
         if disk.is_dir():  # workers answer from it while they load the files
             store.sources.insert(0, str(disk))
         return store
@@ -217,7 +221,8 @@ class EmbeddedStore:
                     os.close(fd)
                     self.ox.dump(self._dump, format=ox.RdfFormat.N_QUADS)
                     sources = [self._dump]
-                self._pool = WorkerPool(sources, self.query_workers)
+                self._pool = WorkerPool(sources, self.query_workers,
+                                        memory=self.query_memory)
             return self._pool
 
     def warm(self) -> None:
@@ -228,8 +233,8 @@ class EmbeddedStore:
 
     def run_query(self, query: str, media_type: str, *, timeout: float, max_results: int,
                   default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
-                  base_iri: str | None = None,
-                  prefixes: dict[str, str] | None = None) -> QueryAnswer:
+                  base_iri: str | None = None, prefixes: dict[str, str] | None = None,
+                  max_bytes: int = 0) -> QueryAnswer:
         """Evaluate a query in a worker process that is killed when it outlives timeout."""
         from publisher.sparql.executor import Job
         from publisher.sparql.guard import scan
@@ -237,7 +242,8 @@ class EmbeddedStore:
         scan(query)  # cached: a no-op after the endpoint's own check, a guard without it
         job = Job(query=query, media_type=media_type, max_results=max_results,
                   default_graphs=tuple(default_graphs), named_graphs=tuple(named_graphs),
-                  base_iri=base_iri, prefixes=tuple((prefixes or {}).items()))
+                  base_iri=base_iri, prefixes=tuple((prefixes or {}).items()),
+                  max_bytes=max_bytes)
         return self._workers().run(job, timeout)
 
     def close(self) -> None:

@@ -249,8 +249,8 @@ class RemoteStore:
 
     def run_query(self, query: str, media_type: str, *, timeout: float, max_results: int,
                   default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = (),
-                  base_iri: str | None = None,
-                  prefixes: dict[str, str] | None = None) -> QueryAnswer:
+                  base_iri: str | None = None, prefixes: dict[str, str] | None = None,
+                  max_bytes: int = 0) -> QueryAnswer:
         """Forward a query checked by publisher.sparql.guard; answer in media_type.
 
         The store answers in SPARQL JSON or N-Triples and pyoxigraph re-serialises, so the
@@ -313,7 +313,7 @@ class RemoteStore:
                 result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         except SyntaxError as exc:
             raise StoreError(f"the store's answer could not be read: {exc}") from None
-        answer = serialise(result, media_type, max_results, prefixes)
+        answer = serialise(result, media_type, max_results, prefixes, max_bytes=max_bytes)
         return QueryAnswer(answer.body, answer.media_type, answer.count, answer.truncated)
 
     def triple_count(self) -> int:

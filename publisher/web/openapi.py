@@ -100,7 +100,8 @@ def _sparql() -> dict:
         "415": {"description": "The body's media type is not a SPARQL query."},
     }
     responses["503"] = {"description": "Too many queries at once, or the query ran past "
-                                       "query_timeout; see Retry-After."}
+                                       "query_timeout or query_memory, or its worker "
+                                       "stopped; see Retry-After."}
     form = {"type": "object", "properties": {"query": {"type": "string"}},
             "required": ["query"]}
     return {

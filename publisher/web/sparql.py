@@ -1,11 +1,12 @@
 """The sparql blueprint: the SPARQL 1.1 Protocol at /sparql, its service description and page.
 
 Read-only and bounded: every query passes publisher.sparql.guard before a store sees it,
-runs within `query_timeout` in a killable worker, is cut at `max_results` (stated in the
-X-Result-Limit header, and X-Result-Truncated: true when the cut happened), and at most
-`max_concurrent_queries` run at once. A repeated query is answered from the per-build
-answer cache (publisher.sparql.answers) before it would take a slot, with an ETag, and 304
-when the client already holds that answer.
+runs within `query_timeout` and `query_memory` in a killable worker, is cut at `max_results`
+rows and `max_result_bytes` bytes (stated in the X-Result-Limit header, and
+X-Result-Truncated: true when a cut happened), and at most `max_concurrent_queries` run at
+once. A repeated query is answered from the per-build answer cache
+(publisher.sparql.answers) before it would take a slot, with an ETag, and 304 when the
+client already holds that answer.
 """
 
 from __future__ import annotations
@@ -26,9 +27,21 @@ from publisher.sparql.examples import load_examples
 from publisher.sparql.guard import CheckedQuery, QueryRejected, scan, syntax_error
 from publisher.sparql.limits import Admission, Busy
 from publisher.sparql.prefixes import prefixes_for, prologue
-from publisher.sparql.results import GRAPH_FORMATS, format_by_name, formats_for, term_json
+from publisher.sparql.results import (
+    GRAPH_FORMATS,
+    NotSerialisable,
+    format_by_name,
+    formats_for,
+    term_json,
+)
 from publisher.sparql.service_description import service_description
-from publisher.store.base import QuerySyntaxError, QueryTimeout, StoreError, StoreUnavailable
+from publisher.store.base import (
+    QueryAborted,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreError,
+    StoreUnavailable,
+)
 from publisher.web import memo
 from publisher.web.cache import budget
 from publisher.web.http import public_base
@@ -273,19 +286,35 @@ def _settings():
     return served().settings
 
 
-def _key(checked: CheckedQuery, media_type: str, published) -> tuple | None:
+def _key(checked: CheckedQuery, media_type: str, published,
+         max_bytes: int | None = None) -> tuple | None:
     """The answer cache key of this request's query, or None when its answer may change."""
     if not checked.deterministic:
         return None
     settings = _settings()
     return answer_key(published.build_id, checked.text, media_type,
                       _values("default-graph-uri"), _values("named-graph-uri"),
-                      settings.max_results, settings.base_uri)
+                      settings.max_results, settings.base_uri,
+                      settings.max_result_bytes if max_bytes is None else max_bytes)
 
 
-def _run(checked: CheckedQuery, media_type: str, published, key: tuple | None = None):
+def _check_dataset() -> None:
+    """The protocol's dataset names graphs by absolute IRIs; anything else is a 400."""
+    for name in ("default-graph-uri", "named-graph-uri"):
+        for value in _values(name):
+            try:
+                ox.NamedNode(value)
+            except ValueError as exc:
+                raise ProtocolError(400, f"{name} {value[:200]!r} is not an absolute IRI "
+                                         f"({exc})") from None
+
+
+def _run(checked: CheckedQuery, media_type: str, published, key: tuple | None = None,
+         max_bytes: int | None = None):
     """Run a checked query on the snapshot's store, within the admission and the limits;
-    a cached answer first (it needs no slot)."""
+    a cached answer first (it needs no slot). max_bytes: the byte cap, when not the
+    setting's (the page's)."""
+    _check_dataset()
     answers: AnswerCache = current_app.extensions[_ANSWERS]
     if key is not None:
         found = answers.get(key)
@@ -305,7 +334,8 @@ def _run(checked: CheckedQuery, media_type: str, published, key: tuple | None = 
                 checked.text, media_type, timeout=left,
                 max_results=settings.max_results, default_graphs=_values("default-graph-uri"),
                 named_graphs=_values("named-graph-uri"), base_iri=settings.base_uri,
-                prefixes=prefixes)
+                prefixes=prefixes,
+                max_bytes=settings.max_result_bytes if max_bytes is None else max_bytes)
     except Busy as exc:
         raise ProtocolError(503, str(exc), headers={"Retry-After": str(exc.retry_after)}) \
             from None
@@ -316,6 +346,10 @@ def _run(checked: CheckedQuery, media_type: str, published, key: tuple | None = 
                             f"{settings.query_timeout:g} s and was stopped. Narrow the query "
                             "(LIMIT, more specific patterns).", headers={"Retry-After": "1"}) \
             from None
+    except QueryAborted as exc:  # over query_memory, or the engine crashed: worker replaced
+        raise ProtocolError(503, str(exc), headers={"Retry-After": "1"}) from None
+    except NotSerialisable as exc:
+        raise ProtocolError(406, str(exc)) from None
     except StoreUnavailable as exc:
         # The store's own words can name its internal address: they go to the log only.
         log.warning("SPARQL store unavailable: %s", exc)
@@ -512,9 +546,13 @@ def _page_answer(checked: CheckedQuery):
     prefixes = _public_prefixes(prefixes_for(published.release, settings.base_uri))
     media_type = GRAPH_FORMATS[-1].media_type if checked.is_graph else \
         "application/sparql-results+json"
+    # The page writes a value up to about four times (link, title, text, escaping): it is
+    # made from a quarter of max_result_bytes, so the page too stays about that size.
+    max_bytes = settings.max_result_bytes // 4
     started = time.perf_counter()
     try:
-        answer = _run(checked, media_type, published, _key(checked, media_type, published))
+        answer = _run(checked, media_type, published,
+                      _key(checked, media_type, published, max_bytes), max_bytes)
     except ProtocolError as exc:
         response = Response(_render_page(query=_shown(checked.text), error=exc, checked=checked),
                             status=exc.status, mimetype=HTML, headers=exc.headers)
