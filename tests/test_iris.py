@@ -57,7 +57,7 @@ def test_unsafe_paths(path):
 
 
 def test_local_path_keeps_our_iris_here_and_leaves_external_ones():
-    assert local_path(BASE + "id/organisation/ba-pankow", BASE) == "doc/organisation/ba-pankow"
+    assert local_path(BASE + "id/organisation/bezirksamt-pankow", BASE) == "doc/organisation/bezirksamt-pankow"
     assert local_path(BASE + "ontology/Signing", BASE) == "doc/ontology/Signing"
     assert local_path(BASE + "ontology", BASE) == "ontology"
     assert local_path("http://schema.org/Event", BASE) is None

@@ -43,9 +43,9 @@ CASES: dict[str, tuple[str, str | None]] = {
     "concept-without-definition": ("ConceptShape", SKOS + "definition"),
     "date-not-xsd-date": ("DateShape", SCHEMA + "foundingDate"),
     "issued-not-a-year": ("IssuedShape", DCT + "issued"),
-    "agreement-without-date": ("AgreementDateShape", None),
+    "agreement-without-date": ("AgreementDateShape", DCT + "date"),
     "agreement-without-place": ("AgreementPlaceShape", None),
-    "agreement-one-signatory": ("AgreementSignatoriesShape", None),
+    "agreement-without-signatory": ("AgreementSignatoriesShape", None),
     "agreement-title-without-language": ("AgreementShape", DCT + "title"),
     "signing-without-date": ("SigningShape", SCHEMA + "startDate"),
     "association-without-role": ("AssociationShape", PROV + "hadRole"),
@@ -59,6 +59,9 @@ CASES: dict[str, tuple[str, str | None]] = {
     "person-without-name": ("PersonShape", FOAF + "name"),
     "event-without-date": ("EventShape", SCHEMA + "startDate"),
     "change-without-result": ("ChangeEventShape", ORG + "resultingOrganization"),
+    "founding-date-twice": ("SingleDateShape", SCHEMA + "foundingDate"),
+    "agreement-date-twice": ("AgreementDateShape", DCT + "date"),
+    "collaboration-membership-wrong-way": ("CollaborationShape", "^" + ORG + "organization"),
 }
 
 
