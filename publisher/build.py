@@ -231,7 +231,8 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
     sources = load_sources(project, base)
     shapes = load_shapes(project, base)
     report = validate_sources(sources, shapes, settings.validation_processes,
-                              settings.validation_split_triples)
+                              settings.validation_split_triples,
+                              settings.reasoning_max_triples)
     if not report.conforms:
         raise BuildRefused(report)
 

@@ -103,7 +103,8 @@ def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
         _fail(str(exc))
     try:
         report = validate_sources(sources, shapes, settings.validation_processes,
-                                  settings.validation_split_triples)
+                                  settings.validation_split_triples,
+                                  settings.reasoning_max_triples)
     except ValidationProcessError as exc:
         _fail(f"cannot check the graph: {exc}")
     click.echo(report.render(fmt))

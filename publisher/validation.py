@@ -28,8 +28,11 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from publisher.sources import Sources
 
-__all__ = ["Report", "ValidationProcessError", "Violation", "validate_graph",
+__all__ = ["REASONING_CHECK", "Report", "ValidationProcessError", "Violation", "validate_graph",
            "validate_sources"]
+
+# The name (under the base) the reasoning check's results give as their source shape.
+REASONING_CHECK = "shapes/ReasoningCheck"
 
 
 class ValidationProcessError(RuntimeError):
@@ -81,21 +84,25 @@ class Report:
     violations: list[Violation] = field(default_factory=list)
     graph: Graph | None = None
     triples: int = 0
+    reasoned: bool = False
 
     def as_text(self) -> str:
-        """The report as text for people."""
+        """The report as text for people, German first."""
         if self.conforms:
-            return (f"OK: the graph conforms to the shapes ({self.triples} triples).\n"
-                    f"OK: der Graph erfüllt alle Shapes ({self.triples} Tripel).")
+            checked = (" und die Schlussfolgerungsprüfung (OWL 2 RL)", " and the reasoning "
+                       "check (OWL 2 RL)") if self.reasoned else ("", "")
+            return (f"OK: der Graph erfüllt alle Shapes{checked[0]} ({self.triples} Tripel).\n"
+                    f"OK: the graph conforms to the shapes{checked[1]} ({self.triples} "
+                    "triples).")
         body = "\n\n".join(v.text() for v in self.violations)
         count = len(self.violations)
-        return (f"{body}\n\nFAILED: {count} violation(s) of the shapes.\n"
-                f"FEHLER: {count} Verstoß/Verstöße gegen die Shapes.")
+        return (f"{body}\n\nFEHLER: {count} Verstoß/Verstöße gegen die Shapes.\n"
+                f"FAILED: {count} violation(s) of the shapes.")
 
     def as_json(self) -> str:
         """The report as JSON for tools."""
         return json.dumps(
-            {"conforms": self.conforms, "triples": self.triples,
+            {"conforms": self.conforms, "triples": self.triples, "reasoned": self.reasoned,
              "violations": [v.as_dict() for v in self.violations]},
             ensure_ascii=False, indent=2)
 
@@ -476,11 +483,56 @@ def validate_graph(data: Graph, shapes: Graph, inplace: bool = False, processes:
                   triples=len(data))
 
 
+def _reasoning_violations(data: Graph, base: str, report_graph: Graph) -> list[Violation]:
+    """The reasoning check's findings as violations, and as results in the report graph."""
+    from publisher.reasoning import findings  # owlrl is loaded only when the check runs
+
+    violations = []
+    report = next(report_graph.subjects(RDF.type, SH.ValidationReport), None)
+    source_shape = URIRef(base + REASONING_CHECK)
+    for finding in findings(data, base):
+        violations.append(Violation(
+            severity="Violation", focus=_short(data, finding.focus),
+            path=_short(data, finding.path), value=_short(data, finding.value) or None,
+            message_de=finding.message_de, message_en=finding.message_en,
+            shape=_short(data, source_shape), node=finding.focus))
+        result = BNode()
+        for predicate, value in (
+                (RDF.type, SH.ValidationResult), (SH.focusNode, finding.focus),
+                (SH.resultPath, finding.path), (SH.resultSeverity, SH.Violation),
+                (SH.sourceShape, source_shape),
+                (SH.sourceConstraintComponent, SH.SPARQLConstraintComponent),
+                (SH.resultMessage, Literal(finding.message_de, lang="de")),
+                (SH.resultMessage, Literal(finding.message_en, lang="en"))):
+            report_graph.add((result, predicate, value))
+        if finding.value is not None:
+            report_graph.add((result, SH.value, finding.value))
+        if report is not None:
+            report_graph.add((report, SH.result, result))
+    if violations and report is not None:
+        report_graph.set((report, SH.conforms, Literal(False)))
+    return violations
+
+
 def validate_sources(sources: Sources, shapes: Graph, processes: int = 1,
-                     min_triples: int = 0) -> Report:
-    """Validate the union of all sources and point each violation at its file and line."""
-    report = validate_graph(sources.union(), shapes, inplace=True, processes=processes,
+                     min_triples: int = 0,
+                     reasoning_max_triples: int | None = 10_000) -> Report:
+    """Validate the union of all sources and point each violation at its file and line.
+
+    Graphs of at most reasoning_max_triples triples (None: any; the default is the setting's)
+    also get the reasoning check (publisher.reasoning); its findings are reported like SHACL
+    violations.
+    """
+    data = sources.union()
+    reason = reasoning_max_triples is None or len(data) <= reasoning_max_triples
+    report = validate_graph(data, shapes, inplace=True, processes=processes,
                             min_triples=min_triples)
+    report.reasoned = reason
+    if reason:
+        found = _reasoning_violations(data, sources.base, report.graph)
+        if found:
+            report.violations.extend(found)
+            report.conforms = False
     for violation in report.violations:
         where = sources.locate(violation.node) if violation.node is not None else None
         if where:
