@@ -27,6 +27,7 @@ from publisher.validation import Report, validate_sources
 __all__ = [
     "DATASET_NAME",
     "GRAPH_FILE",
+    "SHAPES_FILE",
     "BuildRefused",
     "BuildResult",
     "Release",
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 DATASET_NAME = "kiezgraph-pankow"
+SHAPES_FILE = "shapes.ttl"
 GRAPH_FILE = "graph.nq"
 BUILD_INFO = "build.json"
 INDEX = "releases.json"
@@ -283,6 +285,8 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
         sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in info["files"])
         (tmp / "SHA256SUMS").write_text(sums, encoding="utf-8")
         (tmp / "validation.txt").write_text(report.as_text() + "\n", encoding="utf-8")
+        # The shapes as published: self-contained SHACL with absolute IRIs, for any engine.
+        (tmp / SHAPES_FILE).write_text(shapes.serialize(format="turtle"), encoding="utf-8")
         info["seconds"] = round(time.monotonic() - started, 3)
         (tmp / BUILD_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
-from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import SH
+from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from publisher.project import Project
@@ -276,17 +275,10 @@ def load_sources(project: Project, base: str) -> Sources:
 
 
 def load_shapes(project: Project, base: str) -> Graph:
-    """Parse the SHACL shapes; the literal '{base}' in a sh:pattern stands for the base IRI."""
+    """Parse the SHACL shapes, relative IRIs resolved against base."""
     shapes = Graph()
     for path in project.files("shapes"):
         parse_file(shapes, path, base, project.relative(path))
     if len(shapes) == 0:
         raise SourceError(str(project.root / "shapes"), None, "no SHACL shapes found")
-    # SHACL cannot parametrise a regular expression by the document's base, so the
-    # "IRIs of ours lie under the base" shape names it as '{base}' and we fill it in.
-    for subject, pattern in list(shapes.subject_objects(SH.pattern)):
-        if "{base}" in str(pattern):
-            shapes.remove((subject, SH.pattern, pattern))
-            filled = str(pattern).replace("{base}", re.escape(base))
-            shapes.add((subject, SH.pattern, Literal(filled)))
     return shapes

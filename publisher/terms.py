@@ -1,5 +1,8 @@
 """Checks SHACL cannot state: terms of the vocabularies, IRIs and slugs, ill-typed literals.
 
+(SHACL cannot make a pattern depend on the base the data is read with, so "described IRIs lie
+under the base" is checked here, and the shapes stay valid SHACL as published.)
+
 A typo in a class or property (kg:Stadteilzentrum, kg:operatedby) makes a valid triple that
 no shape targets, so it would be published unnoticed. Every kg: term the sources use must be
 defined in ontology/; every other namespace must be one the ontology declares it reuses
@@ -159,6 +162,21 @@ def _slug_problems(data: Graph, base: str) -> list[Problem]:
     return problems
 
 
+def _base_problems(data: Graph, base: str) -> list[Problem]:
+    problems = []
+    for thing in sorted({s for s in data.subjects(RDF.type, None) if isinstance(s, URIRef)
+                         and not s.startswith(base)}, key=str):
+        problems.append(Problem(
+            thing, RDF.type, data.value(thing, RDF.type),
+            f"Die beschriebene Ressource <{thing}> liegt nicht unter der Basis des Projekts "
+            f"({base}). Eigene Dinge bekommen eine relative IRI wie <id/organisation/name>; "
+            f"fremde Dinge werden nur verlinkt (z. B. mit owl:sameAs), nicht beschrieben.",
+            f"The described resource <{thing}> is not under the project's base ({base}). Our "
+            f"own things get a relative IRI such as <id/organisation/name>; things of others "
+            f"are only linked (e.g. with owl:sameAs), not described.", str(thing)))
+    return problems
+
+
 def _literal_problems(data: Graph) -> list[Problem]:
     problems = []
     for s, p, o in sorted(data, key=lambda t: (str(t[0]), str(t[1]), str(t[2]))):
@@ -179,5 +197,5 @@ def _literal_problems(data: Graph) -> list[Problem]:
 
 def check_terms(data: Graph, ontology: Graph, base: str) -> list[Problem]:
     """Every statement in data that uses an unknown term, a bad slug or an ill-typed literal."""
-    return [*_term_problems(data, ontology, base), *_slug_problems(data, base),
-            *_literal_problems(data)]
+    return [*_term_problems(data, ontology, base), *_base_problems(data, base),
+            *_slug_problems(data, base), *_literal_problems(data)]

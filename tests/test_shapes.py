@@ -33,7 +33,6 @@ KG = BASE + "ontology/"
 
 # fixture name -> (shape that must reject it, result path or None for node-level results)
 CASES: dict[str, tuple[str, str | None]] = {
-    "base-iri": ("BaseIriShape", None),
     "source-missing": ("SourceShape", None),
     "source-not-iri": ("SourceShape", DCT + "source"),
     "german-label-missing": ("GermanLabelShape", None),
