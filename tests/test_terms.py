@@ -121,3 +121,15 @@ def test_slug_for():
     assert slug_for("Straßenfest Güte") == "strassenfest-guete"
     assert slug_for("Weißensee") == "weissensee"
     assert slug_for("Café Olé!") == "cafe-ole"
+
+
+def test_an_ontology_that_declares_no_vocabulary_gets_no_namespace_check():
+    data = Graph().parse(data=f"""
+        @prefix ex: <http://example.org/vocab#> .
+        <{BASE}id/organisation/a> ex:opened "2001" ; <{BASE}ontology/operatedby> <{BASE}x> .
+        """, format="turtle")
+    ontology = Graph().parse(data=f"<{BASE}ontology/operatedBy> a "
+                                  "<http://www.w3.org/2002/07/owl#ObjectProperty> .",
+                             format="turtle")
+    problems = check_terms(data, ontology, BASE)
+    assert [str(p.path) for p in problems] == [BASE + "ontology/operatedby"]
