@@ -96,8 +96,9 @@ def _short(graph: Graph, node) -> str:
         return f"<{node}>"
 
 
-def _why_same(data: Graph, closed: Graph, group: list[URIRef]) -> tuple[URIRef, str, str]:
-    """The stated property that makes the group one resource, and how, in a few words."""
+def _why_same(data: Graph, closed: Graph, group: list[URIRef]) -> tuple:
+    """The stated property that makes the group one resource, how in a few words (de, en),
+    and the stated triple that does it where one can be named (else None)."""
     members = set(group)
     for prop in sorted(closed.subjects(RDF.type, OWL.FunctionalProperty), key=str):
         inverses = set(closed.objects(prop, OWL.inverseOf)) | set(
@@ -116,10 +117,10 @@ def _why_same(data: Graph, closed: Graph, group: list[URIRef]) -> tuple[URIRef, 
                     f"„{triple}“ steht in der Gegenrichtung von {name}, das funktional ist "
                     f"(ein Wert je Subjekt)"), (
                     f"\"{triple}\" is the inverse of {name}, which is functional (one value "
-                    "per subject)")
+                    "per subject)"), (value, wrong, subject)
             return prop, (f"{shown} hat mehrere Werte von {name}, das funktional ist (ein Wert "
                           "je Subjekt)"), (f"{shown} has several values of {name}, which is "
-                                          "functional (one value per subject)")
+                                          "functional (one value per subject)"), None
     for prop in sorted(closed.subjects(RDF.type, OWL.InverseFunctionalProperty), key=str):
         for value in closed.objects(group[0], prop):
             if any((other, prop, value) in closed for other in group[1:]):
@@ -127,8 +128,9 @@ def _why_same(data: Graph, closed: Graph, group: list[URIRef]) -> tuple[URIRef, 
                 return prop, (f"{name} ist invers-funktional, und alle haben den Wert "
                               f"{_short(data, value)}"), (
                     f"{name} is inverse-functional, and all have the value "
-                    f"{_short(data, value)}")
-    return OWL.sameAs, "folgt aus owl:sameAs-Aussagen", "follows from owl:sameAs statements"
+                    f"{_short(data, value)}"), None
+    return (OWL.sameAs, "folgt aus owl:sameAs-Aussagen", "follows from owl:sameAs statements",
+            None)
 
 
 def _groups(pairs: list[tuple[URIRef, URIRef]]) -> list[list[URIRef]]:
@@ -159,10 +161,12 @@ def findings(data: Graph, base: str, vocabularies: Graph | None = None) -> list[
     pairs = [(one, other) for one, other in closed.subject_objects(OWL.sameAs)
              if one != other and ours(one) and ours(other)]
     for group in _groups(pairs):
-        cause, german, english = _why_same(data, closed, group)
+        cause, german, english, stated = _why_same(data, closed, group)
+        # The finding points at the statement that causes it, where one can be named.
+        focus, value = (stated[0], stated[2]) if stated else (group[0], group[1])
         names = ", ".join(_short(data, node) for node in group)
         found.append(Finding(
-            group[0], cause, group[1],
+            focus, cause, value,
             f"Mit OWL-2-RL-Schlüssen und den wiederverwendeten Vokabularen (ORG, PROV-O, SKOS, "
             f"schema.org) folgt, dass {len(group)} verschiedene IRIs dieselbe Ressource sind "
             f"(owl:sameAs): {names}. Grund: {german}. Meist steht eine Eigenschaft in der "
