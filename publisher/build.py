@@ -49,7 +49,7 @@ class BuildRefused(RuntimeError):
 
     def __init__(self, report: Report):
         self.report = report
-        super().__init__(f"{len(report.violations)} SHACL violation(s); build refused")
+        super().__init__(f"{len(report.violations)} violation(s) of the checks; build refused")
 
 
 @dataclass(frozen=True)

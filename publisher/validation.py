@@ -97,8 +97,9 @@ class Report:
                     "triples).")
         body = "\n\n".join(v.text() for v in self.violations)
         count = len(self.violations)
-        return (f"{body}\n\nFEHLER: {count} Verstoß/Verstöße gegen die Shapes.\n"
-                f"FAILED: {count} violation(s) of the shapes.")
+        return (f"{body}\n\nFEHLER: {count} Verstoß/Verstöße gegen die Prüfregeln (Shapes, "
+                f"Vokabular, Schlussfolgerung).\n"
+                f"FAILED: {count} violation(s) of the checks (shapes, vocabulary, reasoning).")
 
     def as_json(self) -> str:
         """The report as JSON for tools."""
