@@ -29,6 +29,7 @@ from publisher.layout import (
     GRAPH_FILE,
     INDEX,
     METADATA_FILE,
+    SHAPES_FILE,
     STORE_DIR,
     SUMS_FILE,
     VALIDATION_FILE,
@@ -42,6 +43,7 @@ __all__ = [
     "CURRENT",
     "DATASET_NAME",
     "GRAPH_FILE",
+    "SHAPES_FILE",
     "BuildRefused",
     "BuildResult",
     "Release",
@@ -57,7 +59,7 @@ class BuildRefused(RuntimeError):
 
     def __init__(self, report: Report):
         self.report = report
-        super().__init__(f"{len(report.violations)} SHACL violation(s); build refused")
+        super().__init__(f"{len(report.violations)} violation(s) of the checks; build refused")
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,8 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
     sources = load_sources(project, base)
     shapes = load_shapes(project, base)
     report = validate_sources(sources, shapes, settings.validation_processes,
-                              settings.validation_split_triples)
+                              settings.validation_split_triples,
+                              settings.reasoning_max_triples)
     if not report.conforms:
         raise BuildRefused(report)
 
@@ -302,6 +305,8 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
         sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in info["files"])
         (tmp / SUMS_FILE).write_text(sums, encoding="utf-8")
         (tmp / VALIDATION_FILE).write_text(report.as_text() + "\n", encoding="utf-8")
+        # The shapes as published: self-contained SHACL with absolute IRIs, for any engine.
+        (tmp / SHAPES_FILE).write_text(shapes.serialize(format="turtle"), encoding="utf-8")
         info["seconds"] = round(time.monotonic() - started, 3)
         (tmp / BUILD_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")

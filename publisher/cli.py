@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from publisher.config import ConfigError, load_settings
-from publisher.project import ProjectError, find_project
+from publisher.project import ORIGINS, ProjectError, find_project
 from publisher.sources import SourceError
 
 __all__ = ["main"]
@@ -19,6 +19,12 @@ EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
 def _fail(message: str, code: int = EXIT_INPUT) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def _fail_source(exc: SourceError) -> None:
+    """A source that cannot be read: where, what and how to fix it, German first; exit 2."""
+    click.echo(exc.bilingual(), err=True)
+    sys.exit(EXIT_INPUT)
 
 
 class Context:
@@ -37,11 +43,16 @@ class Context:
             _fail(str(exc))
 
     def project(self, root: str | None):
-        """The project folder from --root, the current folder, or the bundled copy."""
+        """The project folder from --root, the current folder or one above it, or the bundled
+        copy; says on stderr which one it is, so nobody checks one folder believing another."""
         try:
-            return find_project(root)
+            project = find_project(root)
         except ProjectError as exc:
             _fail(str(exc))
+        german, english = ORIGINS[project.origin]
+        click.echo(f"Projektordner: {project.root} ({german})\n"
+                   f"project folder: {project.root} ({english})", err=True)
+        return project
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -100,10 +111,11 @@ def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
         sources = load_sources(project, settings.base_uri)
         shapes = load_shapes(project, settings.base_uri)
     except SourceError as exc:
-        _fail(str(exc))
+        _fail_source(exc)
     try:
         report = validate_sources(sources, shapes, settings.validation_processes,
-                                  settings.validation_split_triples)
+                                  settings.validation_split_triples,
+                                  settings.reasoning_max_triples)
     except ValidationProcessError as exc:
         _fail(f"cannot check the graph: {exc}")
     click.echo(report.render(fmt))
@@ -133,7 +145,7 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
     try:
         result = run_build(project, settings, settings.out)
     except SourceError as exc:
-        _fail(str(exc))
+        _fail_source(exc)
     except BuildRefused as exc:
         click.echo(exc.report.as_text(), err=True)
         _fail("build refused: the graph does not conform; the last good build is unchanged",
@@ -177,7 +189,7 @@ def ensure_release(ctx: Context, settings, root: str | None):
     try:
         return run_build(project, settings, settings.out).release
     except SourceError as exc:
-        _fail(str(exc))
+        _fail_source(exc)
     except BuildRefused as exc:
         click.echo(exc.report.as_text(), err=True)
         _fail("the graph does not conform to the shapes; nothing to serve", EXIT_VIOLATIONS)

@@ -42,6 +42,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Linux; 1: one process).", int),
     Setting("validation_split_triples", 10_000, "Graphs of at least this many triples are "
             "checked in validation_processes processes; smaller ones in one.", int),
+    Setting("reasoning_max_triples", 10_000, "Graphs of at most this many triples also get "
+            "the reasoning check (OWL 2 RL closure with ORG, PROV-O, SKOS, schema.org: no two "
+            "of our IRIs inferred the same, no organisation, place or agreement inferred a "
+            "skos:Concept); larger ones skip it, as it grows faster than the graph.", int),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on.", int),
     Setting("threads", 16, "Worker threads of the WSGI server.", int),

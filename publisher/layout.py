@@ -15,6 +15,7 @@ __all__ = [
     "GRAPH_FILE",
     "INDEX",
     "METADATA_FILE",
+    "SHAPES_FILE",
     "STORE_DIR",
     "SUMS_FILE",
     "VALIDATION_FILE",
@@ -36,4 +37,5 @@ VALIDATION_FILE = "validation.txt"  # the SHACL report; starts with "OK" when it
 CATALOG_FILE = "catalog.ttl"  # the DCAT-AP.de catalogue (publisher.metadata)
 VOID_FILE = "void.ttl"  # the VoID description (publisher.metadata)
 METADATA_FILE = "metadata.nq"  # catalogue + VoID in <base>graph/metadata (publisher.metadata)
+SHAPES_FILE = "shapes.ttl"  # the shapes as published: plain SHACL, absolute IRIs
 STORE_DIR = "store"  # the graph as an on-disk pyoxigraph store (publisher.store.embedded)

@@ -5,9 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PARTS", "Project", "ProjectError", "bundled_root", "find_project"]
+__all__ = ["ORIGINS", "PARTS", "Project", "ProjectError", "bundled_root", "find_project"]
 
 PARTS = ("ontology", "data", "shapes")
+
+# How a project was found, in German and English, for the line every command prints.
+ORIGINS = {
+    "given": ("mit --root oder der Einstellung root angegeben", "given by --root or the root "
+              "setting"),
+    "here": ("der aktuelle Ordner", "the current folder"),
+    "above": ("über dem aktuellen Ordner gefunden", "found above the current folder"),
+    "bundled": ("das mit kiezgraph gelieferte Exemplar: hier liegen keine ontology/, data/ "
+                "und shapes/", "the copy shipped with kiezgraph: no ontology/, data/ and "
+                "shapes/ here"),
+}
 
 
 class ProjectError(ValueError):
@@ -19,6 +30,7 @@ class Project:
     """A knowledge graph's source folder and the Turtle files in each part."""
 
     root: Path
+    origin: str = "given"
 
     def files(self, part: str) -> list[Path]:
         """The Turtle files of one part (ontology, data or shapes), sorted by path."""
@@ -47,7 +59,8 @@ def bundled_root() -> Path | None:
 
 
 def find_project(root: str | Path | None = None) -> Project:
-    """The project at `root`, else the current folder when it holds one, else the bundled copy."""
+    """The project at `root`, else the current folder, else the project whose ontology/,
+    data/ or shapes/ the current folder is in, else the bundled copy."""
     if root:
         folder = Path(root)
         if not folder.is_dir():
@@ -56,9 +69,16 @@ def find_project(root: str | Path | None = None) -> Project:
         if missing:
             raise ProjectError(f"--root {folder}: missing {', '.join(p + '/' for p in missing)}")
         return Project(folder.resolve())
-    if _holds_graph(Path.cwd()):
-        return Project(Path.cwd().resolve())
+    here = Path.cwd().resolve()
+    if _holds_graph(here):
+        return Project(here, "here")
+    for folder in here.parents:
+        # Inside data/ (or ontology/, shapes/ or a folder in them) the project is the one
+        # above, not the bundled copy: a maintainer there means their own data.
+        if here.relative_to(folder).parts[0] in PARTS and _holds_graph(folder):
+            return Project(folder, "above")
     bundled = bundled_root()
     if bundled is None:
-        raise ProjectError("no ontology/, data/ and shapes/ here and no bundled copy found")
-    return Project(bundled)
+        raise ProjectError("no ontology/, data/ and shapes/ here or above, and no bundled "
+                           "copy found")
+    return Project(bundled, "bundled")

@@ -71,7 +71,7 @@ def test_robots_and_sitemap(client):
     assert "Allow: /sparql" in robots and "Allow: /catalog" in robots
     assert "Sitemap: http://localhost/sitemap.xml" in robots
     sitemap = client.get("/sitemap.xml").get_data(as_text=True)
-    assert "http://localhost/doc/organisation/ba-pankow.html" in sitemap
+    assert "http://localhost/doc/organisation/bezirksamt-pankow.html" in sitemap
 
 
 def test_download_page_lists_files_with_signposting(client, release):

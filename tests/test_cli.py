@@ -15,9 +15,9 @@ def test_validate_passes_on_the_shipped_data(runner, project):
 
 def test_validate_json_and_turtle(runner, project):
     result = runner.invoke(main, ["validate", "--root", str(project.root), "--format", "json"])
-    assert json.loads(result.output)["conforms"] is True
+    assert json.loads(result.stdout)["conforms"] is True  # the folder line goes to stderr
     result = runner.invoke(main, ["validate", "--root", str(project.root), "--format", "turtle"])
-    assert "sh:conforms true" in result.output
+    assert "sh:conforms true" in result.stdout
 
 
 def _add(workdir, name, text):

@@ -21,7 +21,7 @@ HERE = "http://127.0.0.1:8080/"
 
 @pytest.mark.parametrize("thing, document", [
     ("id/stadtteilzentrum/stz-weissensee", "doc/stadtteilzentrum/stz-weissensee"),
-    ("id/concept/partner-role/unterzeichner", "doc/concept/partner-role/unterzeichner"),
+    ("id/concept/activity-role/unterzeichner", "doc/concept/activity-role/unterzeichner"),
     ("ontology/Stadtteilzentrum", "doc/ontology/Stadtteilzentrum"),
 ])
 def test_thing_and_document_map_both_ways(thing, document):
@@ -57,7 +57,8 @@ def test_unsafe_paths(path):
 
 
 def test_local_path_keeps_our_iris_here_and_leaves_external_ones():
-    assert local_path(BASE + "id/organisation/ba-pankow", BASE) == "doc/organisation/ba-pankow"
+    assert local_path(BASE + "id/organisation/bezirksamt-pankow", BASE) == \
+        "doc/organisation/bezirksamt-pankow"
     assert local_path(BASE + "ontology/Signing", BASE) == "doc/ontology/Signing"
     assert local_path(BASE + "ontology", BASE) == "ontology"
     assert local_path("http://schema.org/Event", BASE) is None

@@ -13,7 +13,7 @@ from publisher.web import create_app
 from publisher.web.memo import ResponseMemo
 from publisher.web.state import Published
 
-THINGS = ["stadtteilzentrum/stz-weissensee", "organisation/ba-pankow",
+THINGS = ["stadtteilzentrum/stz-weissensee", "organisation/bezirksamt-pankow",
           "agreement/kooperationsvertrag-2022"]
 ACCEPTS = [None, "*/*", "text/turtle", "application/ld+json", "application/rdf+xml",
            "application/n-triples",
@@ -73,13 +73,14 @@ def test_kept_answers_are_what_flask_sends(memo_app):
 
 def test_conditional_requests_are_kept_per_validator(memo_app):
     client = Client(memo_app.wsgi_app)
-    first = client.get("/doc/organisation/ba-pankow.nt")
+    first = client.get("/doc/organisation/bezirksamt-pankow.nt")
     etag = first.headers["ETag"]
     for _ in range(2):
-        again = client.get("/doc/organisation/ba-pankow.nt", headers={"If-None-Match": etag})
+        again = client.get("/doc/organisation/bezirksamt-pankow.nt",
+                           headers={"If-None-Match": etag})
         assert again.status_code == 304 and again.headers["ETag"] == etag
         assert again.get_data() == b""
-    other = client.get("/doc/organisation/ba-pankow.nt", headers={"If-None-Match": '"x"'})
+    other = client.get("/doc/organisation/bezirksamt-pankow.nt", headers={"If-None-Match": '"x"'})
     assert other.status_code == 200 and other.get_data() == first.get_data()
 
 
@@ -87,16 +88,17 @@ def test_a_new_build_is_never_answered_from_an_old_one(memo_app, release):
     client = Client(memo_app.wsgi_app)
     state = memo_app.extensions["kiezgraph"]
     old = state.published
-    before = client.get("/doc/organisation/ba-pankow.ttl")
+    before = client.get("/doc/organisation/bezirksamt-pankow.ttl")
     # the same triples under another build id: what a reload or `kiezgraph load` looks like
     state.swap(Published(release=release, store=EmbeddedStore(old.store.ox, "next-build")))
     try:
-        after = client.get("/doc/organisation/ba-pankow.ttl")
+        after = client.get("/doc/organisation/bezirksamt-pankow.ttl")
         assert after.headers["ETag"] != before.headers["ETag"]
         assert after.get_data() == before.get_data()
     finally:
         state.swap(old)
-    assert client.get("/doc/organisation/ba-pankow.ttl").headers["ETag"] == before.headers["ETag"]
+    again = client.get("/doc/organisation/bezirksamt-pankow.ttl")
+    assert again.headers["ETag"] == before.headers["ETag"]
 
 
 def test_kept_answers_are_counted_and_logged(memo_app, caplog):
@@ -129,14 +131,14 @@ def test_requests_with_a_body_or_huge_headers_go_through_flask(memo_app):
     assert memo.key({"REQUEST_METHOD": "GET", "PATH_INFO": "/sparql"}) is None
     many = {f"HTTP_X_{i}": "v" for i in range(120)}
     assert memo.key({"REQUEST_METHOD": "GET", "PATH_INFO": "/doc/x", **many}) is None
-    response = Client(memo).get("/doc/organisation/ba-pankow.ttl",
+    response = Client(memo).get("/doc/organisation/bezirksamt-pankow.ttl",
                                 headers={f"X-{i}": "v" for i in range(120)})
     assert response.status_code == 431
 
 
 def test_a_kept_answer_is_dated_when_it_is_sent(memo_app):
     client = Client(memo_app.wsgi_app)
-    path = "/doc/organisation/ba-pankow.nt"
+    path = "/doc/organisation/bezirksamt-pankow.nt"
     client.get(path)
     first = int(time.time())
     while int(time.time()) == first:  # the next second
@@ -149,7 +151,7 @@ def test_issue8_a_kept_response_holds_the_bytes_of_its_document_counted_once(mem
     from publisher.web.cache import Rendered, budget, render_cache
 
     client = Client(memo_app.wsgi_app)
-    path = "/doc/organisation/ba-pankow"
+    path = "/doc/organisation/bezirksamt-pankow"
     for headers in ({}, {"Accept-Encoding": "gzip"}, {"Accept": "text/turtle"}):
         for _ in range(2):
             assert client.get(path + ".ttl", headers=headers).status_code == 200
@@ -209,7 +211,7 @@ def test_issue8_repeated_requests_are_hits_and_counted(memo_app):
     cache = render_cache(memo_app)
     before = cache.hits
     for _ in range(3):
-        client.get("/doc/organisation/ba-pankow.rdf")
+        client.get("/doc/organisation/bezirksamt-pankow.rdf")
     assert cache.hits - before >= 2  # a render-cache hit, then kept responses
 
     def sparql_hits() -> float:

@@ -28,6 +28,17 @@ def test_bundled_copy_when_the_current_folder_holds_none(tmp_path, monkeypatch):
     assert project.files("data") and project.files("shapes") and project.files("ontology")
 
 
+def test_issue16_inside_data_the_project_above_is_found(workdir, monkeypatch):
+    (workdir / "data" / "neu").mkdir()
+    for inside in (workdir / "data", workdir / "data" / "neu", workdir / "shapes"):
+        monkeypatch.chdir(inside)
+        project = find_project()
+        assert (project.root, project.origin) == (workdir.resolve(), "above")
+    (workdir / "elsewhere").mkdir()  # a folder beside the parts is not inside the project
+    monkeypatch.chdir(workdir / "elsewhere")
+    assert find_project().origin == "bundled"
+
+
 def test_root_without_the_parts_is_refused(tmp_path):
     (tmp_path / "data").mkdir()
     with pytest.raises(ProjectError, match="missing ontology/, shapes/"):
@@ -48,3 +59,5 @@ def test_the_wheel_carries_ontology_data_and_shapes(tmp_path):
         for name in shipped:
             assert f"publisher/_bundled/{name}" in names
     assert "publisher/cli.py" in names
+    # the vocabularies the reasoning check needs, without a network
+    assert {"publisher/vocabularies/org.ttl", "publisher/vocabularies/prov-o.ttl"} <= set(names)

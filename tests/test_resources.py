@@ -110,7 +110,7 @@ def test_browser_gets_html_and_curl_gets_turtle(client):
 
 
 def test_ontology_terms_and_concepts_dereference(client):
-    for path in ("ontology/Stadtteilzentrum", "id/concept/partner-role/unterzeichner"):
+    for path in ("ontology/Stadtteilzentrum", "id/concept/activity-role/unterzeichner"):
         response = client.get("/" + path)
         assert response.status_code == 303
         assert response.headers["Location"] == HERE + document_path(path)

@@ -24,7 +24,7 @@ from tests.conftest import ROOT
 from tests.test_reload import _free_port, _wait_health, out  # noqa: F401
 from tests.test_security import _children, _running
 
-DOCS = ["/doc/organisation/ba-pankow.ttl", "/doc/organisation/ba-pankow.html",
+DOCS = ["/doc/organisation/bezirksamt-pankow.ttl", "/doc/organisation/bezirksamt-pankow.html",
         "/doc/stadtteilzentrum/stz-weissensee.jsonld", "/doc/stadtteilzentrum/stz-weissensee.nt",
         "/ontology.ttl"]
 SAME = ("content-type", "link", "content-location", "cache-control", "vary", "content-encoding",
@@ -105,9 +105,9 @@ def test_every_server_answers_with_the_same_bytes_and_headers(servers):
                     theirs = _own(first.headers.get(header) or "", servers["waitress"])
                     assert ours == theirs, (name, path, header)
     for name, url in servers.items():
-        thing = httpx.get(url + "/id/organisation/ba-pankow")
+        thing = httpx.get(url + "/id/organisation/bezirksamt-pankow")
         assert thing.status_code == 303 and thing.headers["location"].endswith(
-            "/doc/organisation/ba-pankow"), name
+            "/doc/organisation/bezirksamt-pankow"), name
         assert httpx.get(url + "/doc/organisation/nowhere").status_code == 404, name
 
 

@@ -33,7 +33,6 @@ KG = BASE + "ontology/"
 
 # fixture name -> (shape that must reject it, result path or None for node-level results)
 CASES: dict[str, tuple[str, str | None]] = {
-    "base-iri": ("BaseIriShape", None),
     "source-missing": ("SourceShape", None),
     "source-not-iri": ("SourceShape", DCT + "source"),
     "german-label-missing": ("GermanLabelShape", None),
@@ -43,9 +42,9 @@ CASES: dict[str, tuple[str, str | None]] = {
     "concept-without-definition": ("ConceptShape", SKOS + "definition"),
     "date-not-xsd-date": ("DateShape", SCHEMA + "foundingDate"),
     "issued-not-a-year": ("IssuedShape", DCT + "issued"),
-    "agreement-without-date": ("AgreementDateShape", None),
+    "agreement-without-date": ("AgreementDateShape", DCT + "date"),
     "agreement-without-place": ("AgreementPlaceShape", None),
-    "agreement-one-signatory": ("AgreementSignatoriesShape", None),
+    "agreement-without-signatory": ("AgreementSignatoriesShape", None),
     "agreement-title-without-language": ("AgreementShape", DCT + "title"),
     "signing-without-date": ("SigningShape", SCHEMA + "startDate"),
     "association-without-role": ("AssociationShape", PROV + "hadRole"),
@@ -59,6 +58,9 @@ CASES: dict[str, tuple[str, str | None]] = {
     "person-without-name": ("PersonShape", FOAF + "name"),
     "event-without-date": ("EventShape", SCHEMA + "startDate"),
     "change-without-result": ("ChangeEventShape", ORG + "resultingOrganization"),
+    "founding-date-twice": ("SingleDateShape", SCHEMA + "foundingDate"),
+    "agreement-date-twice": ("AgreementDateShape", DCT + "date"),
+    "collaboration-membership-wrong-way": ("CollaborationShape", "^" + ORG + "organization"),
 }
 
 

@@ -46,7 +46,9 @@ def test_non_utf8_is_refused(workdir):
         load_sources(Project(workdir), BASE)
 
 
-def test_shapes_get_the_base_filled_in(project):
+def test_issue16_shapes_are_plain_shacl_without_placeholders(project):
+    for path in project.files("shapes"):
+        assert "{base}" not in path.read_text(encoding="utf-8"), path
     shapes = load_shapes(project, BASE)
     patterns = [str(o) for o in shapes.objects(None, URIRef("http://www.w3.org/ns/shacl#pattern"))]
     assert not any("{base}" in p for p in patterns)

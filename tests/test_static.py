@@ -170,7 +170,7 @@ def test_nginx_answers_as_the_dynamic_server(exported, dynamic, nginx):
     assert count > 1000
     for path in ("/doc/organisation/nowhere", "/doc/organisation/nowhere.ttl",
                  "/id/organisation/nowhere", "/ontology/Nothing", "/id/ontology/Nothing",
-                 "/doc/ontology/Nothing.ttl", "/doc/organisation/ba-pankow.txt"):
+                 "/doc/ontology/Nothing.ttl", "/doc/organisation/bezirksamt-pankow.txt"):
         _same(dynamic.get(PREFIX + path), nginx.get(PREFIX + path), path)
 
 
@@ -207,17 +207,17 @@ def test_an_export_served_elsewhere_links_and_redirects_there(exported, tmp_path
 
     app = exported[0]
     url = "https://kiezgraph.example.berlin/pankow/"
-    reps = list(representations(app, url, ["doc/organisation/ba-pankow"]))
+    reps = list(representations(app, url, ["doc/organisation/bezirksamt-pankow"]))
     write_export(tmp_path, BASE, reps, *accept_maps(), None, url=url)
     turtle = next(r for r in reps if r.variant == "turtle")
     assert turtle.thing.headers and dict(turtle.thing.headers)["Location"] == \
-        url + "doc/organisation/ba-pankow"
+        url + "doc/organisation/bezirksamt-pankow"
     assert BASE.encode() in turtle.by_suffix.body  # the IRIs stay the base's
     locations = (tmp_path / "nginx" / "locations.conf").read_text(encoding="utf-8")
     assert '"^/pankow/doc/(?<kg_rest>' in locations and "/kiezgraph/" not in locations
     assert f'return 303 "{url}doc/${{kg_rest}}$is_args$args";' in locations
     assert (tmp_path / "site" / "sfx" / "turtle" / "pankow" / "doc" / "organisation"
-            / "ba-pankow.ttl").is_file()  # by suffix: the file at its URL path
+            / "bezirksamt-pankow.ttl").is_file()  # by suffix: the file at its URL path
 
 
 def test_suffix_urls_are_files_at_their_path_and_nothing_is_rewritten(exported):

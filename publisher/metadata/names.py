@@ -53,7 +53,7 @@ class Names:
     @property
     def publisher(self) -> URIRef:
         """The publisher, the district office, as the graph itself names it."""
-        return self.term("id/organisation/ba-pankow")
+        return self.term("id/organisation/bezirksamt-pankow")
 
     @property
     def contact(self) -> URIRef:
