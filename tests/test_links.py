@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 LINK = re.compile(r'(?:href|src|action)="([^"]*)"')
-PAGES = ["", "doc/stadtteilzentrum/stz-weissensee", "doc/organisation/ba-pankow.html",
+PAGES = ["", "doc/stadtteilzentrum/stz-weissensee", "doc/organisation/bezirksamt-pankow.html",
          "doc/organisation/", "ontology", "sparql", "download/", "search?q=Weissensee",
          "network", "no/such/page"]
 

@@ -261,7 +261,7 @@ def test_issue14_slow_request_bodies_leave_threads_for_everything_else(server, b
         with httpx.Client(base_url=url, timeout=20) as client:
             for _ in range(3):
                 assert client.get("/health").status_code == 200
-                assert client.get("/id/organisation/ba-pankow").status_code == 303
+                assert client.get("/id/organisation/bezirksamt-pankow").status_code == 303
                 quick = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"},
                                    headers={"Accept": "application/sparql-results+json"})
                 assert quick.status_code == 200 and quick.json()["boolean"] is True
@@ -345,10 +345,11 @@ def test_issue14_behind_the_readmes_nginx_location_and_links_say_https(build_dir
         site = "https://kiezgraph.example.berlin"
         with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=False, timeout=20,
                           headers={"Host": "kiezgraph.example.berlin"}) as client:
-            thing = client.get("/id/organisation/ba-pankow", headers={"Accept": "text/turtle"})
+            thing = client.get("/id/organisation/bezirksamt-pankow",
+                               headers={"Accept": "text/turtle"})
             assert thing.status_code == 303
-            assert thing.headers["location"] == site + "/doc/organisation/ba-pankow"
-            page = client.get("/doc/organisation/ba-pankow.html")
+            assert thing.headers["location"] == site + "/doc/organisation/bezirksamt-pankow"
+            page = client.get("/doc/organisation/bezirksamt-pankow.html")
             assert page.status_code == 200
             # links between pages are page-relative; the IRIs a page names say https
             assert f"{site}/id/" in page.text or f"{site}/doc/" in page.text
@@ -357,10 +358,10 @@ def test_issue14_behind_the_readmes_nginx_location_and_links_say_https(build_dir
             catalog = client.get("/catalog.ttl")
             assert catalog.status_code == 200
             # (a path nginx has not cached yet: a cached answer names the right host anyway)
-            refused = client.get("/doc/organisation/ba-pankow.nt",
+            refused = client.get("/doc/organisation/bezirksamt-pankow.nt",
                                  headers={"Host": "evil.example"})
             assert refused.status_code == 400
-            again = client.get("/doc/organisation/ba-pankow.nt")
+            again = client.get("/doc/organisation/bezirksamt-pankow.nt")
             assert again.status_code == 200 and "evil" not in again.text
     finally:
         nginx.terminate()

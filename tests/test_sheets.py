@@ -375,10 +375,11 @@ def test_issue17_membership_roles_come_from_the_skos_scheme(graph, tmp_path):
     lists = read_workbook(out).sheets["Listen"]
     column = lists[0].index("Rolle")
     offered = {row[column] for row in lists[1:] if column < len(row) and row[column]}
-    scheme = URIRef(BASE + "id/scheme/partner-role")
-    roles = {str(label) for concept in graph.subjects(SKOS.inScheme, scheme)
+    roles = {str(label) for name in ("partner-role", "position")
+             for concept in graph.subjects(SKOS.inScheme, URIRef(BASE + f"id/scheme/{name}"))
              for label in graph.objects(concept, SKOS.prefLabel) if label.language == "de"}
     assert offered == roles and "Träger eines Stadtteilzentrums" in offered
+    assert any("Bezirksstadt" in role for role in offered)  # a person's position too
 
 
 def test_issue17_unknown_traeger_and_empty_slug_in_a_stadtteilzentrum_sheet(graph, tmp_path):

@@ -215,8 +215,6 @@ def document(rest: str) -> Response:
     thing_at = thing_path(path)
     if thing_at is None:
         abort(404)
-    if thing_at.startswith(ONTOLOGY_TERMS) and _is_version(thing_at):
-        return _redirect(request.url_root + ONTOLOGY)  # the version IRI's page links here
     return _serve(path, thing_at, offer, suffixed, _render_description)
 
 

@@ -9,7 +9,7 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDFS, SKOS, VOID, Namespace
 
 from publisher.describe import LABEL_PROPERTIES, ORG, PROV, SCHEMA, label_of, text_of
-from publisher.iris import graph_path, local_path
+from publisher.iris import ONTOLOGY, graph_path, local_path
 from publisher.web.security import linkable
 
 __all__ = ["Link", "Linker", "Row", "Value", "incoming_rows", "rows_of", "schema_org",
@@ -299,6 +299,8 @@ class Linker:
         """Where a link to the IRI points: here for ours, the IRI itself for web IRIs."""
         path = local_path(iri, self.base)
         if path is not None:
+            if (None, OWL.versionIRI, URIRef(iri)) in self.graph:
+                path = ONTOLOGY  # a version IRI is the ontology's document (as it redirects)
             target = path + suffix
             if self.suffix and "?" in target:  # e.g. a query link: the language joins its query
                 return self.url_root + target + "&" + self.suffix[1:]
