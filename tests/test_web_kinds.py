@@ -186,3 +186,26 @@ def test_issue15_german_pages_name_classes_in_german(live_server):
     assert ">Nichtregierungsorganisation<" in types and ">NGO<" not in types
     english = httpx.get(live_server.url + "/?lang=en", headers={"Accept": "text/html"}).text
     assert "Concept" in re.findall(r'class="kind-label">([^<]+)<', english)
+
+
+def test_issue16_every_term_the_data_uses_has_a_name_in_both_languages():
+    """The corrected model brought org:memberDuring and OWL-Time's terms onto pages as
+    qnames ("org:memberDuring", "time:inside"): every property and class the bundled data
+    uses is shown by name, in German and in English."""
+    from pathlib import Path
+
+    from rdflib import RDF
+
+    from publisher.project import Project
+    from publisher.sources import load_sources
+    from publisher.web.view import term_label
+
+    root = Path(__file__).resolve().parents[1]
+    graph = load_sources(Project(root), "https://w3id.org/kiezgraph/pankow/").union()
+    for path in sorted((root / "ontology").glob("*.ttl")):
+        graph.parse(path)
+    terms = set(graph.predicates()) | set(graph.objects(None, RDF.type))
+    qname = graph.namespace_manager.normalizeUri
+    unnamed = sorted(f"{term} ({lang}): {label}" for term in terms for lang in ("de", "en")
+                     if (label := term_label(graph, term, lang)) in (qname(term), str(term)))
+    assert not unnamed, "\n".join(unnamed)

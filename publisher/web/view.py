@@ -162,6 +162,7 @@ _CLASSES: dict[URIRef, tuple[str, str]] = {
 }
 _TERMS.update(_CLASSES)
 _SPDX = Namespace("http://spdx.org/rdf/terms#")
+_TIME = Namespace("http://www.w3.org/2006/time#")
 # The catalogue's and VoID's properties (shown on /catalog and /.well-known/void).
 _TERMS.update({
     DCAT.dataset: ("Datensatz", "dataset"),
@@ -232,10 +233,21 @@ _TERMS.update({
     PROV.qualifiedDelegation: ("Beauftragung", "qualified delegation"),
     SKOS.notation: ("Notation", "notation"),
     SKOS.related: ("Verwandter Begriff", "related"),
+    ORG.memberDuring: ("Mitglied während", "member during"),
+    PROV.Role: ("Rolle", "role"),
+    _TIME.hasBeginning: ("Beginn", "beginning"),
+    _TIME.hasEnd: ("Ende", "end"),
+    _TIME.hasTime: ("Zeitpunkt", "time"),
+    _TIME.inXSDDate: ("Datum", "date"),
+    _TIME.inside: ("Innerhalb von", "inside"),
+    _TIME.intervalIn: ("Innerhalb des Zeitraums", "interval in"),
+    DCTERMS.requires: ("Benötigt", "requires"),
     OWL.versionInfo: ("Version", "version"),
     OWL.versionIRI: ("Versions-IRI", "version IRI"),
     URIRef("http://purl.org/vocab/vann/preferredNamespacePrefix"): ("Bevorzugtes Präfix",
                                                                     "preferred prefix"),
+    URIRef("http://purl.org/vocab/vann/preferredNamespaceUri"): ("Bevorzugter Namensraum",
+                                                                 "preferred namespace"),
 })
 
 
