@@ -16,12 +16,13 @@ import httpx
 import pytest
 
 from publisher.web import create_app
+from tests.workers import abort_mid_query
 
 pytestmark = pytest.mark.live
 
 BOMB = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 1"
-# pyoxigraph 0.5 aborts (SIGABRT) sorting this path's solutions over an on-disk store.
-ABORTS = "SELECT * WHERE { ?s (<p:x>|!<p:x>)* ?o } ORDER BY ?s"
+# Runs far past every limit here but the time limit; counting streams, so memory stays low.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 ASK = "ASK { ?s ?p ?o }"
 MAX_BYTES = 256 << 10
 # One row holding one string of 1.2 MB (300 characters doubled 12 times), built by the
@@ -77,11 +78,21 @@ def test_issue14_order_by_bomb_gets_503_and_the_next_query_is_answered(bounded):
 
 
 def test_issue14_an_engine_abort_gets_503_never_502(bounded):
+    # pyoxigraph 0.5 can abort (SIGABRT, a Rust panic in ORDER BY over mixed terms) for some
+    # orders of the data only: the worker gets the same signal mid-query instead.
     _answered(bounded)
     for page in (False, True):
-        response = _sparql(bounded, ABORTS, **({"Accept": "text/html"} if page else {}))
-        assert response.status_code == 503
-        assert "aborted inside the query engine" in response.text
+        pool = bounded.store._workers()
+        headers = {"Accept": "text/html"} if page else {}
+        answers: list[httpx.Response] = []
+
+        def ask(query=f"{RUNAWAY} # {page}", headers=headers, answers=answers):
+            answers.append(_sparql(bounded, query, **headers))
+
+        error = abort_mid_query(pool, ask)
+        assert error is None, error
+        assert answers[0].status_code == 503
+        assert "aborted inside the query engine" in answers[0].text
         _answered(bounded)
 
 

@@ -227,8 +227,12 @@ def test_issue8_a_killed_process_is_a_clear_error_and_is_reaped(large, shapes):
         os.waitpid(killed[0], os.WNOHANG)
 
 
+# The run starts as from a terminal: with Python's own Ctrl-C handler. A test runner started
+# in the background by a shell without job control (`.ci/run &`) ignores SIGINT, and its
+# children would inherit that and never see the Ctrl-C this test sends.
 RUN = textwrap.dedent("""
-    import os, sys
+    import os, signal, sys
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from pathlib import Path
     from publisher.project import Project
     from publisher.sources import load_shapes, load_sources
