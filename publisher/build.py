@@ -302,14 +302,11 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
 
         write_store(tmp / STORE_DIR, [p for p in (tmp / GRAPH_FILE, tmp / METADATA_FILE)
                                       if p.is_file()])
-        # The shapes as published: self-contained SHACL with absolute IRIs, for any engine;
-        # listed in SHA256SUMS, so /download/ serves them beside the dumps.
-        published_shapes = shapes.serialize(format="turtle").encode("utf-8")
-        (tmp / SHAPES_FILE).write_bytes(published_shapes)
         sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in info["files"])
-        sums += f"{hashlib.sha256(published_shapes).hexdigest()}  {SHAPES_FILE}\n"
         (tmp / SUMS_FILE).write_text(sums, encoding="utf-8")
         (tmp / VALIDATION_FILE).write_text(report.as_text() + "\n", encoding="utf-8")
+        # The shapes as published: self-contained SHACL with absolute IRIs, for any engine.
+        (tmp / SHAPES_FILE).write_text(shapes.serialize(format="turtle"), encoding="utf-8")
         info["seconds"] = round(time.monotonic() - started, 3)
         (tmp / BUILD_INFO).write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n",
                                       encoding="utf-8")

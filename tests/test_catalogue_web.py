@@ -143,21 +143,16 @@ def test_rdf_clients_still_get_rdf_from_catalogue_and_void(live_server, path):
 
 @pytest.mark.live
 def test_issue15_every_file_sha256sums_lists_is_downloadable(live_server):
-    """SHA256SUMS listed catalog.ttl and void.ttl, which /download/ did not serve; the
-    published shapes (shapes.ttl) were in the build but not downloadable at all."""
+    """SHA256SUMS listed catalog.ttl and void.ttl, which /download/ did not serve."""
     import httpx
 
     sums = httpx.get(live_server.url + "/download/SHA256SUMS")
     assert sums.status_code == 200
     listed = [line.split("  ", 1) for line in sums.text.splitlines() if line.strip()]
-    assert {"catalog.ttl", "void.ttl", "shapes.ttl"} <= {name for _d, name in listed}
+    assert {"catalog.ttl", "void.ttl"} <= {name for _d, name in listed}
     for digest, name in listed:
         response = httpx.get(f"{live_server.url}/download/{name}")
         assert response.status_code == 200, name
         assert hashlib.sha256(response.content).hexdigest() == digest, name
     page = httpx.get(live_server.url + "/download/").text
     assert 'href="catalog.ttl"' in page and 'href="void.ttl"' in page
-    assert 'href="shapes.ttl"' in page
-    shapes = httpx.get(live_server.url + "/download/shapes.ttl")
-    assert shapes.headers["content-type"].startswith("text/turtle")
-    assert "http://www.w3.org/ns/shacl#" in shapes.text
