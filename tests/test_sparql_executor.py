@@ -132,25 +132,9 @@ def test_issue14_an_abort_inside_the_engine_costs_one_query(disk_pool):
 
 def test_issue14_a_worker_killed_mid_query_gives_a_clear_error(pool):
     _count(pool)
-    outcome = {}
-
-    def runaway():
-        try:
-            pool.run(Job(RUNAWAY, JSON, 10), 60)
-        except StoreError as exc:
-            outcome["error"] = exc
-
-    before = set(pool.workers_alive())
-    thread = threading.Thread(target=runaway)
-    thread.start()
-    time.sleep(0.5)  # the runaway is running in one of the workers
-    busy = [w for w in list(pool._all) if w.process.pid in before and w not in
-            list(pool._idle.queue)]
-    assert len(busy) == 1
-    os.kill(busy[0].process.pid, signal.SIGABRT)
-    thread.join(timeout=30)
-    assert isinstance(outcome["error"], QueryAborted)
-    assert "aborted" in str(outcome["error"])
+    error = abort_mid_query(pool, lambda: pool.run(Job(RUNAWAY, JSON, 10), 60))
+    assert isinstance(error, QueryAborted)
+    assert "aborted" in str(error)
     assert _count(pool) == 60
 
 

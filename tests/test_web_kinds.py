@@ -202,8 +202,6 @@ def test_issue16_every_term_the_data_uses_has_a_name_in_both_languages():
 
     root = Path(__file__).resolve().parents[1]
     graph = load_sources(Project(root), "https://w3id.org/kiezgraph/pankow/").union()
-    for path in sorted((root / "ontology").glob("*.ttl")):
-        graph.parse(path)
     terms = set(graph.predicates()) | set(graph.objects(None, RDF.type))
     qname = graph.namespace_manager.normalizeUri
     unnamed = sorted(f"{term} ({lang}): {label}" for term in terms for lang in ("de", "en")

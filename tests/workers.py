@@ -11,25 +11,32 @@ from collections.abc import Callable
 __all__ = ["abort_mid_query"]
 
 
-def abort_mid_query(pool, run: Callable[[], object]) -> BaseException | None:
-    """Run run() in a thread; once the pool's only worker is busy with it, abort the worker
-    as an abort inside the engine does (SIGABRT). What run() raised, or None."""
+def abort_mid_query(pool, run: Callable[[], object]) -> object:
+    """Run run() in a thread; once one of the pool's workers has taken it, abort that worker
+    as an abort inside the engine does (SIGABRT). What run() returned, or what it raised.
+
+    Waits by order of events (every worker idle, then one taken), not by a pause."""
     outcome: dict = {}
 
     def query():
         try:
-            run()
+            outcome["value"] = run()
         except BaseException as exc:  # handed to the test to judge
-            outcome["error"] = exc
+            outcome["value"] = exc
 
-    (worker,) = pool.workers_alive()
+    deadline = time.monotonic() + 60
+    while pool._idle.qsize() < pool.size and time.monotonic() < deadline:
+        time.sleep(0.01)  # a worker replaced by an earlier test is still starting
+    assert pool._idle.qsize() == pool.size, "the pool's workers never all came up"
     thread = threading.Thread(target=query)
     thread.start()
-    deadline = time.monotonic() + 60
-    while pool._idle.qsize() and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)  # the query has not reached the worker yet
-    assert thread.is_alive() and not pool._idle.qsize(), "the query never reached the worker"
-    os.kill(worker, signal.SIGABRT)
+    while pool._idle.qsize() == pool.size and thread.is_alive() \
+            and time.monotonic() < deadline:
+        time.sleep(0.01)  # the query has not reached a worker yet
+    idle = list(pool._idle.queue)
+    busy = [w for w in list(pool._all) if w not in idle]
+    assert thread.is_alive() and len(busy) == 1, "the query never reached a worker"
+    os.kill(busy[0].process.pid, signal.SIGABRT)
     thread.join(timeout=60)
     assert not thread.is_alive()
-    return outcome.get("error")
+    return outcome["value"]

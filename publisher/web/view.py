@@ -6,7 +6,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDFS, SKOS, VOID, Namespace
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    OWL,
+    RDFS,
+    SKOS,
+    TIME,
+    VANN,
+    VOID,
+    Namespace,
+)
 
 from publisher.describe import LABEL_PROPERTIES, ORG, PROV, SCHEMA, label_of, text_of
 from publisher.iris import ONTOLOGY, graph_path, local_path
@@ -162,7 +173,6 @@ _CLASSES: dict[URIRef, tuple[str, str]] = {
 }
 _TERMS.update(_CLASSES)
 _SPDX = Namespace("http://spdx.org/rdf/terms#")
-_TIME = Namespace("http://www.w3.org/2006/time#")
 # The catalogue's and VoID's properties (shown on /catalog and /.well-known/void).
 _TERMS.update({
     DCAT.dataset: ("Datensatz", "dataset"),
@@ -235,19 +245,17 @@ _TERMS.update({
     SKOS.related: ("Verwandter Begriff", "related"),
     ORG.memberDuring: ("Mitglied während", "member during"),
     PROV.Role: ("Rolle", "role"),
-    _TIME.hasBeginning: ("Beginn", "beginning"),
-    _TIME.hasEnd: ("Ende", "end"),
-    _TIME.hasTime: ("Zeitpunkt", "time"),
-    _TIME.inXSDDate: ("Datum", "date"),
-    _TIME.inside: ("Innerhalb von", "inside"),
-    _TIME.intervalIn: ("Innerhalb des Zeitraums", "interval in"),
+    TIME.hasBeginning: ("Beginn", "beginning"),
+    TIME.hasEnd: ("Ende", "end"),
+    TIME.hasTime: ("Zeitpunkt", "time"),
+    TIME.inXSDDate: ("Datum", "date"),
+    TIME.inside: ("Innerhalb von", "inside"),
+    TIME.intervalIn: ("Innerhalb des Zeitraums", "interval in"),
     DCTERMS.requires: ("Benötigt", "requires"),
     OWL.versionInfo: ("Version", "version"),
     OWL.versionIRI: ("Versions-IRI", "version IRI"),
-    URIRef("http://purl.org/vocab/vann/preferredNamespacePrefix"): ("Bevorzugtes Präfix",
-                                                                    "preferred prefix"),
-    URIRef("http://purl.org/vocab/vann/preferredNamespaceUri"): ("Bevorzugter Namensraum",
-                                                                 "preferred namespace"),
+    VANN.preferredNamespacePrefix: ("Bevorzugtes Präfix", "preferred prefix"),
+    VANN.preferredNamespaceUri: ("Bevorzugter Namensraum", "preferred namespace"),
 })
 
 
