@@ -1,15 +1,19 @@
-"""Check a query before any engine sees it: a read-only query, no SERVICE, within the size cap.
+r"""Check a query before any engine sees it: a read-only query, no SERVICE, within the size cap.
 
 Two checks, each with the guarantees the engine behind it needs:
 
 - `check` parses the text with rdflib's SPARQL 1.1 grammar. It guards a remote store
   (Virtuoso & co.): updates (including LOAD) never parse as a query and are refused;
-  SERVICE is refused wherever it is nested; and vendor extensions that fetch or read
-  files (Virtuoso's `DEFINE get:soft`, its predeclared `bif:`/`sql:` functions) are not
-  SPARQL 1.1 and fail to parse. A scanner cannot know every vendor's extensions, so the
-  remote path keeps the full parse. The parse runs in a killable parser process
-  (publisher.sparql.strict) within a time limit, never in the web process: rdflib takes
-  seconds on some texts and parses one text at a time per process.
+  SERVICE is refused wherever it is nested; vendor pragmas (Virtuoso's `DEFINE get:soft`)
+  are not SPARQL 1.1 and fail to parse; a call of a function by IRI is refused unless the
+  IRI is one SPARQL defines (publisher.sparql.functions: deny by default, on rdflib's
+  algebra, so `bif:http_get` is refused in every spelling); and the letters `bif:` and
+  `sql:` are refused anywhere in the text. `\u` escapes are expanded once, as SPARQL 1.1
+  (§19.2) and rdflib read them, and the store is sent that text (`CheckedQuery.text`), so
+  the store cannot read a string or comment where the check read code (issue #26's
+  `"\u005C"`). The parse runs in a killable parser process (publisher.sparql.strict)
+  within a time limit, never in the web process: rdflib takes seconds on some texts and
+  parses one text at a time per process.
 - `scan` guards the embedded pyoxigraph store, which parses the query itself when it
   evaluates it. pyoxigraph's `Store.query` accepts queries only (an update is a syntax
   error there), reads FROM graphs from the store (it never fetches them), and has no
@@ -30,8 +34,11 @@ import threading
 from dataclasses import dataclass
 
 from pyparsing import ParseBaseException
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
+
+from publisher.sparql.functions import VENDOR_TEXT, refused_function
 
 __all__ = [
     "FORMS",
@@ -124,15 +131,21 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def _dataset(query) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The graphs of a parsed query's FROM and FROM NAMED clauses (prefixed names resolved)."""
-    from rdflib.plugins.sparql.algebra import translateQuery
-
+def _dataset(algebra) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The graphs of a translated query's FROM and FROM NAMED clauses (names resolved)."""
     # dict.get: CompValue.get answers a missing key with the key's name
-    clauses = dict.get(translateQuery(query).algebra, "datasetClause") or []
+    clauses = dict.get(algebra, "datasetClause") or []
     defaults = tuple(str(c["default"]) for c in clauses if dict.get(c, "default") is not None)
     named = tuple(str(c["named"]) for c in clauses if dict.get(c, "named") is not None)
     return defaults, named
+
+
+def _called(algebra):
+    """The IRIs of every function called by IRI in a translated query (rdflib names SPARQL's
+    own built-ins Builtin_*, aggregates Aggregate_*; a call by IRI is a `Function`)."""
+    for node in _walk(algebra):
+        if node.name == "Function":
+            yield dict.get(node, "iri")
 
 
 def parse_in_process(text: str) -> tuple:
@@ -160,10 +173,14 @@ def parse_in_process(text: str) -> tuple:
         return ("rejected", 403, _NO_SERVICE, None, None)
     has_dataset = bool(dict.get(query, "datasetClause"))  # CompValue.get echoes missing keys
     try:
-        dataset = _dataset(tree) if has_dataset else ((), ())
+        # the algebra resolves prefixed names: an undeclared prefix is a 400, as in pyoxigraph
+        algebra = translateQuery(tree).algebra
     except Exception as exc:  # any failure here is the query's: a 400
         return ("rejected", 400, f"SPARQL syntax error: {exc}", None, None)
-    return ("ok", form, has_dataset, dataset)
+    refused = refused_function(_called(algebra))
+    if refused is not None:
+        return ("rejected", 400, _NO_FUNCTION.format(iri=refused), None, None)
+    return ("ok", form, has_dataset, _dataset(algebra) if has_dataset else ((), ()))
 
 
 _OUTCOMES: dict[str, tuple] = {}  # text -> outcome of the full parse (a small LRU)
@@ -200,17 +217,41 @@ def _sized(text: str, max_length: int | None) -> None:
         raise QueryRejected("the query is empty")
 
 
+_ESCAPE = re.compile(r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}")
+
+
+def _expanded(text: str) -> str:
+    """The text with `\\u` escapes expanded, as rdflib (and SPARQL 1.1, §19.2) reads it;
+    refused when it names a vendor's functions or still holds an escape (one that expanding
+    made, which a store expanding again would read otherwise)."""
+    try:
+        expanded = expandUnicodeEscapes(text)
+    except ValueError as exc:
+        raise QueryRejected(f"SPARQL syntax error: {exc}") from None
+    if VENDOR_TEXT.search(expanded):
+        raise QueryRejected(_NO_VENDOR)
+    if expanded != text and _ESCAPE.search(expanded):
+        raise QueryRejected("SPARQL syntax error: an escape sequence (\\u…) spells another "
+                            "escape sequence; write the character itself")
+    return expanded
+
+
 def check(text: str, max_length: int | None = None, timeout: float = 10.0) -> CheckedQuery:
     """Parse and check one query with the full SPARQL 1.1 grammar; raise QueryRejected (or a
     subclass) when it is not allowed, QueryTimeout when parsing takes over timeout seconds.
 
     For a remote store: call it once the query holds a slot (it costs a parse in a parser
     process). SERVICE is refused if either pyoxigraph's reading (the scanner) or rdflib's
-    finds it.
+    finds it. The CheckedQuery's text is the text as checked (its escapes expanded): send
+    that one to the store, not the original.
     """
     _sized(text, max_length)
     lexed = _lex(text)
-    _service_check(text, lexed)
+    _service_check(text, lexed)  # pyoxigraph's reading of the text as sent
+    expanded = _expanded(text)
+    if expanded != text:  # and of the text as read by rdflib and then by the store
+        text, lexed = expanded, _lex(expanded)
+        _service_check(text, lexed)
     found = _outcome(text, timeout)
     if found[0] == "rejected":
         _, status, message, line, column = found
@@ -254,6 +295,11 @@ _NO_SERVICE = ("SERVICE is not accepted: this endpoint does not query other endp
                "user's behalf. Run the federated part on your side.")
 _UNSURE_SERVICE = (_NO_SERVICE + " (The letters \"service\" appear where this endpoint cannot "
                    "tell a keyword from a name or a string; write the query more plainly.)")
+_NO_FUNCTION = ("the function <{iri}> is not accepted: this endpoint allows SPARQL 1.1's "
+                "built-in functions and the XSD casts, no store's own extensions.")
+_NO_VENDOR = ("a store's own functions (the letters \"bif:\" or \"sql:\") are not accepted: this "
+              "endpoint allows SPARQL 1.1's built-in functions and the XSD casts only, and "
+              "refuses these letters anywhere in a query, strings and comments included.")
 _READ_ONLY = ("SPARQL Update is not accepted: this endpoint is read-only (no INSERT, DELETE, "
               "LOAD, CLEAR, CREATE, DROP, COPY, MOVE, ADD).")
 _UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY",
