@@ -27,7 +27,13 @@ from SPARQLWrapper.SPARQLExceptions import (
 )
 
 from publisher.store.auth import challenge, describe_failure
-from publisher.store.base import QueryAnswer, QueryTimeout, StoreError, StoreUnavailable
+from publisher.store.base import (
+    QueryAnswer,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreError,
+    StoreUnavailable,
+)
 from publisher.store.embedded import from_ox
 from publisher.store.releases import StoredRelease
 
@@ -175,8 +181,11 @@ class RemoteStore:
                                    "than it allows") from None
             if any(marker in str(exc) for marker in _TIMEOUTS):
                 raise QueryTimeout("the query ran longer than the time limit") from None
-            kind = "rejected" if isinstance(exc, QueryBadFormed) else "failed"
-            raise StoreError(f"the store {kind} the query: {_message(exc)}") from None
+            if isinstance(exc, QueryBadFormed):  # the store's 400: the client's to mend
+                raise QuerySyntaxError(f"the store rejected the query: {_message(exc)}") \
+                    from None
+            # the store's 500: its fault, not the client's; answered 503 like an outage
+            raise StoreUnavailable(f"the store failed the query: {_message(exc)}") from None
         except Unauthorized:
             raise StoreError(f"{self.endpoint}: the store refused the credentials (HTTP 401); "
                              "check KIEZGRAPH_STORE_USER and KIEZGRAPH_STORE_PASSWORD") from None
@@ -256,28 +265,38 @@ class RemoteStore:
         The store answers in SPARQL JSON or N-Triples and pyoxigraph re-serialises, so the
         formats, the max_results cap and its count are those of the embedded store. Graph
         names the client gives are the sources' (<base>graph/data/…); they are mapped to
-        the current release's graphs. A query's own FROM clauses are overridden by the
-        release's dataset (the protocol's dataset wins), so nothing outside it is read.
+        the current release's graphs. A dataset (FROM, FROM NAMED, or the protocol's
+        default-graph-uri and named-graph-uri) may name only the release's graphs, anything
+        else is refused (403): Virtuoso reads a query's FROM graphs *besides* the protocol's
+        (issue #26), so a graph outside the release must never reach it in the text.
         """
-        from publisher.sparql.guard import check
+        from publisher.sparql.guard import QueryRefused, check
         from publisher.sparql.results import serialise
 
         # The full parse, in a killable parser process within the time limit (see
         # publisher.sparql.guard.check); the store has what is left of the limit.
         began = time.monotonic()
         checked = check(query, timeout=timeout)
+        query = checked.text  # the text as checked (escapes expanded) is what the store reads
         release = self.current()
         if base_iri and not query.lstrip().upper().startswith("BASE"):
             query = f"BASE <{base_iri}>\n{query}"
             if checked.has_dataset:  # FROM <relative> resolves against the base
                 checked = check(query, timeout=max(0.1, timeout - (time.monotonic() - began)))
+                query = checked.text
         timeout = max(0.1, timeout - (time.monotonic() - began))
+        by_source = {source: graph for graph, source in release.sources.items()}
+        outside = next((g for g in (*checked.dataset[0], *checked.dataset[1])
+                        if g not in by_source), None)
+        if outside is not None:  # in the text, where Virtuoso would read it: refused
+            raise QueryRefused(f"the graph <{outside}> is not part of this dataset: FROM and "
+                               "FROM NAMED may name only the graphs the service description "
+                               "lists")
         if checked.has_dataset and not (default_graphs or named_graphs):
             default_graphs, named_graphs = (list(g) for g in checked.dataset)
             named_graphs = named_graphs or [f"{release.iri}/no-named-graphs"]
-        # Graphs outside the release are read as empty: never another release's, nor the
-        # store's own graphs. The protocol's dataset overrides the query's FROM clauses.
-        by_source = {source: graph for graph, source in release.sources.items()}
+        # The protocol's dataset, which kiezgraph writes itself: graphs outside the release
+        # are read as empty, never another release's, nor the store's own graphs.
         empty = f"{release.iri}/none"
         defaults = [by_source.get(g, empty) for g in default_graphs] or list(release.graphs)
         named = [by_source.get(g, empty) for g in named_graphs] or list(release.graphs)
@@ -310,7 +329,8 @@ class RemoteStore:
             if checked.is_graph:
                 result = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
             else:
-                result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+                result = ox.parse_query_results(_blank_nodes(body),
+                                                format=ox.QueryResultsFormat.JSON)
         except SyntaxError as exc:
             raise StoreError(f"the store's answer could not be read: {exc}") from None
         answer = serialise(result, media_type, max_results, prefixes, max_bytes=max_bytes)
@@ -332,6 +352,28 @@ class RemoteStore:
         return True
 
 
+_NODE_ID = b"nodeID://"
+
+
+def _blank_nodes(body: bytes) -> bytes:
+    """SPARQL JSON results with Virtuoso's blank nodes (`{"type": "bnode", "value":
+    "nodeID://b10006"}`) as blank node labels pyoxigraph reads (`b10006`); other answers as
+    they are. Re-encoded only when a `nodeID://` occurs, which few answers hold."""
+    if _NODE_ID not in body:
+        return body
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body  # the caller reports what pyoxigraph finds wrong with it
+    for row in data.get("results", {}).get("bindings", []):
+        for value in row.values():
+            if value.get("type") == "bnode":
+                label = value.get("value", "").removeprefix("nodeID://")
+                # a label of letters, digits and _ only: a valid BLANK_NODE_LABEL
+                value["value"] = "b" + "".join(c if c.isalnum() else "_" for c in label)
+    return json.dumps(data).encode()
+
+
 def _message(exc: SPARQLWrapperException) -> str:
     """The store's own words from a SPARQLWrapper exception, shortened to a line or two."""
     text = str(exc)
@@ -339,6 +381,7 @@ def _message(exc: SPARQLWrapperException) -> str:
     if marker in text:
         text = text.split(marker, 1)[1]
     text = text.strip().strip("b'\"").replace("\\n", "\n")
+    text = text.split("SPARQL query:", 1)[0]  # Virtuoso echoes the query, as the store got it
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return " ".join(lines[:3])[:500] or exc.__class__.__name__
 

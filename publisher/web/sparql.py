@@ -470,7 +470,9 @@ def _description() -> Response:
     try:
         triples, graphs = _counts(published)
     except StoreError as exc:
-        raise ProtocolError(503, f"the store did not answer: {exc}",
+        # The store's own words can name its internal address: they go to the log only.
+        log.warning("service description: the store did not answer: %s", exc)
+        raise ProtocolError(503, "the store did not answer; try again shortly",
                             headers={"Retry-After": "2"}) from None
     graph = service_description(request.base_url, triples=triples, graphs=graphs,
                                 max_results=settings.max_results,
