@@ -9,7 +9,7 @@ graphs, as in the embedded store, and a release being loaded next to it stays in
 from __future__ import annotations
 
 import json
-import math
+import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,6 +38,8 @@ from publisher.store.embedded import from_ox
 from publisher.store.releases import StoredRelease
 
 __all__ = ["RemoteStore", "from_json_term"]
+
+log = logging.getLogger(__name__)
 
 NTRIPLES = "application/n-triples"
 _ANYTIME_PARTIAL = "S1TAT"  # Virtuoso: the answer is incomplete, its time limit was reached
@@ -71,6 +73,11 @@ class RemoteStore:
 
     name = "remote"
 
+    # A probe (/health, /ready) and the look-up of the current release wait at most this
+    # long for the store, whatever query_timeout says: a hung or saturated store must not
+    # hold the threads that answer probes and cached documents (issue #26).
+    probe_timeout = 0.8
+
     def __init__(self, endpoint: str, base: str, *, user: str = "", password: str = "",
                  timeout: float = 10.0, refresh: float = 5.0):
         self.endpoint = endpoint
@@ -82,8 +89,10 @@ class RemoteStore:
         self._auth: tuple[str, str] | None = None
         self._release: StoredRelease | None = None
         self._resolved = 0.0
+        self._refreshing = False
+        self._pinged: tuple[float, bool] = (0.0, False)
         self._lock = threading.Lock()
-        self.unavailable_reason = ""  # why the last ping() failed
+        self.unavailable_reason = ""  # why the last ping() failed (for the log, not clients)
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.endpoint!r})"  # never the password
@@ -98,19 +107,44 @@ class RemoteStore:
 
     # -- the current release -------------------------------------------------------------
 
-    def current(self, fresh: bool = False) -> StoredRelease:
-        """The release the pointer names, looked up again after `refresh` seconds."""
+    def current(self, fresh: bool = False, timeout: float | None = None) -> StoredRelease:
+        """The release the pointer names, looked up again after `refresh` seconds (fresh:
+        now, within timeout).
+
+        Once one is known, the look-up runs in one thread at a time, within probe_timeout;
+        the others, and every caller while the store does not answer, keep the release
+        known so far: cached documents never wait for the store."""
         with self._lock:
-            if (not fresh and self._release is not None
-                    and time.monotonic() - self._resolved < self.refresh):
-                return self._release
-        rows = self._select(StoredRelease.query(self.base), dataset=False)
+            known = self._release
+            if not fresh and known is not None:
+                if self._refreshing or time.monotonic() - self._resolved < self.refresh:
+                    return known
+                self._refreshing = True
+        try:
+            rows = self._select(StoredRelease.query(self.base), dataset=False,
+                                timeout=timeout if fresh or known is None
+                                else self.probe_timeout)
+        except StoreError as exc:
+            with self._lock:  # try again after `refresh`, not on every request meanwhile
+                self._resolved = time.monotonic()
+                self._pinged = (self._resolved, False)
+                self.unavailable_reason = str(exc)
+            if fresh or known is None:
+                raise
+            log.warning("the store did not say which release is current; serving %s",
+                        known.build_id)
+            return known
+        finally:
+            if not fresh and known is not None:
+                with self._lock:
+                    self._refreshing = False
         release = StoredRelease.from_rows(rows) or (None if fresh else self._release)
         if release is None:
             raise StoreError(f"{self.endpoint} holds no kiezgraph release for {self.base}: "
                              "run `kiezgraph load` first")
         with self._lock:
             self._release, self._resolved = release, time.monotonic()
+            self._pinged, self.unavailable_reason = (self._resolved, True), ""
         return release
 
     @property
@@ -155,8 +189,9 @@ class RemoteStore:
         sparql = SPARQLWrapper(self.endpoint, agent="kiezgraph")
         sparql.setMethod(POST)
         sparql.setOnlyConneg(True)
-        # SPARQLWrapper takes whole seconds; never 0, which would mean "wait for ever".
-        sparql.setTimeout(max(1, math.ceil(timeout or self.timeout)))
+        # SPARQLWrapper's setTimeout takes whole seconds; urllib, which it hands the value
+        # to, takes fractions (a probe's 0.8 s). Never 0, which would mean "wait for ever".
+        sparql.timeout = max(0.1, timeout or self.timeout)
         scheme, realm = self._auth_scheme()
         if scheme:
             sparql.setHTTPAuth(DIGEST if scheme == "digest" else BASIC)
@@ -201,12 +236,13 @@ class RemoteStore:
         return body, media_type.split(";")[0].strip()
 
     def _json(self, query: str, dataset: bool = True,
-              graphs: Iterable[str] | None = None) -> dict:
+              graphs: Iterable[str] | None = None, timeout: float | None = None) -> dict:
         mapped = dataset and graphs is None  # a reader's query over the current release
         release = self.current() if mapped else None
         if release is not None:  # one lookup: the mapping and the dataset agree
             query, graphs = self.to_store(query, release), list(release.graphs)
-        body, _ = self.send(self.wrapper(query, dataset=dataset, graphs=graphs),
+        body, _ = self.send(self.wrapper(query, dataset=dataset, graphs=graphs,
+                                         timeout=timeout),
                             "application/sparql-results+json")
         if release is not None:
             body = self.from_store(body, release)
@@ -216,9 +252,9 @@ class RemoteStore:
         except ValueError:
             raise StoreError("the store's answer is not SPARQL JSON results") from None
 
-    def _select(self, query: str, dataset: bool = True,
-                graphs: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        data = self._json(query, dataset, graphs)
+    def _select(self, query: str, dataset: bool = True, graphs: Iterable[str] | None = None,
+                timeout: float | None = None) -> list[dict[str, Any]]:
+        data = self._json(query, dataset, graphs, timeout)
         return [{name: from_json_term(value) for name, value in binding.items()}
                 for binding in data.get("results", {}).get("bindings", [])]
 
@@ -341,14 +377,18 @@ class RemoteStore:
         return self.current().triples
 
     def ping(self) -> bool:
-        """Whether the store answers right now (and still has a current release); when not,
-        `unavailable_reason` says why."""
+        """Whether the store answers right now (and still has a current release), asked
+        within probe_timeout unless a look-up in the last second found it silent; when
+        not, `unavailable_reason` says why (it names the store's address: for the log,
+        not for clients)."""
+        with self._lock:
+            at, answered = self._pinged
+            if not answered and time.monotonic() - at < 1.0:  # a hung store: ask once a second
+                return False
         try:
-            self.current(fresh=True)
-        except StoreError as exc:
-            self.unavailable_reason = str(exc)
+            self.current(fresh=True, timeout=self.probe_timeout)
+        except StoreError:
             return False
-        self.unavailable_reason = ""
         return True
 
 

@@ -166,6 +166,9 @@ def _release_valid(release) -> str | None:
     return None
 
 
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
 @bp.get("/ready")
 def ready() -> Response:
     """Readiness: 200 once a valid graph is loaded and answers, else 503 (with the reason)."""
@@ -177,13 +180,18 @@ def ready() -> Response:
         reason = "no store"
     elif published.release is not None:
         reason = _release_valid(published.release)
+    operator = request.remote_addr in _LOOPBACK  # asked on the machine itself
     if reason is None and not published.store.ping():
-        reason = "the store does not answer"
+        # why names the store's internal address: for the operator, not the public
+        detail = getattr(published.store, "unavailable_reason", "")
+        reason = f"the store does not answer: {detail}" if operator and detail \
+            else "the store does not answer"
     if reason is None:
         try:
             body["triples"] = published.store.triple_count()
         except StoreError as exc:
-            reason = f"the store does not answer: {exc}"
+            reason = f"the store does not answer: {exc}" if operator \
+                else "the store does not answer"
         else:
             if not body["triples"]:
                 reason = "the graph is empty"
