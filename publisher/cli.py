@@ -9,6 +9,7 @@ import click
 
 from publisher.config import ConfigError, load_settings
 from publisher.project import ORIGINS, ProjectError, find_project
+from publisher.releases import current_release
 from publisher.sources import SourceError
 
 __all__ = ["main"]
@@ -177,13 +178,16 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
 
 def ensure_release(ctx: Context, settings, root: str | None):
     """The current build in settings.out; build the project first when there is none yet."""
-    from publisher.build import BuildRefused, current_release
-    from publisher.build import build as run_build
-    from publisher.validation import ValidationProcessError
-
     release = current_release(settings.out)
     if release is not None and release.info.get("base_uri") == settings.base_uri:
         return release
+    # Imported only when there is nothing to serve yet: the build pipeline brings pyshacl,
+    # owlrl and the workbook readers, which `serve` (the server under waitress runs in this
+    # process) and `catalog` otherwise never load.
+    from publisher.build import BuildRefused
+    from publisher.build import build as run_build
+    from publisher.validation import ValidationProcessError
+
     project = ctx.project(root or settings.root)
     click.echo(f"no build in {settings.out} yet: building {project.root} first", err=True)
     try:

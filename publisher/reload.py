@@ -27,8 +27,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from publisher import metrics
-from publisher.build import current_release, sha256_file
 from publisher.layout import BUILD_INFO, CURRENT, GRAPH_FILE, METADATA_FILE, VALIDATION_FILE
+from publisher.releases import current_release, sha256_file
 from publisher.retention import hold
 
 __all__ = ["ReleaseRefused", "Reloader", "check_release", "close_later", "current_build_id",

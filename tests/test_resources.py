@@ -190,8 +190,8 @@ def test_representations_use_the_host_asked(client):
 
 _RENDER = """
 import hashlib, sys
-from publisher.build import current_release
 from publisher.config import load_settings
+from publisher.releases import current_release
 from publisher.web import create_app
 out = sys.argv[1]
 app = create_app(load_settings(env={}, overrides={"out": out}), release=current_release(out))

@@ -16,8 +16,8 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
     """Build the app for a release (default: the current build in settings.out) and its store."""
     from flask import Flask
 
-    from publisher.build import current_release
     from publisher.config import load_settings
+    from publisher.releases import current_release
     from publisher.store import open_store
     from publisher.web.state import Published, Served
 
