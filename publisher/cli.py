@@ -10,7 +10,7 @@ import click
 from publisher.config import ConfigError, load_settings
 from publisher.project import ORIGINS, ProjectError, find_project
 from publisher.releases import current_release
-from publisher.sources import SourceError
+from publisher.source_types import SourceError
 
 __all__ = ["main"]
 
