@@ -12,8 +12,8 @@ from rdflib.namespace import DCAT, XSD
 
 from publisher import describe
 from publisher.iris import document_path, graph_path, rebase_graph
-from publisher.negotiation import OFFERS
 from publisher.store import EmbeddedStore
+from publisher.web.negotiation import OFFERS
 
 BASE = "https://w3id.org/kiezgraph/pankow/"
 HERE = "http://localhost/"

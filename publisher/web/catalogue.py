@@ -20,11 +20,11 @@ from publisher.metadata.catalog import catalog_graph
 from publisher.metadata.schemaorg import dataset_jsonld
 from publisher.metadata.signposting import signposting_links
 from publisher.metadata.void import void_graph
-from publisher.negotiation import HTML, OFFERS, choose, offer_by_suffix
 from publisher.releases import list_releases
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.http import add_vary, error_response, page_language, public_base, send
 from publisher.web.links import page_root
+from publisher.web.negotiation import HTML, OFFERS, choose, offer_by_suffix
 from publisher.web.state import served
 from publisher.web.view import Linker, rows_of
 

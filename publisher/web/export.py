@@ -8,7 +8,6 @@ from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from publisher.iris import DOC, document_path, graph_path, is_safe_path
-from publisher.negotiation import OFFERS, choose, choose_language
 from publisher.static import (
     COMMON_ACCEPT,
     COMMON_ACCEPT_LANGUAGE,
@@ -17,6 +16,7 @@ from publisher.static import (
     Representation,
     write_export,
 )
+from publisher.web.negotiation import OFFERS, choose, choose_language
 from publisher.web.security import INTERNAL
 
 __all__ = ["accept_maps", "documents", "export_app", "export_static", "representations"]

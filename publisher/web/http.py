@@ -10,9 +10,9 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException, RequestURITooLarge
 
 from publisher.iris import MAX_PATH
-from publisher.negotiation import HTML, OFFERS, Offer, choose, choose_language
 from publisher.store import StoreError, StoreUnavailable
 from publisher.web.cache import GZIP_LEVEL, Rendered
+from publisher.web.negotiation import HTML, OFFERS, Offer, choose, choose_language
 
 __all__ = [
     "CORS_HEADERS",

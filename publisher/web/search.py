@@ -7,10 +7,10 @@ import threading
 from flask import Blueprint, Flask, jsonify, render_template, request
 
 from publisher.iris import local_path
-from publisher.negotiation import without_parameters
 from publisher.search import SearchIndex, build_index
 from publisher.web.http import error_response, page_language, public_base
 from publisher.web.links import page_root
+from publisher.web.negotiation import without_parameters
 from publisher.web.state import served
 
 __all__ = ["KIND_NAMES", "bp", "current_index", "init_app", "local_url", "page_lang"]
