@@ -34,10 +34,12 @@ from publisher.layout import (
     SUMS_FILE,
     VALIDATION_FILE,
 )
+from publisher.metadata.step import write_metadata
 from publisher.project import Project
 from publisher.releases import Release, out_folder, read_index, sha256_file
 from publisher.retention import sweep
 from publisher.sources import Sources, load_shapes, load_sources
+from publisher.store.embedded import write_store
 from publisher.validation import Report, validate_sources
 
 __all__ = ["BuildRefused", "BuildResult", "build"]
@@ -214,13 +216,9 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
         }
         # What changed against the previous release (publisher.changes; issue 17).
         info["changes"] = record_changes(tmp, out, index, version, nquads, base)
-        from publisher.metadata.step import write_metadata
-
         write_metadata(tmp, info, settings, sources)
         # The graph once more as an on-disk store: the server opens it read-only in every
         # process instead of loading a copy each (publisher.store.embedded).
-        from publisher.store.embedded import write_store
-
         write_store(tmp / STORE_DIR, [p for p in (tmp / GRAPH_FILE, tmp / METADATA_FILE)
                                       if p.is_file()])
         sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in info["files"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,8 +280,6 @@ def download(name: str):
 
 
 def _b64(hexdigest: str) -> str:
-    import base64
-
     return base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Flask, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 
 from publisher.iris import local_path
 from publisher.search import SearchIndex, build_index
@@ -48,8 +48,6 @@ def init_app(app: Flask) -> None:
 
 def current_index() -> SearchIndex:
     """The search index of the snapshot being served, built on first use after each swap."""
-    from flask import current_app
-
     state = served()
     published = state.published
     cache = current_app.extensions[EXTENSION]
