@@ -34,24 +34,15 @@ from publisher.layout import (
     SUMS_FILE,
     VALIDATION_FILE,
 )
+from publisher.metadata.step import write_metadata
 from publisher.project import Project
+from publisher.releases import Release, out_folder, read_index, sha256_file
 from publisher.retention import sweep
 from publisher.sources import Sources, load_shapes, load_sources
+from publisher.store.embedded import write_store
 from publisher.validation import Report, validate_sources
 
-__all__ = [
-    "CURRENT",
-    "DATASET_NAME",
-    "GRAPH_FILE",
-    "SHAPES_FILE",
-    "BuildRefused",
-    "BuildResult",
-    "Release",
-    "build",
-    "current_release",
-    "list_releases",
-    "sha256_file",
-]
+__all__ = ["BuildRefused", "BuildResult", "build"]
 
 
 class BuildRefused(RuntimeError):
@@ -60,29 +51,6 @@ class BuildRefused(RuntimeError):
     def __init__(self, report: Report):
         self.report = report
         super().__init__(f"{len(report.violations)} violation(s) of the checks; build refused")
-
-
-@dataclass(frozen=True)
-class Release:
-    """A finished build on disk."""
-
-    path: Path
-    info: dict
-
-    @property
-    def version(self) -> str:
-        """The release version: the date its content first appeared and its content hash."""
-        return self.info["version"]
-
-    @property
-    def build_id(self) -> str:
-        """Unique per build; what ETags are made of."""
-        return self.info["build_id"]
-
-    @property
-    def graph_file(self) -> Path:
-        """The canonical N-Quads file the stores load."""
-        return self.path / GRAPH_FILE
 
 
 @dataclass(frozen=True)
@@ -111,15 +79,6 @@ def _canonical_nquads(sources: Sources) -> bytes:
                               format=ox.RdfFormat.N_QUADS))
     lines = sorted(set(written.splitlines()))
     return b"\n".join(lines) + b"\n"
-
-
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_gzip(path: Path) -> Path:
@@ -161,13 +120,6 @@ def _write_dumps(folder: Path, version: str, nquads: bytes,
     return files, len(triples)
 
 
-def _read_index(out: Path) -> list[dict]:
-    try:
-        return json.loads((out / INDEX).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-
-
 def _atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -192,35 +144,6 @@ def _remove_abandoned(builds: Path) -> None:
         pid = partial.name.split("-")[1]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(partial, ignore_errors=True)
-
-
-def _absolute(out: str | Path) -> Path:
-    """The output folder as an absolute path, resolved once against the working folder.
-
-    Every path a Release carries derives from it, so a reader that resolves relative paths
-    against some other folder (Flask's send_file: the app's package) still finds the files."""
-    return Path(out).absolute()
-
-
-def list_releases(out: str | Path) -> list[Release]:
-    """The releases kept in an output folder, oldest first (their paths absolute)."""
-    out = _absolute(out)
-    releases = []
-    for entry in _read_index(out):
-        path = out / entry["path"]
-        info_file = path / BUILD_INFO
-        if info_file.is_file():
-            releases.append(Release(path, json.loads(info_file.read_text(encoding="utf-8"))))
-    return releases
-
-
-def current_release(out: str | Path) -> Release | None:
-    """The release out/current points at, or None when there is no good build yet."""
-    path = _absolute(out) / CURRENT
-    info_file = path / BUILD_INFO
-    if not info_file.is_file():
-        return None
-    return Release(path.resolve(), json.loads(info_file.read_text(encoding="utf-8")))
 
 
 @contextmanager
@@ -259,9 +182,9 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
 
     nquads = _canonical_nquads(sources)
     content_hash = hashlib.sha256(nquads).hexdigest()
-    out = _absolute(out)
+    out = out_folder(out)
     out.mkdir(parents=True, exist_ok=True)
-    index = _read_index(out)
+    index = read_index(out)
     previous = next((e for e in reversed(index) if e.get("base_uri", base) == base), None)
     today = dt.datetime.now(dt.UTC).date().isoformat()
     changed = previous is None or previous["content_hash"] != content_hash
@@ -293,13 +216,9 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
         }
         # What changed against the previous release (publisher.changes; issue 17).
         info["changes"] = record_changes(tmp, out, index, version, nquads, base)
-        from publisher.metadata.step import write_metadata
-
         write_metadata(tmp, info, settings, sources)
         # The graph once more as an on-disk store: the server opens it read-only in every
         # process instead of loading a copy each (publisher.store.embedded).
-        from publisher.store.embedded import write_store
-
         write_store(tmp / STORE_DIR, [p for p in (tmp / GRAPH_FILE, tmp / METADATA_FILE)
                                       if p.is_file()])
         sums = "".join(f"{f['sha256']}  {f['name']}\n" for f in info["files"])

@@ -1,7 +1,16 @@
-"""The `kiezgraph` command line: validate, build, serve, …"""
+"""The `kiezgraph` command line: validate, build, serve, …
+
+Each command imports the parts it runs inside its function (start-up cost, and what a process
+holds): `kiezgraph serve` runs the server in this process under waitress and must not load the
+build's pyshacl, owlrl and workbook readers (tests/test_architecture.py), and `--help` or
+`catalog` need none of the rest.
+"""
 
 from __future__ import annotations
 
+import errno
+import json
+import socket
 import sys
 from pathlib import Path
 
@@ -9,7 +18,8 @@ import click
 
 from publisher.config import ConfigError, load_settings
 from publisher.project import ORIGINS, ProjectError, find_project
-from publisher.sources import SourceError
+from publisher.releases import current_release
+from publisher.source_types import SourceError
 
 __all__ = ["main"]
 
@@ -177,13 +187,16 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
 
 def ensure_release(ctx: Context, settings, root: str | None):
     """The current build in settings.out; build the project first when there is none yet."""
-    from publisher.build import BuildRefused, current_release
-    from publisher.build import build as run_build
-    from publisher.validation import ValidationProcessError
-
     release = current_release(settings.out)
     if release is not None and release.info.get("base_uri") == settings.base_uri:
         return release
+    # Imported only when there is nothing to serve yet: the build pipeline brings pyshacl,
+    # owlrl and the workbook readers, which `serve` (the server under waitress runs in this
+    # process) and `catalog` otherwise never load.
+    from publisher.build import BuildRefused
+    from publisher.build import build as run_build
+    from publisher.validation import ValidationProcessError
+
     project = ctx.project(root or settings.root)
     click.echo(f"no build in {settings.out} yet: building {project.root} first", err=True)
     try:
@@ -203,9 +216,6 @@ def _port_taken(host: str, port: int) -> str | None:
     granian listens with SO_REUSEPORT, so a second server on a port already served would
     start and the two would split the requests; and a port held by another program would
     end in a traceback after "serving on". A plain bind (no SO_REUSEPORT) fails in both."""
-    import errno
-    import socket
-
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                    flags=socket.AI_PASSIVE)
@@ -369,8 +379,6 @@ def _validate_catalog(ctx: Context, settings, root: str | None, shapes_dir: str 
 @pass_ctx
 def catalog(ctx: Context, sub_base_uri, root, out, berlin_json, fmt) -> None:
     """Print the DCAT-AP.de catalogue of the current build, or its Berlin Datenregister record."""
-    import json
-
     from publisher.metadata.berlin import BerlinRecordError, berlin_record
     from publisher.metadata.catalog import catalog_graph
 

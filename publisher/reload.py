@@ -27,9 +27,10 @@ from typing import Any
 import pyoxigraph as ox
 
 from publisher import metrics
-from publisher.build import current_release, sha256_file
 from publisher.layout import BUILD_INFO, CURRENT, GRAPH_FILE, METADATA_FILE, VALIDATION_FILE
+from publisher.releases import current_release, sha256_file
 from publisher.retention import hold
+from publisher.store import open_store as default_open_store
 
 __all__ = ["ReleaseRefused", "Reloader", "check_release", "close_later", "current_build_id",
            "fingerprint"]
@@ -137,15 +138,13 @@ class Reloader:
                  open_store: Callable[[Any, Any], Any] | None = None,
                  grace: float | None = None, release: Any = None,
                  detach: Callable[[], None] | None = None):
-        from publisher.store import open_store as default_open
-
         self.settings = settings
         self.out = Path(settings.out).absolute()
         self.serving = serving
         self.refused: str | None = None
         self._install, self._refuse = install, refuse
         self._detach = detach
-        self._open = open_store or default_open
+        self._open = open_store or default_open_store
         self.grace = settings.query_timeout + 5.0 if grace is None else grace
         self._wake = threading.Event()
         self._stop = threading.Event()

@@ -423,7 +423,7 @@ def nginx_config(url: str, site: Path, groups: list[Group], accept_map: dict[str
         _map("$http_accept_language", "$kg_accept_lang", language_map,
              _LANGUAGE_FALLBACKS, "de"),
         # ?lang= keeps the page's language in its links; a value we do not have falls
-        # back to Accept-Language, as publisher.negotiation.choose_language does.
+        # back to Accept-Language, as publisher.web.negotiation.choose_language does.
         "map $arg_lang $kg_keep {\n    default html-keep-;\n    \"\" html-;\n}",
         # (Exact keys first: a request without ?lang= or with a listed value is a hash
         # lookup, no regex.)

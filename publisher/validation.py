@@ -26,7 +26,7 @@ from pyshacl.constraints.constraint_component import ConstraintComponent
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
-from publisher.sources import Sources
+from publisher.source_types import Sources
 
 __all__ = ["REASONING_CHECK", "TERMS_CHECK", "Report", "ValidationProcessError", "Violation",
            "validate_graph", "validate_sources"]

@@ -44,7 +44,7 @@ def build_dir(tmp_path_factory, project) -> Path:
 @pytest.fixture(scope="session")
 def release(build_dir):
     """The current release of the session's build."""
-    from publisher.build import current_release
+    from publisher.releases import current_release
 
     return current_release(build_dir)
 

@@ -12,15 +12,10 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from publisher.build import (
-    BuildRefused,
-    _canonical_nquads,
-    build,
-    current_release,
-    list_releases,
-)
+from publisher.build import BuildRefused, _canonical_nquads, build
 from publisher.config import load_settings
 from publisher.project import Project
+from publisher.releases import current_release, list_releases
 from publisher.sources import SourceError, load_sources
 from tests.conftest import BASE
 

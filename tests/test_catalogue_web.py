@@ -10,9 +10,10 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT
 
-from publisher.build import build, current_release
+from publisher.build import build
 from publisher.config import load_settings
 from publisher.project import Project
+from publisher.releases import current_release
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -7,7 +7,7 @@ from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from publisher.formats import RDF_FORMATS
-from publisher.negotiation import (
+from publisher.web.negotiation import (
     HTML,
     OFFERS,
     choose,

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from publisher.build import Release
+from publisher.releases import Release
 from publisher.web.observability import query_hash
 
 RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")

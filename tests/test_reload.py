@@ -16,9 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from publisher.build import build, current_release
+from publisher.build import build
 from publisher.config import load_settings
 from publisher.project import Project
+from publisher.releases import current_release
 from publisher.reload import ReleaseRefused, check_release, current_build_id
 from tests.conftest import ROOT
 
@@ -69,7 +70,7 @@ def test_a_sound_release_passes_the_check(release):
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "no-report", "wrong-count"])
 def test_a_damaged_release_is_refused(tmp_path, release, damage):
-    from publisher.build import Release
+    from publisher.releases import Release
 
     copy = tmp_path / "release"
     shutil.copytree(release.path, copy)

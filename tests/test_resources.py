@@ -12,8 +12,8 @@ from rdflib.namespace import DCAT, XSD
 
 from publisher import describe
 from publisher.iris import document_path, graph_path, rebase_graph
-from publisher.negotiation import OFFERS
 from publisher.store import EmbeddedStore
+from publisher.web.negotiation import OFFERS
 
 BASE = "https://w3id.org/kiezgraph/pankow/"
 HERE = "http://localhost/"
@@ -190,8 +190,8 @@ def test_representations_use_the_host_asked(client):
 
 _RENDER = """
 import hashlib, sys
-from publisher.build import current_release
 from publisher.config import load_settings
+from publisher.releases import current_release
 from publisher.web import create_app
 out = sys.argv[1]
 app = create_app(load_settings(env={}, overrides={"out": out}), release=current_release(out))

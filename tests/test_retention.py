@@ -9,8 +9,9 @@ import time
 import httpx
 import pytest
 
-from publisher.build import build, current_release
+from publisher.build import build
 from publisher.config import load_settings
+from publisher.releases import current_release
 from publisher.retention import hold, is_held
 from tests.conftest import ROOT
 

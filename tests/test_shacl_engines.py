@@ -17,8 +17,9 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from publisher.build import SHAPES_FILE, build
+from publisher.build import build
 from publisher.config import load_settings
+from publisher.layout import SHAPES_FILE
 from publisher.project import Project
 from publisher.sources import SourceError, load_shapes, load_sources, parse_file
 from publisher.validation import validate_graph

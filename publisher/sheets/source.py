@@ -9,7 +9,7 @@ from rdflib import URIRef
 
 from publisher.sheets.convert import Names, Problem, convert_tables, load_tables, register_tables
 from publisher.sheets.workbook import SUFFIXES
-from publisher.sources import SourceError, Sources
+from publisher.source_types import SourceError, Sources
 
 __all__ = ["SheetError", "add_workbooks", "workbook_files"]
 

@@ -128,7 +128,7 @@ class EmbeddedStore:
     def from_release(cls, release, query_workers: int = 0,
                      in_memory_max_triples: int = 250_000,
                      query_memory: int = 0) -> EmbeddedStore:
-        """The graph of a build (see publisher.build.Release): its on-disk store opened
+        """The graph of a build (see publisher.releases.Release): its on-disk store opened
         read-only when it has more than in_memory_max_triples triples, else in memory.
 
         query_workers 0 chooses: one worker for the on-disk store (each worker fills store

@@ -14,10 +14,11 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings | None = None, *, release=None, store=None) -> Flask:
     """Build the app for a release (default: the current build in settings.out) and its store."""
+    # Imported here, not above, for the reason at the top: the package itself stays cheap.
     from flask import Flask
 
-    from publisher.build import current_release
     from publisher.config import load_settings
+    from publisher.releases import current_release
     from publisher.store import open_store
     from publisher.web.state import Published, Served
 

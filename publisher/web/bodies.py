@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterable
 
 from flask import Flask
 
+from publisher.web.observability import record
+
 __all__ = ["CHUNK", "BodyGate"]
 
 CHUNK = 64 << 10
@@ -99,8 +101,6 @@ class BodyGate:
     def _refuse(self, environ: dict, start_response: Callable, started: float, status: int,
                 message: str) -> Iterable[bytes]:
         """A short plain-text answer, counted and logged like any other request."""
-        from publisher.web.observability import record
-
         reasons = {400: "Bad Request", 413: "Content Too Large", 503: "Service Unavailable"}
         body = f"{status} {reasons[status]}: {message}\n".encode()
         headers = [("Content-Type", "text/plain; charset=utf-8"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,18 +13,19 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, VOID
 
 from publisher import describe
-from publisher.build import DATASET_NAME, list_releases
 from publisher.describe import label_of, text_of
 from publisher.formats import rdf_format_by_name
 from publisher.iris import rebase, rebase_graph
+from publisher.layout import DATASET_NAME
 from publisher.metadata.catalog import catalog_graph
 from publisher.metadata.schemaorg import dataset_jsonld
 from publisher.metadata.signposting import signposting_links
 from publisher.metadata.void import void_graph
-from publisher.negotiation import HTML, OFFERS, choose, offer_by_suffix
+from publisher.releases import list_releases
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.http import add_vary, error_response, page_language, public_base, send
 from publisher.web.links import page_root
+from publisher.web.negotiation import HTML, OFFERS, choose, offer_by_suffix
 from publisher.web.state import served
 from publisher.web.view import Linker, rows_of
 
@@ -278,8 +280,6 @@ def download(name: str):
 
 
 def _b64(hexdigest: str) -> str:
-    import base64
-
     return base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii")
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, render_template, request, send_file
 
-from publisher.build import list_releases
 from publisher.changes import ADDED_FILE, REMOVED_FILE
 from publisher.iris import local_path
+from publisher.releases import list_releases
 from publisher.web.http import page_language
 from publisher.web.state import served
 

@@ -8,7 +8,6 @@ from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from publisher.iris import DOC, document_path, graph_path, is_safe_path
-from publisher.negotiation import OFFERS, choose, choose_language
 from publisher.static import (
     COMMON_ACCEPT,
     COMMON_ACCEPT_LANGUAGE,
@@ -17,6 +16,10 @@ from publisher.static import (
     Representation,
     write_export,
 )
+from publisher.web import create_app
+from publisher.web.http import build_time
+from publisher.web.links import EXPORT_FLAG
+from publisher.web.negotiation import OFFERS, choose, choose_language
 from publisher.web.security import INTERNAL
 
 __all__ = ["accept_maps", "documents", "export_app", "export_static", "representations"]
@@ -90,8 +93,6 @@ def accept_maps() -> tuple[dict[str, str], dict[str, str]]:
 
 def export_static(settings, release, out: Path, store=None, url: str | None = None) -> dict:
     """Write the static export of a release into out (see publisher.static)."""
-    from publisher.web import create_app
-
     app = create_app(settings.replace(rewrite_base=False), release=release, store=store)
     return export_app(app, out, url)
 
@@ -103,9 +104,6 @@ def export_app(app, out: Path, url: str | None = None) -> dict:
     representations and the 303s point there, the IRIs in the documents stay the base's.
     The app renders as the export from then on: its pages link only what the export holds
     (publisher.web.links), and the export holds the pages' style sheets and icons."""
-    from publisher.web.http import build_time
-    from publisher.web.links import EXPORT_FLAG
-
     state = app.extensions["kiezgraph"]
     settings, published = state.settings, state.published
     if settings.rewrite_base:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import re
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestURITooLarge
 
 from publisher.iris import MAX_PATH
-from publisher.negotiation import HTML, OFFERS, Offer, choose, choose_language
 from publisher.store import StoreError, StoreUnavailable
 from publisher.web.cache import GZIP_LEVEL, Rendered
+from publisher.web.negotiation import HTML, OFFERS, Offer, choose, choose_language
 
 __all__ = [
     "CORS_HEADERS",
@@ -139,8 +140,6 @@ def _error_body(offer: Offer, status: int, title: str, message: str, lang: str,
                 f"<!-- {safe} -->\n"
                 '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n')
     if offer.name in ("jsonld", "json"):
-        import json
-
         data = {"status": status, "title": title, "detail": message}
         if offered:
             data["offered"] = offered
@@ -206,8 +205,6 @@ def _store_error(exc: StoreError) -> Response:
 
 
 def _internal_error(exc: Exception) -> Response:
-    from flask import current_app
-
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     return error_response(500, "Ein Fehler im Server; er wurde protokolliert. / "
                                "A server error; it was logged.")

@@ -21,6 +21,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from publisher import metrics
 from publisher.store import StoreError
+from publisher.web.cache import render_cache
 from publisher.web.state import served
 
 __all__ = ["ACCESS_LOG", "METHODS", "OTHER", "bp", "init_app", "query_hash", "record",
@@ -50,8 +51,6 @@ class _CacheCollector:
 
     def collect(self):
         """Yield the cache counters."""
-        from publisher.web.cache import render_cache
-
         cache = render_cache(self.app)
         family = CounterMetricFamily("kiezgraph_render_cache_lookups",
                                      "Lookups in the cache of rendered representations.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from publisher.reload import Reloader, close_later
+from publisher.store.embedded import EmbeddedStore
 from publisher.web.state import Published, Served
 
 __all__ = ["reloader_for"]
@@ -42,8 +43,6 @@ def reloader_for(app: Flask, **options) -> Reloader:
 def _detached(store):
     """A store over the same in-memory graph whose SPARQL workers load a copy of it rather
     than the build's files (None: the store does not read them, or holds no copy)."""
-    from publisher.store.embedded import EmbeddedStore
-
     if not isinstance(store, EmbeddedStore) or not any(s.endswith(".nq") for s in store.sources):
         return None  # on-disk (its workers open the store folder) or external
     return EmbeddedStore(store.ox, store.build_id, sources=(),

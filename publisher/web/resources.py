@@ -29,7 +29,6 @@ from publisher.iris import (
     thing_path,
 )
 from publisher.metadata.names import Names
-from publisher.negotiation import HTML, OFFERS, Offer, choose, offer_by_suffix
 from publisher.store.embedded import to_ox
 from publisher.summary import summarise
 from publisher.web import memo
@@ -45,6 +44,7 @@ from publisher.web.http import (
     send,
 )
 from publisher.web.links import page_root
+from publisher.web.negotiation import HTML, OFFERS, Offer, choose, offer_by_suffix
 from publisher.web.state import served
 from publisher.web.view import (
     DESCRIPTIONS,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Flask, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 
 from publisher.iris import local_path
-from publisher.negotiation import without_parameters
 from publisher.search import SearchIndex, build_index
 from publisher.web.http import error_response, page_language, public_base
 from publisher.web.links import page_root
+from publisher.web.negotiation import without_parameters
 from publisher.web.state import served
 
 __all__ = ["KIND_NAMES", "bp", "current_index", "init_app", "local_url", "page_lang"]
@@ -48,8 +48,6 @@ def init_app(app: Flask) -> None:
 
 def current_index() -> SearchIndex:
     """The search index of the snapshot being served, built on first use after each swap."""
-    from flask import current_app
-
     state = served()
     published = state.published
     cache = current_app.extensions[EXTENSION]

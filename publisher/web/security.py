@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -133,8 +133,6 @@ def _check_request() -> None:
     if len(headers) > MAX_HEADERS or \
             sum(len(k) + len(v) for k, v in headers.items()) > MAX_HEADER_BYTES:
         raise RequestHeaderFieldsTooLarge()
-    from flask import current_app
-
     allowed = current_app.extensions["kiezgraph.hosts"]
     if request.path not in _PROBES and not request.environ.get(INTERNAL) \
             and not host_allowed(request.host, allowed):
@@ -150,8 +148,6 @@ def _check_request() -> None:
 def _add_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    from flask import current_app
-
     if not response.cache_control.no_store and (
             "Location" in response.headers
             or current_app.extensions["kiezgraph"].settings.rewrite_base):

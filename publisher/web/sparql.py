@@ -21,7 +21,6 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 
 from publisher import metrics
 from publisher.budget import Shelf
-from publisher.negotiation import without_parameters
 from publisher.sparql.answers import AnswerCache, answer_hits, answer_key, etag_of
 from publisher.sparql.examples import load_examples
 from publisher.sparql.guard import CheckedQuery, QueryRejected, scan, syntax_error
@@ -46,6 +45,7 @@ from publisher.web import memo
 from publisher.web.cache import budget
 from publisher.web.http import public_base
 from publisher.web.links import page_url
+from publisher.web.negotiation import without_parameters
 from publisher.web.security import linkable
 from publisher.web.state import served
 
@@ -222,7 +222,7 @@ def _read_query() -> str | None:
 
 
 def _accept():
-    """The request's Accept ranges, parameters ignored (see publisher.negotiation)."""
+    """The request's Accept ranges, parameters ignored (see publisher.web.negotiation)."""
     return without_parameters(request.accept_mimetypes)
 
 
