@@ -6,20 +6,12 @@ import functools
 import re
 from pathlib import Path
 
+from publisher.namespaces import kg, prefixes
+
 __all__ = ["STANDARD", "prefixes_for", "prologue"]
 
 # Declared whatever the dump holds, so the example queries and the page always have them.
-STANDARD = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "schema": "https://schema.org/",
-}
+STANDARD = prefixes("rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "org", "prov", "schema")
 
 _PREFIX = re.compile(r"^@prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>\s*\.\s*$")
 
@@ -52,7 +44,7 @@ def _read_prefixes(path: str) -> tuple[tuple[str, str], ...]:
 def prefixes_for(release, base: str) -> dict[str, str]:
     """Standard prefixes, the graph's own (kg: for the ontology), and those of the dump."""
     found = dict(STANDARD)
-    found["kg"] = base + "ontology/"
+    found["kg"] = str(kg(base))
     if release is not None:
         found.update(_dump_prefixes(release))
     return dict(sorted(found.items()))
