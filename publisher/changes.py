@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from publisher.namespaces import DCTERMS, RDFS, SCHEMA, SKOS
+
 __all__ = ["ADDED_FILE", "CHANGES_FILE", "REMOVED_FILE", "compare", "record_changes",
            "summary_text", "write_changes"]
 
 ADDED_FILE, REMOVED_FILE, CHANGES_FILE = "changes-added.nq", "changes-removed.nq", "changes.json"
-RDFS_LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+RDFS_LABEL = f"<{RDFS.label}>"
 
 # German (singular, plural) and English words for the kinds, by the IRI's path segment.
 KINDS = {
@@ -26,19 +28,21 @@ KINDS = {
     "membership": ("Mitgliedschaft", "Mitgliedschaften", "membership"),
     "person": ("Person", "Personen", "person"),
 }
-# What a changed property is called in the summary ("1 geänderte Adresse: …").
-PROPERTIES = {
-    "http://schema.org/address": ("Adresse", "Adressen"),
-    "http://schema.org/startDate": ("Datum", "Daten"),
-    "http://schema.org/endDate": ("Datum", "Daten"),
-    "http://schema.org/location": ("Ort", "Orte"),
-    "http://schema.org/url": ("Webseite", "Webseiten"),
-    "http://www.w3.org/2000/01/rdf-schema#label": ("Name", "Namen"),
-    "http://www.w3.org/2004/02/skos/core#prefLabel": ("Name", "Namen"),
-    "http://schema.org/name": ("Name", "Namen"),
-    "http://purl.org/dc/terms/source": ("Quelle", "Quellen"),
-    "http://www.w3.org/2004/02/skos/core#note": ("Anmerkung", "Anmerkungen"),
-}
+# What a changed property is called in the summary ("1 geänderte Adresse: …"): German nouns
+# with their plurals that group properties for a sentence (a start or end date is a "Datum",
+# every naming property a "Name"), not the properties' labels on pages.
+PROPERTIES = {str(p): words for p, words in {
+    SCHEMA.address: ("Adresse", "Adressen"),
+    SCHEMA.startDate: ("Datum", "Daten"),
+    SCHEMA.endDate: ("Datum", "Daten"),
+    SCHEMA.location: ("Ort", "Orte"),
+    SCHEMA.url: ("Webseite", "Webseiten"),
+    RDFS.label: ("Name", "Namen"),
+    SKOS.prefLabel: ("Name", "Namen"),
+    SCHEMA.name: ("Name", "Namen"),
+    DCTERMS.source: ("Quelle", "Quellen"),
+    SKOS.note: ("Anmerkung", "Anmerkungen"),
+}.items()}
 TRAEGER = ("Trägerangabe", "Trägerangaben")
 
 

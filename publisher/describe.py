@@ -7,10 +7,10 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
-from rdflib import RDF, BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, RDFS, SKOS, XSD, Namespace
+from rdflib import BNode, Graph, Literal, URIRef
 
 from publisher.iris import ID
+from publisher.namespaces import DCTERMS, FOAF, RDFS, SCHEMA, SKOS, XSD, kg, prefixes
 
 __all__ = [
     "LABEL_PROPERTIES",
@@ -34,10 +34,6 @@ __all__ = [
     "text_of",
 ]
 
-SCHEMA = Namespace("http://schema.org/")
-PROV = Namespace("http://www.w3.org/ns/prov#")
-ORG = Namespace("http://www.w3.org/ns/org#")
-
 # What names a thing, most specific first; the labels of linked resources use these.
 LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, SCHEMA.name, FOAF.name, DCTERMS.title)
 # Blank nodes nested deeper than this under a resource are not followed: a description
@@ -47,21 +43,16 @@ MAX_BLANK_DEPTH = 6
 MAX_INCOMING = 1000
 _LABEL_LIST = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
 
-PREFIXES = {
-    "rdf": str(RDF), "rdfs": str(RDFS), "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#", "skos": str(SKOS), "dcterms": str(DCTERMS),
-    "prov": str(PROV), "org": str(ORG), "schema": str(SCHEMA), "foaf": str(FOAF),
-    "locn": "http://www.w3.org/ns/locn#", "geo": "http://www.opengis.net/ont/geosparql#",
-    "vcard": "http://www.w3.org/2006/vcard/ns#", "vann": "http://purl.org/vocab/vann/",
-    "dcat": "http://www.w3.org/ns/dcat#", "void": "http://rdfs.org/ns/void#",
-}
+# The prefixes bound on the graphs we serialise and name terms with (qnames on pages).
+PREFIXES = prefixes("rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "prov", "org", "schema",
+                    "foaf", "locn", "geo", "vcard", "vann", "dcat", "void")
 
 
 def bind_prefixes(graph: Graph, base: str) -> Graph:
     """Bind the usual prefixes and ours (kg: for the ontology) on a graph, for readable output."""
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)
-    graph.bind("kg", base + "ontology/", override=True, replace=True)
+    graph.bind("kg", kg(base), override=True, replace=True)
     return graph
 
 

@@ -9,12 +9,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
+from publisher.namespaces import GEO, ORG, SCHEMA, SKOS, WGS, kg
 from publisher.search import build_index, kind_of
 
 __all__ = ["Group", "Network", "Node", "map_svg", "network_svg", "read_network", "read_places"]
 
-ORG = "http://www.w3.org/ns/org#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 Href = Callable[[str], str]
 
@@ -60,20 +59,20 @@ def _node(iri: str, base: str, names: Mapping[str, Mapping[str, str]]) -> Node:
 def read_network(store, base: str, index=None) -> Network:
     """Read agreements, collaborations, memberships (org:Membership) and partners from a store."""
     names = (index if index is not None else build_index(store, base)).names
-    kg = f"{base}ontology/"
+    ont = kg(base)
     # The agreements a collaboration rests on; earlier ones (revised since) only when none is.
     agreements = sorted({str(r["a"]) for r in store.select(
-        f"SELECT DISTINCT ?a WHERE {{ ?a a <{kg}CooperationAgreement> . "
-        f"?c <{kg}basedOn> ?a }}")}) or sorted({str(r["a"]) for r in store.select(
-        f"SELECT DISTINCT ?a WHERE {{ ?a a <{kg}CooperationAgreement> }}")})
+        f"SELECT DISTINCT ?a WHERE {{ ?a a <{ont.CooperationAgreement}> . "
+        f"?c <{ont.basedOn}> ?a }}")}) or sorted({str(r["a"]) for r in store.select(
+        f"SELECT DISTINCT ?a WHERE {{ ?a a <{ont.CooperationAgreement}> }}")})
     collaborations = sorted({str(r["c"]) for r in store.select(
-        f"SELECT DISTINCT ?c WHERE {{ ?c a <{ORG}OrganizationalCollaboration> }}")})
+        f"SELECT DISTINCT ?c WHERE {{ ?c a <{ORG.OrganizationalCollaboration}> }}")})
     rows = store.select(
-        f"SELECT DISTINCT ?member ?role WHERE {{ ?m <{ORG}member> ?member ; "
-        f"<{ORG}organization> ?c . ?c a <{ORG}OrganizationalCollaboration> . "
-        f"OPTIONAL {{ ?m <{ORG}role> ?role }} }}")
+        f"SELECT DISTINCT ?member ?role WHERE {{ ?m <{ORG.member}> ?member ; "
+        f"<{ORG.organization}> ?c . ?c a <{ORG.OrganizationalCollaboration}> . "
+        f"OPTIONAL {{ ?m <{ORG.role}> ?role }} }}")
     partners = {str(r["p"]) for r in store.select(
-        f"SELECT DISTINCT ?p WHERE {{ ?a <{kg}partner> ?p }}")}
+        f"SELECT DISTINCT ?p WHERE {{ ?a <{ont.partner}> ?p }}")}
     by_role: dict[str | None, set[str]] = {}
     for row in rows:
         role = str(row["role"]) if "role" in row else None
@@ -82,7 +81,7 @@ def read_network(store, base: str, index=None) -> Network:
     if partners - seen:
         by_role.setdefault(None, set()).update(partners - seen)
     notations = {str(r["r"]): str(r["n"]) for r in store.select(
-        f"SELECT ?r ?n WHERE {{ ?r <{SKOS}notation> ?n }}")} if by_role else {}
+        f"SELECT ?r ?n WHERE {{ ?r <{SKOS.notation}> ?n }}")} if by_role else {}
 
     def role_key(role: str | None) -> tuple:
         if role is None:
@@ -218,9 +217,6 @@ def network_svg(net: Network, lang: str = "de", href: Href = str) -> str:
 
 # --- the map ----------------------------------------------------------------
 
-GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
-GSP = "http://www.opengis.net/ont/geosparql#"
-SCHEMA = "http://schema.org/"
 _NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 _PAIR = re.compile(rf"({_NUMBER})\s+({_NUMBER})")
 
@@ -249,14 +245,14 @@ def _rings(wkt: str) -> list[list[tuple[float, float]]]:
 def read_places(store, base: str, index=None) -> Places:
     """The Stadtteilzentren that have coordinates, and the places that have outlines."""
     names = (index if index is not None else build_index(store, base)).names
-    kg = f"{base}ontology/"
+    ont = kg(base)
     found: dict[str, tuple[float, float]] = {}
     rows = store.select(
-        f"SELECT ?s ?lat ?long ?wkt WHERE {{ ?s a <{kg}Stadtteilzentrum> . "
-        f"OPTIONAL {{ ?s (<{ORG}hasSite>|<{ORG}basedAt>|<{SCHEMA}location>)? ?at . "
-        f"{{ ?at <{GEO}lat> ?lat ; <{GEO}long> ?long }} UNION "
-        f"{{ ?at <{SCHEMA}geo> ?g . ?g <{SCHEMA}latitude> ?lat ; <{SCHEMA}longitude> ?long }}"
-        f" UNION {{ ?at <{GSP}hasGeometry>/<{GSP}asWKT> ?wkt }} }} }}")
+        f"SELECT ?s ?lat ?long ?wkt WHERE {{ ?s a <{ont.Stadtteilzentrum}> . "
+        f"OPTIONAL {{ ?s (<{ORG.hasSite}>|<{ORG.basedAt}>|<{SCHEMA.location}>)? ?at . "
+        f"{{ ?at <{WGS.lat}> ?lat ; <{WGS.long}> ?long }} UNION "
+        f"{{ ?at <{SCHEMA.geo}> ?g . ?g <{SCHEMA.latitude}> ?lat ; <{SCHEMA.longitude}> ?long }}"
+        f" UNION {{ ?at <{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }} }} }}")
     for row in rows:
         iri = str(row["s"])
         if "lat" in row and "long" in row:
@@ -268,7 +264,7 @@ def read_places(store, base: str, index=None) -> Places:
     points = [(_node(iri, base, names), lon, lat) for iri, (lon, lat) in sorted(found.items())]
     outlines = []
     for row in store.select(
-            f"SELECT ?p ?wkt WHERE {{ ?p <{GSP}hasGeometry>/<{GSP}asWKT> ?wkt . "
+            f"SELECT ?p ?wkt WHERE {{ ?p <{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt . "
             f'FILTER(STRSTARTS(STR(?p), "{base}")) }} ORDER BY ?p'):
         rings = _rings(str(row["wkt"]))
         if rings and "POLYGON" in str(row["wkt"]).upper():

@@ -10,12 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS, XSD
+
+from publisher.namespaces import RDF, RDFS, SCHEMA, SCHEMA_HTTPS, SKOS, XSD, prefixes
+from publisher.sparql.prefixes import prologue
 
 __all__ = ["Event", "calendar", "event_jsonld", "read_events"]
 
-SCHEMA = "http://schema.org/"
-NAMES = (SKOS.prefLabel, URIRef(SCHEMA + "name"), RDFS.label)
+NAMES = (SKOS.prefLabel, SCHEMA.name, RDFS.label)
 STATUS = {  # schema.org EventStatusType -> RFC 5545 STATUS
     "EventScheduled": "CONFIRMED", "EventRescheduled": "CONFIRMED",
     "EventMovedOnline": "CONFIRMED", "EventPostponed": "TENTATIVE",
@@ -26,7 +27,7 @@ GERMAN_MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "
 
 
 def _s(name: str) -> URIRef:
-    return URIRef(SCHEMA + name)
+    return SCHEMA[name]
 
 
 @dataclass
@@ -121,10 +122,7 @@ def _name(graph: Graph, node) -> str:
     return str(node).rsplit("/", 1)[-1]
 
 
-EVENTS_QUERY = """
-PREFIX schema: <http://schema.org/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+EVENTS_QUERY = prologue(prefixes("schema", "rdfs", "skos")) + """
 CONSTRUCT { ?e ?p ?o . ?x ?lp ?l . ?x schema:address ?a . ?a ?ap ?av . }
 WHERE {
   ?e a schema:Event .
@@ -218,7 +216,7 @@ def event_jsonld(event: Event, page_of, data: dict | None = None) -> dict:
     if event.end is not None:
         data["endDate"] = str(event.end)
     data["url"] = event.url or page_of(event.iri)
-    data["eventStatus"] = SCHEMA.replace("http:", "https:") + (event.status or "EventScheduled")
+    data["eventStatus"] = SCHEMA_HTTPS + (event.status or "EventScheduled")
     if event.location is not None:
         place = {"@type": "Place", "@id": page_of(event.location.iri),
                  "name": event.location.name}

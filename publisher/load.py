@@ -26,12 +26,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from publisher.namespaces import DCTERMS, OWL, RDF, VOID, XSD
 from publisher.store.auth import describe_failure, opener
 from publisher.store.base import StoreError
 from publisher.store.releases import (
-    DCTERMS,
-    OWL,
-    VOID,
     StoredRelease,
     current_release_term,
     data_graph_iri,
@@ -43,8 +41,8 @@ from publisher.store.remote import RemoteStore
 
 __all__ = ["LoadError", "LoadResult", "Writer", "chunks", "load_release"]
 
-XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_INTEGER = str(XSD.integer)
+XSD_STRING = str(XSD.string)
 METADATA_FILE = "metadata.nq"  # written by publisher.metadata's build step
 
 
@@ -241,7 +239,7 @@ def _manifest(base: str, release, graphs: dict[str, list[ox.Triple]],
     expected = {data_graph_iri(base, release.build_id, source): len(triples)
                 for source, triples in graphs.items()}
     lines = [
-        f"<{iri}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{VOID}Dataset> .",
+        f"<{iri}> <{RDF.type}> <{VOID.Dataset}> .",
         f"<{iri}> <{DCTERMS}identifier> {_literal(release.build_id)} .",
         f"<{iri}> <{OWL}versionInfo> {_literal(release.version)} .",
         f"<{iri}> <{VOID}triples> {_literal(total)} .",

@@ -5,15 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from publisher.diagram import Network, Node, read_network
+from publisher.namespaces import DCTERMS, ORG, PROV, SCHEMA, kg
 from publisher.search import build_index, kind_of
 
 __all__ = ["Centre", "Overview", "Signing", "read_overview"]
-
-ORG = "http://www.w3.org/ns/org#"
-SCHEMA = "http://schema.org/"
-DCTERMS = "http://purl.org/dc/terms/"
-PROV = "http://www.w3.org/ns/prov#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 
 @dataclass
@@ -63,7 +58,7 @@ def read_overview(store, base: str, index=None) -> Overview:
     """Read the home page's facts: the agreement a collaboration rests on and its network."""
     index = index if index is not None else build_index(store, base)
     names = index.names
-    kg = f"{base}ontology/"
+    ont = kg(base)
 
     def node(iri) -> Node:
         return Node(iri=str(iri), kind=kind_of(str(iri), base),
@@ -74,13 +69,13 @@ def read_overview(store, base: str, index=None) -> Overview:
     texts: dict[str, dict[str, str]] = {}
     signing = None
     if agreement is not None:
-        texts = {"title": _literals(store, agreement.iri, DCTERMS + "title"),
-                 "description": _literals(store, agreement.iri, DCTERMS + "description"),
-                 "aims": _literals(store, agreement.iri, kg + "aims")}
+        texts = {"title": _literals(store, agreement.iri, DCTERMS.title),
+                 "description": _literals(store, agreement.iri, DCTERMS.description),
+                 "aims": _literals(store, agreement.iri, ont.aims)}
         rows = store.select(
-            f"SELECT ?s ?date ?place WHERE {{ ?s <{PROV}generated> <{agreement.iri}> . "
-            f"OPTIONAL {{ ?s <{SCHEMA}startDate> ?date }} "
-            f"OPTIONAL {{ ?s <{PROV}atLocation>|<{SCHEMA}location> ?place }} }} "
+            f"SELECT ?s ?date ?place WHERE {{ ?s <{PROV.generated}> <{agreement.iri}> . "
+            f"OPTIONAL {{ ?s <{SCHEMA.startDate}> ?date }} "
+            f"OPTIONAL {{ ?s <{PROV.atLocation}>|<{SCHEMA.location}> ?place }} }} "
             "ORDER BY ?s ?date ?place LIMIT 1")
         if rows:
             row = rows[0]
@@ -89,8 +84,8 @@ def read_overview(store, base: str, index=None) -> Overview:
                               place=node(row["place"]) if "place" in row else None)
     centres: dict[str, Centre] = {}
     for row in store.select(
-            f"SELECT ?c ?op ?site WHERE {{ ?c a <{kg}Stadtteilzentrum> . "
-            f"OPTIONAL {{ ?c <{kg}operatedBy> ?op }} OPTIONAL {{ ?c <{ORG}hasSite> ?site }} }}"):
+            f"SELECT ?c ?op ?site WHERE {{ ?c a <{ont.Stadtteilzentrum}> . "
+            f"OPTIONAL {{ ?c <{ont.operatedBy}> ?op }} OPTIONAL {{ ?c <{ORG.hasSite}> ?site }} }}"):
         centre = centres.setdefault(str(row["c"]), Centre(node=node(row["c"])))
         if "op" in row and all(o.iri != str(row["op"]) for o in centre.operators):
             centre.operators.append(node(row["op"]))
@@ -99,9 +94,9 @@ def read_overview(store, base: str, index=None) -> Overview:
     # The Ortsteil: a place the centre (or its site) lies in that itself lies in a Bezirk
     # that lies in a city, i.e. two levels of schema:containedInPlace above it.
     for row in store.select(
-            f"SELECT ?c (MIN(STR(?p)) AS ?place) WHERE {{ ?c a <{kg}Stadtteilzentrum> ; "
-            f"(<{ORG}hasSite>)?/<{SCHEMA}containedInPlace>+ ?p . "
-            f"?p <{SCHEMA}containedInPlace>/<{SCHEMA}containedInPlace> ?top }} GROUP BY ?c"):
+            f"SELECT ?c (MIN(STR(?p)) AS ?place) WHERE {{ ?c a <{ont.Stadtteilzentrum}> ; "
+            f"(<{ORG.hasSite}>)?/<{SCHEMA.containedInPlace}>+ ?p . "
+            f"?p <{SCHEMA.containedInPlace}>/<{SCHEMA.containedInPlace}> ?top }} GROUP BY ?c"):
         if str(row["c"]) in centres:
             centres[str(row["c"])].ortsteil = node(row["place"])
     partners = {m.iri for g in network.groups for m in g.members}

@@ -16,14 +16,12 @@ from pathlib import Path
 
 import owlrl
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+from publisher.namespaces import ORG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, kg
 
 __all__ = ["VOCABULARIES", "Finding", "closure", "findings", "vocabulary_graph"]
 
 VOCABULARIES = Path(__file__).resolve().parent / "vocabularies"
-ORG = "http://www.w3.org/ns/org#"
-SCHEMA = "http://schema.org/"
-PROV = "http://www.w3.org/ns/prov#"
 
 # Documentation in the vocabularies: nothing follows from it, and leaving it out keeps the
 # closure small (most of the vocabularies' triples are labels and comments in five languages).
@@ -85,8 +83,7 @@ class Finding:
 
 
 # What must never be a skos:Concept: organisations, places and agreements.
-_NOT_CONCEPTS = (URIRef(ORG + "Organization"), URIRef(ORG + "Site"), URIRef(SCHEMA + "Place"),
-                 URIRef(SCHEMA + "Organization"), URIRef(PROV + "Agent"))
+_NOT_CONCEPTS = (ORG.Organization, ORG.Site, SCHEMA.Place, SCHEMA.Organization, PROV.Agent)
 
 
 def _short(graph: Graph, node) -> str:
@@ -179,7 +176,7 @@ def findings(data: Graph, base: str, vocabularies: Graph | None = None) -> list[
             f"round, e.g. org:hasMembership on the collaboration instead of org:organization "
             f"on the membership: turn the statement round or use the fitting property."))
     for thing in sorted(set(closed.subjects(RDF.type, SKOS.Concept))):
-        kinds = [k for k in (*_NOT_CONCEPTS, URIRef(base + "ontology/CooperationAgreement"))
+        kinds = [k for k in (*_NOT_CONCEPTS, kg(base).CooperationAgreement)
                  if (thing, RDF.type, k) in closed]
         if not ours(thing) or not kinds:
             continue

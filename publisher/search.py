@@ -7,23 +7,16 @@ import sys
 import unicodedata
 from dataclasses import dataclass, field
 
+from publisher.namespaces import DCTERMS, FOAF, RDFS, SCHEMA, SKOS
+
 __all__ = ["LABEL_PROPERTIES", "Hit", "SearchIndex", "build_index", "fold", "folds", "kind_of"]
 
 # Preferred names first: a match on one of these ranks above a match on an alternative.
-PREFERRED = (
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://schema.org/name",
-    "http://xmlns.com/foaf/0.1/name",
-    "http://purl.org/dc/terms/title",
-)
-ALTERNATIVE = (
-    "http://www.w3.org/2004/02/skos/core#altLabel",
-    "http://www.w3.org/2004/02/skos/core#hiddenLabel",
-    "http://schema.org/alternateName",
-    "http://purl.org/dc/terms/alternative",
-    "http://www.w3.org/2004/02/skos/core#notation",
-)
+# (Plain strings: the index compares them with the plain strings the store answers.)
+PREFERRED = tuple(str(p) for p in (SKOS.prefLabel, RDFS.label, SCHEMA.name, FOAF.name,
+                                   DCTERMS.title))
+ALTERNATIVE = tuple(str(p) for p in (SKOS.altLabel, SKOS.hiddenLabel, SCHEMA.alternateName,
+                                     DCTERMS.alternative, SKOS.notation))
 LABEL_PROPERTIES = PREFERRED + ALTERNATIVE
 
 # German spellings: an umlaut is written either as the bare vowel (a search box without

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 
 from publisher import describe
+from publisher.namespaces import RDFS, kg, prefixes
 from publisher.search import kind_of
 
 __all__ = ["MAX_VALUES", "PROFILES", "Fact", "FactRule", "Profile", "Summary", "profile_for",
@@ -14,17 +15,7 @@ __all__ = ["MAX_VALUES", "PROFILES", "Fact", "FactRule", "Profile", "Summary", "
 
 MAX_VALUES = 60  # values kept per fact; the rest are counted
 
-_PREFIXES = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "schema": "http://schema.org/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-}
+_PREFIXES = prefixes("rdf", "rdfs", "owl", "skos", "dcterms", "org", "prov", "schema", "foaf")
 
 
 @dataclass(frozen=True)
@@ -127,16 +118,10 @@ _FOUNDED = FactRule("founded", "Gegründet", "Founded", "$s schema:foundingDate 
 _DEFINITION = FactRule("definition", "Definition", "Definition",
                        "$s skos:definition|rdfs:comment ?v")
 
-_ORG = "http://www.w3.org/ns/org#"
-_SCHEMA = "http://schema.org/"
-_SKOS = "http://www.w3.org/2004/02/skos/core#"
-_PROV = "http://www.w3.org/ns/prov#"
-_OWL = "http://www.w3.org/2002/07/owl#"
-_FOAF = "http://xmlns.com/foaf/0.1/"
-
 # First profile whose classes the resource has (its types or their superclasses) wins;
-# 'kg:' names a class of the ontology under the configured base. The profile's name is
-# also the path kind (id/<kind>/…) that selects it when no class matches.
+# classes are prefixed names as in the patterns ('kg:' a class of the ontology under the
+# configured base). The profile's name is also the path kind (id/<kind>/…) that selects it
+# when no class matches.
 PROFILES: tuple[Profile, ...] = (
     Profile("stadtteilzentrum", ("kg:Stadtteilzentrum",), (
         FactRule("operator", "Träger", "Operator (Träger)", "$s kg:operatedBy ?v",
@@ -159,19 +144,19 @@ PROFILES: tuple[Profile, ...] = (
         FactRule("replaces", "Löst ab", "Replaces", "$s prov:wasRevisionOf ?v"),
         FactRule("replaced-by", "Abgelöst durch", "Replaced by", "?v prov:wasRevisionOf $s"),
         FactRule("expires", "Gültig bis", "Valid until", "$s schema:expires ?v"))),
-    Profile("collaboration", (_ORG + "OrganizationalCollaboration",), (
+    Profile("collaboration", ("org:OrganizationalCollaboration",), (
         FactRule("based-on", "Beruht auf", "Based on", "$s kg:basedOn ?v"),
         FactRule("area", "Gebiet", "Area", "$s dcterms:spatial ?v"),
         FactRule("members", "Mitglieder", "Members", "$s org:hasMember ?v"))),
-    Profile("membership", (_ORG + "Membership",), (
+    Profile("membership", ("org:Membership",), (
         FactRule("member", "Mitglied", "Member", "$s org:member ?v"),
         FactRule("role", "Rolle", "Role", "$s org:role ?v"),
         FactRule("organisation", "In", "In", "$s org:organization ?v"))),
-    Profile("change", (_ORG + "ChangeEvent",), (
+    Profile("change", ("org:ChangeEvent",), (
         FactRule("original", "Vorher", "Before", "$s org:originalOrganization ?v"),
         FactRule("resulting", "Nachher", "After", "$s org:resultingOrganization ?v"))),
-    Profile("organisation", (_ORG + "Organization", _ORG + "OrganizationalUnit",
-                             _FOAF + "Organization", "kg:Facility"), (
+    Profile("organisation", ("org:Organization", "org:OrganizationalUnit",
+                             "foaf:Organization", "kg:Facility"), (
         _ROLE, _PARTNER_IN, _SIGNED,
         FactRule("operates", "Betreibt", "Operates", "$s kg:operates|^kg:operatedBy ?v"),
         FactRule("operator", "Träger", "Operator (Träger)", "$s kg:operatedBy ?v"),
@@ -184,13 +169,13 @@ PROFILES: tuple[Profile, ...] = (
         FactRule("predecessor", "Vorher", "Preceded by",
                  "$s org:resultedFrom/org:originalOrganization ?v"),
         _FOUNDED)),
-    Profile("person", (_FOAF + "Person", _PROV + "Person", _SCHEMA + "Person"), (
+    Profile("person", ("foaf:Person", "prov:Person", "schema:Person"), (
         FactRule("job", "Funktion", "Position", "$s schema:jobTitle ?v"),
         FactRule("works-for", "Tätig für", "Works for", "$s schema:worksFor ?v"),
         FactRule("on-behalf-of", "Handelte für", "Acted on behalf of",
                  "$s prov:actedOnBehalfOf ?v"),
         _SIGNED)),
-    Profile("event", (_SCHEMA + "Event", _SCHEMA + "EventSeries", _PROV + "Activity"), (
+    Profile("event", ("schema:Event", "schema:EventSeries", "prov:Activity"), (
         FactRule("date", "Datum", "Date", "$s schema:startDate|prov:startedAtTime ?v"),
         FactRule("end", "Bis", "Until", "$s schema:endDate|prov:endedAtTime ?v"),
         FactRule("place", "Ort", "Place", "$s schema:location|prov:atLocation ?v"),
@@ -202,7 +187,7 @@ PROFILES: tuple[Profile, ...] = (
         FactRule("sub-events", "Einzelne Veranstaltungen", "Single events",
                  "$s schema:subEvent ?v"),
         _WEBSITE)),
-    Profile("place", (_SCHEMA + "Place", _ORG + "Site"), (
+    Profile("place", ("schema:Place", "org:Site"), (
         _ADDRESS,
         FactRule("contained-in", "Liegt in", "Located in", "$s schema:containedInPlace ?v"),
         FactRule("site-of", "Standort von", "Site of", "?v org:hasSite $s"),
@@ -213,12 +198,12 @@ PROFILES: tuple[Profile, ...] = (
                  "?v schema:location|prov:atLocation $s"),
         FactRule("code", "Kennziffer", "Code", "$s dcterms:identifier|skos:notation ?v"),
         FactRule("same-as", "Dasselbe wie", "Same as", "$s owl:sameAs ?v"))),
-    Profile("scheme", (_SKOS + "ConceptScheme",), (
+    Profile("scheme", ("skos:ConceptScheme",), (
         _DEFINITION,
         FactRule("top", "Oberste Begriffe", "Top concepts",
                  "$s skos:hasTopConcept|^skos:topConceptOf ?v"),
         FactRule("concepts", "Begriffe", "Concepts", "?v skos:inScheme $s"))),
-    Profile("concept", (_SKOS + "Concept",), (
+    Profile("concept", ("skos:Concept",), (
         _DEFINITION,
         FactRule("scheme", "Begriffsschema", "Concept scheme", "$s skos:inScheme ?v"),
         FactRule("broader", "Oberbegriff", "Broader", "$s skos:broader|^skos:narrower ?v"),
@@ -228,8 +213,8 @@ PROFILES: tuple[Profile, ...] = (
         FactRule("in-role", "In dieser Rolle", "In this role",
                  "{ ?m org:role $s ; org:member ?v } UNION "
                  "{ ?q prov:hadRole $s ; prov:agent ?v }"))),
-    Profile("term", (_OWL + "Class", _OWL + "ObjectProperty", _OWL + "DatatypeProperty",
-                     "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property"), (
+    Profile("term", ("owl:Class", "owl:ObjectProperty", "owl:DatatypeProperty",
+                     "rdf:Property"), (
         FactRule("comment", "Erläuterung", "Description", "$s rdfs:comment|skos:definition ?v"),
         FactRule("domain", "Definitionsbereich", "Domain", "$s rdfs:domain ?v"),
         FactRule("range", "Wertebereich", "Range", "$s rdfs:range ?v"),
@@ -245,18 +230,20 @@ PROFILES: tuple[Profile, ...] = (
 
 def _prologue(base: str) -> str:
     lines = [f"PREFIX {p}: <{ns}>" for p, ns in _PREFIXES.items()]
-    lines.append(f"PREFIX kg: <{base}ontology/>")
+    lines.append(f"PREFIX kg: <{kg(base)}>")
     return "\n".join(lines) + "\n"
 
 
 def _class_iri(name: str, base: str) -> str:
-    return base + "ontology/" + name[3:] if name.startswith("kg:") else name
+    """A profile's class as an IRI: its prefix (kg: or one of _PREFIXES) expanded."""
+    prefix, _, local = name.partition(":")
+    return (str(kg(base)) if prefix == "kg" else _PREFIXES[prefix]) + local
 
 
 def _types(store, iri: URIRef) -> set[str]:
     """The resource's classes and, through the ontology, their superclasses."""
     rows = store.select(f"SELECT DISTINCT ?t WHERE {{ {describe._iri(iri)} a/<"
-                        f"{_PREFIXES['rdfs']}subClassOf>* ?t }}")
+                        f"{RDFS.subClassOf}>* ?t }}")
     return {str(row["t"]) for row in rows if "t" in row}
 
 
@@ -266,7 +253,7 @@ def profile_for(store, iri: URIRef, base: str) -> Profile | None:
     for profile in PROFILES:
         if any(_class_iri(c, base) in types for c in profile.classes):
             return profile
-    if str(iri).startswith(base + "ontology/"):
+    if str(iri).startswith(kg(base)):
         return next(p for p in PROFILES if p.name == "term")
     kind = kind_of(str(iri), base)
     return next((p for p in PROFILES if p.name == kind), None)

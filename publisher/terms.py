@@ -22,21 +22,16 @@ from dataclasses import dataclass
 from functools import cache
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
 
+from publisher.namespaces import ORG, OWL, PROV, RDF, RDFS, SKOS, VANN, XSD, kg
 from publisher.reasoning import VOCABULARIES
 
 __all__ = ["Problem", "check_terms", "slug_for"]
 
-VANN = "http://purl.org/vocab/vann/"
-DCTERMS = "http://purl.org/dc/terms/"
 # Always allowed: RDF itself.
-_BUILT_IN = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-             "http://www.w3.org/2000/01/rdf-schema#", "http://www.w3.org/2002/07/owl#",
-             "http://www.w3.org/2001/XMLSchema#")
+_BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD))
 # Namespaces whose terms are checked against the shipped vocabulary (publisher/vocabularies).
-_SHIPPED = {"http://www.w3.org/ns/org#": "org.ttl", "http://www.w3.org/ns/prov#": "prov-o.ttl",
-            "http://www.w3.org/2004/02/skos/core#": "skos-core.ttl"}
+_SHIPPED = {str(ORG): "org.ttl", str(PROV): "prov-o.ttl", str(SKOS): "skos-core.ttl"}
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _EXAMPLES = {
     XSD.date: ('"2022-05-05"^^xsd:date', "JJJJ-MM-TT", "YYYY-MM-DD"),
@@ -88,12 +83,12 @@ def _short(graph: Graph, node) -> str:
 
 
 def _declared(ontology: Graph) -> set[str]:
-    return {str(ns) for ns in ontology.objects(None, URIRef(VANN + "preferredNamespaceUri"))}
+    return {str(ns) for ns in ontology.objects(None, VANN.preferredNamespaceUri)}
 
 
 def _term_problems(data: Graph, ontology: Graph, base: str) -> list[Problem]:
-    kg = base + "ontology/"
-    defined = {s for s in ontology.subjects() if isinstance(s, URIRef) and s.startswith(kg)}
+    ours = kg(base)
+    defined = {s for s in ontology.subjects() if isinstance(s, URIRef) and s.startswith(ours)}
     allowed = _declared(ontology)
     problems = []
     used: dict[URIRef, tuple] = {}
@@ -104,7 +99,7 @@ def _term_problems(data: Graph, ontology: Graph, base: str) -> list[Problem]:
     for term, (s, p, o) in sorted(used.items(), key=lambda item: str(item[0])):
         namespace = _namespace(term)
         shown = _short(data, term)
-        if term.startswith(kg):
+        if term.startswith(ours):
             if term in defined:
                 continue
             close = difflib.get_close_matches(str(term), [str(d) for d in defined], n=1)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
+from rdflib import Graph, Literal, URIRef
 
 from publisher.formats import RDF_FORMATS
 from publisher.metadata.names import Names
+from publisher.namespaces import DCAT, DCATDE, DCTERMS, FOAF, RDF, SKOS, SPDX, VCARD, XSD, bind
 
 __all__ = [
     "DCATDE",
@@ -21,9 +21,6 @@ __all__ = [
     "temporal_extent",
 ]
 
-DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
-SPDX = Namespace("http://spdx.org/rdf/terms#")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 IANA = "https://www.iana.org/assignments/media-types/"
 EU = "http://publications.europa.eu/resource/authority/"
 GEO = "http://dcat-ap.de/def/politicalGeocoding/"
@@ -101,10 +98,10 @@ def temporal_extent(graph_file: str | Path) -> tuple[str, str] | None:
     store = ox.Store()
     store.bulk_load(path=str(graph_file), format=ox.RdfFormat.N_QUADS)
     result = store.query(
-        """SELECT (MIN(?d) AS ?start) (MAX(?d) AS ?end) WHERE {
-             GRAPH ?g { ?s ?p ?d }
+        f"""SELECT (MIN(?d) AS ?start) (MAX(?d) AS ?end) WHERE {{
+             GRAPH ?g {{ ?s ?p ?d }}
              FILTER(CONTAINS(STR(?g), "/graph/data/")
-                    && DATATYPE(?d) = <http://www.w3.org/2001/XMLSchema#date>) }""")
+                    && DATATYPE(?d) = <{XSD.date}>) }}""")
     for row in result:
         if row["start"] is not None:
             return row["start"].value, row["end"].value
@@ -179,9 +176,7 @@ def catalog_graph(base: str, info: dict, settings) -> Graph:
     names = Names(base)
     license_ = URIRef(settings.license)
     graph = Graph()
-    for prefix, namespace in (("dcat", DCAT), ("dcterms", DCTERMS), ("foaf", FOAF),
-                              ("dcatde", DCATDE), ("spdx", SPDX), ("vcard", VCARD)):
-        graph.bind(prefix, namespace)
+    bind(graph, ("dcat", "dcterms", "foaf", "dcatde", "spdx", "vcard"))
     publisher = _agent(graph, names)
     contact = _contact(graph, names, settings)
 

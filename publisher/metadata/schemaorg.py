@@ -5,6 +5,7 @@ from __future__ import annotations
 from publisher.formats import RDF_FORMATS
 from publisher.metadata.catalog import DESCRIPTION, KEYWORDS, PUBLISHER_NAME, TITLE, dump_entries
 from publisher.metadata.names import Names
+from publisher.namespaces import SCHEMA_HTTPS
 
 __all__ = ["dataset_jsonld"]
 
@@ -15,7 +16,7 @@ def dataset_jsonld(base: str, info: dict, settings, lang: str = "de") -> dict:
     lang = lang if lang in TITLE else "de"
     labels = {fmt.name: fmt for fmt in RDF_FORMATS}
     data = {
-        "@context": "https://schema.org/",
+        "@context": SCHEMA_HTTPS,
         "@type": "Dataset",
         "@id": str(names.dataset),
         "identifier": str(names.dataset),

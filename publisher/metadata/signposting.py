@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from publisher.metadata.names import Names
+from publisher.namespaces import SCHEMA_HTTPS
 
 __all__ = ["ABOUT_PAGE", "DATASET_TYPE", "link_header", "signposting_links"]
 
-ABOUT_PAGE = "https://schema.org/AboutPage"
-DATASET_TYPE = "https://schema.org/Dataset"
+ABOUT_PAGE = SCHEMA_HTTPS + "AboutPage"
+DATASET_TYPE = SCHEMA_HTTPS + "Dataset"
 
 
 def link_header(links: Iterable[tuple[str, str, str | None]]) -> str:

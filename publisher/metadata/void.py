@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, XSD
+from rdflib import Graph, Literal, URIRef
 
 from publisher.metadata.names import Names, rebase
+from publisher.namespaces import DCTERMS, RDF, VOID, XSD, bind
 
 __all__ = ["LINK_TARGETS", "VOID", "compute_statistics", "void_graph"]
-
-VOID = Namespace("http://rdfs.org/ns/void#")
 
 # Datasets the graph may link into: (key, target dataset IRI, namespace of its IRIs, title).
 # A linkset is only described when the graph really holds links into that namespace.
@@ -101,8 +99,7 @@ def void_graph(base: str, info: dict) -> Graph:
     stats = info["void"]
     content_base = info["base_uri"]
     graph = Graph()
-    graph.bind("void", VOID)
-    graph.bind("dcterms", DCTERMS)
+    bind(graph, ("void", "dcterms"))
     ds = names.dataset
     graph.add((ds, RDF.type, VOID.Dataset))
     graph.add((ds, DCTERMS.title, Literal("kiezgraph Pankow", lang="de")))

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS
 
+from publisher.namespaces import RDF, RDFS, SCHEMA, SKOS
 from publisher.sheets.cells import (
     CellProblem,
     parse_date,
@@ -26,7 +26,6 @@ __all__ = ["META_SHEET", "Converted", "Names", "Problem", "Table", "convert_tabl
            "find_table", "load_tables", "register_tables"]
 
 META_SHEET = "kiezgraph"
-SCHEMA_NAME = URIRef("http://schema.org/name")
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,7 @@ class Names:
 
     @staticmethod
     def _names_of(graph: Graph, subject: URIRef) -> list[str]:
-        return [str(o) for p in (SKOS.prefLabel, RDFS.label, SCHEMA_NAME)
+        return [str(o) for p in (SKOS.prefLabel, RDFS.label, SCHEMA.name)
                 for o in graph.objects(subject, p)
                 if isinstance(o, Literal) and o.language in ("de", None)]
 

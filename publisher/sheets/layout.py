@@ -9,6 +9,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
+from publisher.namespaces import kg
 from publisher.sheets.cells import split_values
 from publisher.sheets.convert import META_SHEET, Names
 from publisher.sheets.mapping import PREFIXES, Column, Mapping, expand
@@ -32,8 +33,9 @@ def things_of(graph: Graph, mapping: Mapping, base: str) -> list[URIRef]:
 
 
 def _compact(iri: URIRef, base: str) -> str:
-    if iri.startswith(base + "ontology/"):
-        return "kg:" + iri[len(base) + 9:]
+    ours = kg(base)
+    if iri.startswith(ours):
+        return "kg:" + iri[len(ours):]
     for prefix, ns in PREFIXES.items():
         if iri.startswith(ns) and "/" not in iri[len(ns):] and "#" not in iri[len(ns):]:
             return f"{prefix}:{iri[len(ns):]}"

@@ -22,21 +22,14 @@ from pathlib import Path
 
 from rdflib import URIRef
 
+from publisher.namespaces import kg, prefixes
+
 __all__ = ["KINDS", "Column", "Mapping", "expand", "load_mapping", "mappings"]
 
 HERE = Path(__file__).resolve().parent / "mappings"
 
-PREFIXES = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "org": "http://www.w3.org/ns/org#",
-    "schema": "http://schema.org/",
-    "cv": "http://data.europa.eu/m8g/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "prov": "http://www.w3.org/ns/prov#",
-}
+# The prefixes the mappings' compact IRIs may use (besides kg:), a part of the one table.
+PREFIXES = prefixes("rdf", "rdfs", "skos", "dcterms", "org", "schema", "cv", "foaf", "prov")
 
 
 def expand(curie: str, base: str) -> URIRef:
@@ -45,7 +38,7 @@ def expand(curie: str, base: str) -> URIRef:
     if not sep:
         raise KeyError(curie)
     if prefix == "kg":
-        return URIRef(f"{base}ontology/{local}")
+        return kg(base)[local]
     return URIRef(PREFIXES[prefix] + local)
 
 

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import re
 
+from publisher.namespaces import XSD
+
 __all__ = ["ALLOWED_FUNCTIONS", "VENDOR_TEXT", "refused_function"]
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD = str(XSD)
 
 ALLOWED_FUNCTIONS: frozenset[str] = frozenset(
     _XSD + name for name in ("boolean", "double", "float", "decimal", "integer", "dateTime",

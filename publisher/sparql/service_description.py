@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, RDFS, VOID, XSD
+from rdflib import BNode, Graph, Literal, URIRef
+
+from publisher.namespaces import ENT, FORMATS, RDF, RDFS, SD, VOID, XSD, bind
 
 __all__ = ["FORMAT_IRIS", "SD", "service_description"]
 
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-FORMATS = Namespace("http://www.w3.org/ns/formats/")
-ENT = Namespace("http://www.w3.org/ns/entailment/")
 
 # The W3C format IRIs (https://www.w3.org/ns/formats/) of every answer format we offer.
 FORMAT_IRIS = {
@@ -31,9 +29,7 @@ def service_description(endpoint: str, *, triples: int, graphs: Mapping[str, int
     graph is their union and holds `triples` distinct triples.
     """
     g = Graph()
-    g.bind("sd", SD)
-    g.bind("void", VOID)
-    g.bind("formats", FORMATS)
+    bind(g, ("sd", "void", "formats"))
     service = URIRef(endpoint)
     g.add((service, RDF.type, SD.Service))
     g.add((service, SD.endpoint, service))

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from publisher.namespaces import DCTERMS, OWL, VOID, kg
+
 __all__ = [
     "CURRENT_QUERY",
     "DCTERMS",
@@ -31,10 +33,6 @@ __all__ = [
     "release_iri",
     "releases_prefix",
 ]
-
-DCTERMS = "http://purl.org/dc/terms/"
-OWL = "http://www.w3.org/2002/07/owl#"
-VOID = "http://rdfs.org/ns/void#"
 
 # The one query a reader needs: the current release and its data graphs, by the pointer.
 CURRENT_QUERY = """
@@ -55,7 +53,7 @@ def pointer_iri(base: str) -> str:
 
 def current_release_term(base: str) -> str:
     """The predicate of the pointer triple."""
-    return f"{base}ontology/currentRelease"
+    return f"{kg(base)}currentRelease"
 
 
 def releases_prefix(base: str) -> str:

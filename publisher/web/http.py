@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestURITooLarge
 
 from publisher.iris import MAX_PATH
+from publisher.namespaces import RDF
 from publisher.store import StoreError, StoreUnavailable
 from publisher.web.cache import GZIP_LEVEL, Rendered
 from publisher.web.negotiation import HTML, OFFERS, Offer, choose, choose_language
@@ -138,7 +139,7 @@ def _error_body(offer: Offer, status: int, title: str, message: str, lang: str,
         safe = line.replace("--", "- -").replace("&", "&amp;").replace("<", "&lt;")
         return ('<?xml version="1.0" encoding="utf-8"?>\n'
                 f"<!-- {safe} -->\n"
-                '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n')
+                f'<rdf:RDF xmlns:rdf="{RDF}"/>\n')
     if offer.name in ("jsonld", "json"):
         data = {"status": status, "title": title, "detail": message}
         if offered:

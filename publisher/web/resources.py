@@ -8,9 +8,8 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
-from rdflib import RDF, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
-from rdflib.namespace import DCTERMS, OWL, RDFS, SKOS, VOID, XSD, Namespace
 from werkzeug.exceptions import NotFound
 
 from publisher import describe
@@ -29,6 +28,7 @@ from publisher.iris import (
     thing_path,
 )
 from publisher.metadata.names import Names
+from publisher.namespaces import DCTERMS, OWL, RDF, RDFS, SD, SKOS, VOID, XSD, bind
 from publisher.store.embedded import to_ox
 from publisher.summary import summarise
 from publisher.web import memo
@@ -343,9 +343,6 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
         other_lang="en" if lang == "de" else "de", here=here)
 
 
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-
-
 _GRAPHS = "kiezgraph.resources.graphs"
 
 
@@ -376,9 +373,7 @@ def _graph_description(iri: URIRef, count: int, base: str) -> tuple[Graph, str, 
         {"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"})
     names = Names(base)
     graph = Graph()
-    for prefix, namespace in (("sd", SD), ("void", VOID), ("dcterms", DCTERMS),
-                              ("rdfs", RDFS)):
-        graph.bind(prefix, namespace)
+    bind(graph, ("sd", "void", "dcterms", "rdfs"))
     graph.add((iri, RDF.type, SD.Graph))
     graph.add((iri, RDFS.label, Literal(file)))
     graph.add((iri, VOID.triples, Literal(count, datatype=XSD.integer)))

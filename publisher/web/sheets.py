@@ -7,9 +7,11 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort
 
+from publisher.namespaces import prefixes
 from publisher.sheets import KINDS, mappings
 from publisher.sheets.layout import workbook_sheets
 from publisher.sheets.workbook import write_workbook
+from publisher.sparql.prefixes import prologue
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.http import send
 from publisher.web.state import served
@@ -20,11 +22,9 @@ bp = Blueprint("sheets", __name__)
 MEDIA_TYPES = {"ods": "application/vnd.oasis.opendocument.spreadsheet",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 # The drop-down lists only need the things' names.
-NAMES_QUERY = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+NAMES_QUERY = prologue(prefixes("rdfs", "skos", "schema")) + """
 CONSTRUCT { ?s ?p ?o } WHERE {
-  ?s ?p ?o FILTER(?p IN (rdfs:label, skos:prefLabel, <http://schema.org/name>))
+  ?s ?p ?o FILTER(?p IN (rdfs:label, skos:prefLabel, schema:name))
 }
 """
 

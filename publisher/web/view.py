@@ -5,29 +5,34 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from rdflib import RDF, BNode, Graph, Literal, URIRef
-from rdflib.namespace import (
+from rdflib import BNode, Graph, Literal, URIRef
+
+from publisher.describe import LABEL_PROPERTIES, label_of, text_of
+from publisher.iris import ONTOLOGY, graph_path, local_path
+from publisher.namespaces import (
+    CV,
     DCAT,
     DCTERMS,
     FOAF,
+    ORG,
     OWL,
+    PROV,
+    RDF,
     RDFS,
+    SCHEMA,
+    SCHEMA_HTTPS,
     SKOS,
+    SPDX,
     TIME,
     VANN,
+    VCARD,
     VOID,
-    Namespace,
 )
-
-from publisher.describe import LABEL_PROPERTIES, ORG, PROV, SCHEMA, label_of, text_of
-from publisher.iris import ONTOLOGY, graph_path, local_path
 from publisher.web.security import linkable
 
 __all__ = ["Link", "Linker", "Row", "Value", "incoming_rows", "rows_of", "schema_org",
            "term_label"]
 
-FOAF_HOMEPAGE = URIRef("http://xmlns.com/foaf/0.1/homepage")
-_VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 DESCRIPTIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
 SOURCES = (DCTERMS.source, PROV.wasDerivedFrom, PROV.hadPrimarySource)
 
@@ -112,7 +117,7 @@ _TERMS: dict[URIRef, tuple[str, str]] = {
     ORG.subOrganizationOf: ("Teil von", "part of"),
     ORG.hasSubOrganization: ("Untergliederung", "sub-organisation"),
     ORG.identifier: ("Kennung", "identifier"),
-    FOAF_HOMEPAGE: ("Homepage", "homepage"),
+    FOAF.homepage: ("Homepage", "homepage"),
 }
 # Names of the classes of reused vocabularies our data uses: the graph labels only its own
 # classes (the ontology's @de/@en labels), and a German page must not show "Membership" or
@@ -152,8 +157,8 @@ _CLASSES: dict[URIRef, tuple[str, str]] = {
     DCAT.DataService: ("Datendienst", "Data service"),
     VOID.Dataset: ("Datensatz (VoID)", "Dataset (VoID)"),
     VOID.Linkset: ("Verknüpfungsmenge (VoID)", "Linkset (VoID)"),
-    _VCARD.Kind: ("Kontakt", "Contact"),
-    _VCARD.Organization: ("Organisation (Kontakt)", "Organisation (contact)"),
+    VCARD.Kind: ("Kontakt", "Contact"),
+    VCARD.Organization: ("Organisation (Kontakt)", "Organisation (contact)"),
     DCTERMS.LicenseDocument: ("Lizenz", "Licence"),
     DCTERMS.Frequency: ("Häufigkeit", "Frequency"),
     DCTERMS.LinguisticSystem: ("Sprache", "Language"),
@@ -163,16 +168,14 @@ _CLASSES: dict[URIRef, tuple[str, str]] = {
     DCTERMS.PeriodOfTime: ("Zeitraum", "Period of time"),
     DCTERMS.RightsStatement: ("Rechtehinweis", "Rights statement"),
     DCTERMS.Standard: ("Standard", "Standard"),
-    URIRef("http://spdx.org/rdf/terms#Checksum"): ("Prüfsumme", "Checksum"),
-    URIRef("http://data.europa.eu/m8g/PublicOrganisation"): ("Öffentliche Organisation",
-                                                             "Public organisation"),
+    SPDX.Checksum: ("Prüfsumme", "Checksum"),
+    CV.PublicOrganisation: ("Öffentliche Organisation", "Public organisation"),
     OWL.Class: ("Klasse", "Class"),
     OWL.ObjectProperty: ("Objekteigenschaft", "Object property"),
     OWL.DatatypeProperty: ("Dateneigenschaft", "Datatype property"),
     OWL.Ontology: ("Ontologie", "Ontology"),
 }
 _TERMS.update(_CLASSES)
-_SPDX = Namespace("http://spdx.org/rdf/terms#")
 # The catalogue's and VoID's properties (shown on /catalog and /.well-known/void).
 _TERMS.update({
     DCAT.dataset: ("Datensatz", "dataset"),
@@ -202,9 +205,9 @@ _TERMS.update({
     DCTERMS.conformsTo: ("Entspricht", "conforms to"),
     DCTERMS["format"]: ("Format", "format"),
     DCTERMS.rightsHolder: ("Rechteinhaber", "rights holder"),
-    _SPDX.checksum: ("Prüfsumme", "checksum"),
-    _SPDX.algorithm: ("Verfahren", "algorithm"),
-    _SPDX.checksumValue: ("Wert", "value"),
+    SPDX.checksum: ("Prüfsumme", "checksum"),
+    SPDX.algorithm: ("Verfahren", "algorithm"),
+    SPDX.checksumValue: ("Wert", "value"),
     VOID.triples: ("Tripel", "triples"),
     VOID.entities: ("Dinge", "entities"),
     VOID.classes: ("Klassen", "classes"),
@@ -398,15 +401,15 @@ def incoming_rows(graph: Graph, iri: URIRef, linker: Linker) -> list[tuple[Link,
 _SCHEMA_TYPES = {
     ORG.Organization: "Organization", ORG.FormalOrganization: "Organization",
     ORG.OrganizationalUnit: "Organization", ORG.OrganizationalCollaboration: "Organization",
-    URIRef("http://xmlns.com/foaf/0.1/Person"): "Person",
-    URIRef("http://xmlns.com/foaf/0.1/Organization"): "Organization",
+    FOAF.Person: "Person",
+    FOAF.Organization: "Organization",
     PROV.Activity: "Event", PROV.Entity: "CreativeWork", SKOS.Concept: "DefinedTerm",
     SKOS.ConceptScheme: "DefinedTermSet",
     OWL.Class: "DefinedTerm", OWL.ObjectProperty: "DefinedTerm",
     OWL.DatatypeProperty: "DefinedTerm", OWL.Ontology: "Dataset", ORG.Site: "Place",
     ORG.Membership: "Role",
 }
-_SCHEMA_NS = ("http://schema.org/", "https://schema.org/")
+_SCHEMA_NS = (str(SCHEMA), SCHEMA_HTTPS)
 
 
 def _schema_value(graph: Graph, node, linker: Linker, depth: int = 0):
