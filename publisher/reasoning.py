@@ -17,6 +17,7 @@ from pathlib import Path
 import owlrl
 from rdflib import Graph, Literal, URIRef
 
+from publisher.labels import LABELS_FILE
 from publisher.namespaces import ORG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, kg
 
 __all__ = ["VOCABULARIES", "Finding", "closure", "findings", "vocabulary_graph"]
@@ -33,7 +34,8 @@ _AXIOM_NAMESPACES = (str(RDF), str(RDFS), str(OWL))
 def _vocabularies() -> tuple:
     graph = Graph()
     for path in sorted(VOCABULARIES.glob("*.ttl")):
-        graph.parse(path, format="turtle")
+        if path != LABELS_FILE:  # the names pages show: labels only, nothing follows
+            graph.parse(path, format="turtle")
     return tuple(t for t in graph
                  if str(t[1]).startswith(_AXIOM_NAMESPACES) and t[1] not in _DOCUMENTATION)
 

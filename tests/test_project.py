@@ -59,5 +59,6 @@ def test_the_wheel_carries_ontology_data_and_shapes(tmp_path):
         for name in shipped:
             assert f"publisher/_bundled/{name}" in names
     assert "publisher/cli.py" in names
-    # the vocabularies the reasoning check needs, without a network
-    assert {"publisher/vocabularies/org.ttl", "publisher/vocabularies/prov-o.ttl"} <= set(names)
+    # the vocabularies the reasoning check needs, without a network; the names pages show
+    assert {"publisher/vocabularies/org.ttl", "publisher/vocabularies/prov-o.ttl",
+            "publisher/vocabularies/labels.ttl"} <= set(names)

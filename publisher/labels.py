@@ -1,0 +1,53 @@
+"""The names of reused vocabularies' terms in German and English, read from a Turtle file.
+
+The graph names its own terms (the ontology's rdfs:label @de/@en); the terms it reuses from
+schema.org, ORG, PROV-O, DCTERMS, DCAT, VoID … are named in publisher/vocabularies/labels.ttl,
+as data beside the vocabularies we ship, not as Python dicts in the modules that show them.
+The file is read once, on first use (about a millisecond with pyoxigraph).
+
+Pages ask `publisher.web.view.term_label`, which takes the graph's own label first (so the
+ontology's labels win) and this table second.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from publisher.namespaces import RDFS
+
+__all__ = ["LABELS_FILE", "label", "labelled"]
+
+LABELS_FILE = Path(__file__).resolve().parent / "vocabularies" / "labels.ttl"
+_RDFS_LABEL = str(RDFS.label)
+
+
+@functools.cache
+def _table() -> dict[str, dict[str, str]]:
+    """IRI -> language -> label, from the file (the first label per language counts)."""
+    table: dict[str, dict[str, str]] = {}
+    for triple in ox.parse(path=str(LABELS_FILE), format=ox.RdfFormat.TURTLE):
+        if (triple.predicate.value == _RDFS_LABEL and isinstance(triple.subject, ox.NamedNode)
+                and isinstance(triple.object, ox.Literal)):
+            names = table.setdefault(triple.subject.value, {})
+            names.setdefault(triple.object.language or "", triple.object.value)
+    return table
+
+
+def label(iri: str, lang: str = "de") -> str | None:
+    """The term's name in `lang`, else in English (the vocabularies' own language), else in
+    German, else untagged; None for a term the file does not name."""
+    names = _table().get(str(iri))
+    if not names:
+        return None
+    for wanted in (lang, "en", "de", ""):
+        if wanted in names:
+            return names[wanted]
+    return next(iter(names.values()))
+
+
+def labelled() -> frozenset[str]:
+    """The IRIs of every term the file names."""
+    return frozenset(_table())
