@@ -8,6 +8,7 @@ RemoteStore on the session's Virtuoso): the function allow-list on rdflib's alge
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -275,3 +276,35 @@ def test_issue26_a_hung_store_answers_health_fast_and_keeps_cached_documents(
         while http.get("/health").status_code != 200:
             assert time.monotonic() < deadline, "the store did not come back"
             time.sleep(0.3)
+
+
+# --- the 100k benchmark graph loads and answers -----------------------------------------
+
+def test_issue26_the_100k_benchmark_graph_loads_and_answers(tmp_path, virtuoso):
+    """`kiezgraph load` of the benchmark's 100k graph (137 graphs) wrote every triple, then
+    failed: Virtuoso answers with a header per graph of the dataset, and http.client refuses
+    more than 100. Now it loads, and queries over all its graphs answer."""
+    import bench.generate as gen
+    from publisher.build import build
+    from publisher.config import load_settings
+    from publisher.load import Writer, load_release
+    from publisher.project import Project
+    from publisher.store.remote import RemoteStore
+    from tests.conftest import ROOT
+
+    base = "https://example.org/bench100k/"
+    generated = gen.generate(ROOT, tmp_path / "project", 100_000, base)
+    settings = load_settings(env={}, overrides={"out": str(tmp_path / "out"), "base_uri": base})
+    release = build(Project(tmp_path / "project"), settings, tmp_path / "out").release
+    assert len(release.info["graphs"]) > 50 and generated.triples >= 100_000
+    writer = Writer(update_endpoint=virtuoso.sparql_auth, user=virtuoso.user,
+                    password=virtuoso.password)
+    result = load_release(release, RemoteStore(virtuoso.sparql, base), writer)
+    assert result.release.build_id == release.build_id
+    assert result.release.triples >= 100_000  # each graph's count was checked by the load
+    store = RemoteStore(virtuoso.sparql, base)
+    answer = store.run_query(
+        "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }",
+        "application/sparql-results+json", timeout=30, max_results=10)
+    count = json.loads(answer.body)["results"]["bindings"][0]["n"]["value"]
+    assert int(count) == result.release.triples
