@@ -8,9 +8,7 @@ build's pyshacl, owlrl and workbook readers (tests/test_architecture.py), and `-
 
 from __future__ import annotations
 
-import errno
 import json
-import socket
 import sys
 from pathlib import Path
 
@@ -210,30 +208,6 @@ def ensure_release(ctx: Context, settings, root: str | None):
         _fail(f"cannot check the graph: {exc}; nothing to serve")
 
 
-def _port_taken(host: str, port: int) -> str | None:
-    """Why the server could not listen on host:port (None: it can), found before it starts.
-
-    granian listens with SO_REUSEPORT, so a second server on a port already served would
-    start and the two would split the requests; and a port held by another program would
-    end in a traceback after "serving on". A plain bind (no SO_REUSEPORT) fails in both."""
-    try:
-        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
-                                   flags=socket.AI_PASSIVE)
-    except (socket.gaierror, UnicodeError, OverflowError) as exc:
-        return f"cannot listen on {host}:{port}: {exc}"
-    family, kind, proto, _name, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                return (f"port {port} on {host} is already in use (another kiezgraph serve "
-                        f"or another program): stop it or choose another with --port")
-            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-    return None
-
-
 @main.command()
 @root_option
 @base_option
@@ -252,8 +226,8 @@ def _port_taken(host: str, port: int) -> str | None:
 def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
           reload_on_change) -> None:
     """Serve Linked Data, SPARQL and the catalogue with a production WSGI server."""
-    from publisher.store import StoreError, check_store
-    from publisher.web.server import SERVERS, run
+    from publisher.store import StoreError
+    from publisher.web.server import SERVERS, app_for, port_taken, run
 
     settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out, host=host, port=port,
                             store=store, rewrite_base=False if no_rewrite else None,
@@ -261,17 +235,11 @@ def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
     if settings.server not in SERVERS:
         _fail(f"unknown server {settings.server!r}: one of {', '.join(SERVERS)}")
     release = ensure_release(ctx, settings, root)
-    app = None  # granian's worker process builds its own: the graph is held once, not twice
     try:
-        if settings.server == "waitress":
-            from publisher.web import create_app
-
-            app = create_app(settings, release=release)
-        else:
-            check_store(settings, release)
+        app = app_for(settings, release)
     except StoreError as exc:
         _fail(str(exc))
-    busy = _port_taken(settings.host, settings.port)  # before "serving on", not a traceback
+    busy = port_taken(settings.host, settings.port)  # before "serving on", not a traceback
     if busy:
         _fail(busy)
     click.echo(f"serving {release.version} on http://{settings.host}:{settings.port}/", err=True)

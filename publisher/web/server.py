@@ -7,21 +7,62 @@ can be served. It answers about 2.5x as many requests as waitress here (bench/ws
 waitress serves the app built by `kiezgraph serve` in the same process. Under granian,
 SIGHUP to the main process is passed on to the worker, which checks and swaps in the new
 build as waitress's process does (granian's own SIGHUP would restart the worker instead, and
-a bad build would stop the service).
+a bad build would stop the service). `kiezgraph serve` asks `app_for` which app to hand
+`run` and `port_taken` whether the port is free, before it says "serving on".
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import signal
+import socket
 
 from flask import Flask
 
-__all__ = ["SERVERS", "granian_app", "run"]
+__all__ = ["SERVERS", "app_for", "granian_app", "port_taken", "run"]
 
 SERVERS = ("waitress", "granian")
+
+
+def app_for(settings, release) -> Flask | None:
+    """The app `run` serves: built here for waitress, which serves it in this process; None
+    for granian, whose worker process builds its own (the graph is held once, not twice),
+    the store checked here all the same. Raises StoreError when the release cannot be served."""
+    if settings.server == "waitress":
+        from publisher.web import create_app
+
+        return create_app(settings, release=release)
+    from publisher.store import check_store
+
+    check_store(settings, release)
+    return None
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (None: it can), found before it starts.
+
+    granian listens with SO_REUSEPORT, so a second server on a port already served would
+    start and the two would split the requests; and a port held by another program would
+    end in a traceback after "serving on". A plain bind (no SO_REUSEPORT) fails in both."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError, OverflowError) as exc:
+        return f"cannot listen on {host}:{port}: {exc}"
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is already in use (another kiezgraph serve "
+                        f"or another program): stop it or choose another with --port")
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
 
 
 def run(app: Flask | None, settings) -> None:

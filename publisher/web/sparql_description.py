@@ -1,0 +1,78 @@
+"""The SPARQL 1.1 Service Description that GET /sparql without a query answers a tool with.
+
+Apart from the protocol because it asks the store a question of its own (how many triples
+each graph holds, once per snapshot) and answers in RDF, not in a query's format; the
+description's triples themselves come from publisher.sparql.service_description.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Response, current_app, request
+
+from publisher.sparql.results import GRAPH_FORMATS, format_by_name
+from publisher.sparql.service_description import service_description
+from publisher.store.base import StoreError
+from publisher.web.sparql_protocol import ProtocolError, accept_ranges, outward, values
+from publisher.web.state import served
+
+__all__ = ["description"]
+
+log = logging.getLogger("publisher.web.sparql")  # the endpoint's log, as before the split
+
+_CACHE = "kiezgraph.sparql.counts"  # app.extensions: the counts of the served snapshot
+_COUNTS = ("SELECT ?g (COUNT(*) AS ?n) WHERE { { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } } "
+           "GROUP BY ?g",
+           "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+
+
+def _counts(published) -> tuple[int, dict[str, int]]:
+    """Distinct triples of the default graph and of each named graph, asked of the store
+    (once per snapshot): the store knows every graph it holds, the build info only some."""
+    cache = current_app.extensions.setdefault(_CACHE, {})
+    key = id(published.store), published.build_id
+    if key not in cache:
+        settings = served().settings
+        found = []
+        for query in _COUNTS:
+            answer = published.store.run_query(
+                query, "application/sparql-results+json", timeout=settings.query_timeout,
+                max_results=settings.max_results)
+            found.append({b.get("g", {}).get("value", ""): int(b["n"]["value"])
+                          for b in json.loads(answer.body)["results"]["bindings"]})
+        cache.clear()
+        cache[key] = (sum(found[0].values()), found[1])
+    return cache[key]
+
+
+def description() -> Response:
+    """The service description in the RDF format the client accepts (Turtle by default)."""
+    settings = served().settings
+    published = served().published
+    try:
+        triples, graphs = _counts(published)
+    except StoreError as exc:
+        # The store's own words can name its internal address: they go to the log only.
+        log.warning("service description: the store did not answer: %s", exc)
+        raise ProtocolError(503, "the store did not answer; try again shortly",
+                            headers={"Retry-After": "2"}) from None
+    graph = service_description(request.base_url, triples=triples, graphs=graphs,
+                                max_results=settings.max_results,
+                                timeout=settings.query_timeout)
+    names = [v for v in values("format") if v]
+    fmt = next((f for f in (format_by_name("CONSTRUCT", n) for n in names)
+                if f in GRAPH_FORMATS), None)  # N-Quads and TriG are for query answers
+    if fmt is None:
+        best = accept_ranges().best_match([t for f in GRAPH_FORMATS for t in f.media_types])
+        fmt = next((f for f in GRAPH_FORMATS if best in f.media_types), GRAPH_FORMATS[0])
+    rdflib_name = {"turtle": "turtle", "jsonld": "json-ld", "rdfxml": "xml",
+                   "ntriples": "nt"}[fmt.name]
+    # sd:endpoint is this request's address; the graphs' names go under it too
+    body = outward(graph.serialize(format=rdflib_name, encoding="utf-8"))
+    content_type = (f"{fmt.media_type}; charset=utf-8" if fmt.media_type.startswith("text/")
+                    else fmt.media_type)
+    response = Response(body, content_type=content_type)
+    response.vary.add("Accept")
+    return response
