@@ -28,10 +28,7 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from publisher.sparql.memory import OUT_OF_MEMORY, describe, worker_env
-from publisher.sparql.results import NotSerialisable
-from publisher.sparql.worker import READY, Job
-from publisher.store.base import (
+from publisher.sparql.errors import (
     QueryAborted,
     QueryAnswer,
     QuerySyntaxError,
@@ -39,6 +36,9 @@ from publisher.store.base import (
     StoreError,
     StoreUnavailable,
 )
+from publisher.sparql.memory import OUT_OF_MEMORY, describe, worker_env
+from publisher.sparql.results import NotSerialisable
+from publisher.sparql.worker import READY, Job
 
 __all__ = ["Job", "WorkerPool"]
 

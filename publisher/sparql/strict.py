@@ -1,4 +1,4 @@
-"""The full SPARQL 1.1 parse of `guard.check`, in processes that can be killed.
+"""The full SPARQL 1.1 parse of `guard.check` (rdflib's), in processes that can be killed.
 
 rdflib's parser takes seconds on some texts (issue #14: 15.7 s for a long `IN` list), is not
 thread-safe (one parse at a time per process), and recurses. So untrusted text is never
@@ -9,7 +9,7 @@ process runs under the same network sandbox as the query workers where the syste
 (a parse fetches nothing, so elsewhere it runs without) and exits with its parent.
 
 Started as `python -m publisher.sparql.strict FD`; it answers `(text)` with the tuple of
-`guard.parse_in_process`.
+`parse_in_process`. guard imports this module, never the other way round.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import re
 import socket
 import subprocess
 import sys
@@ -24,10 +25,124 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
-__all__ = ["ParseTimeout", "ParserPool", "pool"]
+from pyparsing import ParseBaseException
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from publisher.sparql.functions import refused_function
+
+__all__ = [
+    "FORMS",
+    "NO_FUNCTION",
+    "NO_SERVICE",
+    "READ_ONLY",
+    "ParseTimeout",
+    "ParserPool",
+    "parse_in_process",
+    "pool",
+]
 
 log = logging.getLogger(__name__)
 _RECURSION_LIMIT = 4000  # rdflib's grammar recurses per nesting level; deeper is refused
+
+
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+_FORM_OF = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
+            "DescribeQuery": "DESCRIBE"}
+
+# The words a refusal is given in, by this parse and by guard's scanner alike.
+NO_SERVICE = ("SERVICE is not accepted: this endpoint does not query other endpoints on a "
+               "user's behalf. Run the federated part on your side.")
+NO_FUNCTION = ("the function <{iri}> is not accepted: this endpoint allows SPARQL 1.1's "
+                "built-in functions and the XSD casts, no store's own extensions.")
+READ_ONLY = ("SPARQL Update is not accepted: this endpoint is read-only (no INSERT, DELETE, "
+              "LOAD, CLEAR, CREATE, DROP, COPY, MOVE, ADD).")
+
+
+def _walk(node):
+    """Every CompValue in a parse tree (the tree mixes CompValues, lists and dicts)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CompValue):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif hasattr(item, "asList") and not isinstance(item, str):
+            stack.extend(list(item))
+
+
+def _position(exc: ParseBaseException) -> tuple[str, int, int]:
+    """The parser's message without its own position suffix, and line/column (1-based)."""
+    message = re.sub(r"\s*\(at char \d+\), \(line:\d+, col:\d+\)$", "", str(exc)).strip()
+    return message, exc.lineno, exc.col
+
+
+def _is_update(text: str) -> bool:
+    """Whether the text parses as SPARQL Update (with rdflib's grammar)."""
+    try:
+        parseUpdate(text)
+    except ParseBaseException:
+        return False
+    except Exception:  # rdflib raises assorted errors on odd update text; none is a query
+        return False
+    return True
+
+
+def _dataset(algebra) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The graphs of a translated query's FROM and FROM NAMED clauses (names resolved)."""
+    # dict.get: CompValue.get answers a missing key with the key's name
+    clauses = dict.get(algebra, "datasetClause") or []
+    defaults = tuple(str(c["default"]) for c in clauses if dict.get(c, "default") is not None)
+    named = tuple(str(c["named"]) for c in clauses if dict.get(c, "named") is not None)
+    return defaults, named
+
+
+def _called(algebra):
+    """The IRIs of every function called by IRI in a translated query (rdflib names SPARQL's
+    own built-ins Builtin_*, aggregates Aggregate_*; a call by IRI is a `Function`)."""
+    for node in _walk(algebra):
+        if node.name == "Function":
+            yield dict.get(node, "iri")
+
+
+def parse_in_process(text: str) -> tuple:
+    """rdflib's full parse of a query, as plain data (run in a parser process, never in the
+    web process): ("ok", form, has_dataset, (default graphs, named graphs)) or
+    ("rejected", status, message, line, column)."""
+    try:
+        tree = parseQuery(text)
+    except ParseBaseException as exc:
+        if _is_update(text):
+            return ("rejected", 403, READ_ONLY, None, None)
+        message, line, column = _position(exc)
+        return ("rejected", 400, f"SPARQL syntax error at line {line}, column {column}: "
+                f"{message}", line, column)
+    except RecursionError:
+        return ("rejected", 400, "SPARQL syntax error: the query is nested too deeply",
+                None, None)
+    except Exception as exc:  # rdflib turns some bad input into other errors (e.g. prefixes)
+        return ("rejected", 400, f"SPARQL syntax error: {exc}", None, None)
+    query = tree[1]
+    form = _FORM_OF.get(query.name)
+    if form is None:
+        return ("rejected", 400, f"not a SPARQL query form: {query.name}", None, None)
+    if any(node.name == "ServiceGraphPattern" for node in _walk(query)):
+        return ("rejected", 403, NO_SERVICE, None, None)
+    has_dataset = bool(dict.get(query, "datasetClause"))  # CompValue.get echoes missing keys
+    try:
+        # the algebra resolves prefixed names: an undeclared prefix is a 400, as in pyoxigraph
+        algebra = translateQuery(tree).algebra
+    except Exception as exc:  # any failure here is the query's: a 400
+        return ("rejected", 400, f"SPARQL syntax error: {exc}", None, None)
+    refused = refused_function(_called(algebra))
+    if refused is not None:
+        return ("rejected", 400, NO_FUNCTION.format(iri=refused), None, None)
+    return ("ok", form, has_dataset, _dataset(algebra) if has_dataset else ((), ()))
 
 
 class ParseTimeout(RuntimeError):
@@ -66,7 +181,7 @@ class ParserPool:
         self._all: set[_Parser] = set()
 
     def parse(self, text: str, timeout: float) -> tuple:
-        """`guard.parse_in_process(text)` in a parser process, within timeout seconds."""
+        """`parse_in_process(text)` in a parser process, within timeout seconds."""
         try:
             parser = self._idle.get_nowait()
         except queue.Empty:
@@ -132,8 +247,6 @@ def _serve(conn: Connection) -> None:
         os._exit(0)
 
     threading.Thread(target=exit_with_parent, daemon=True).start()
-    from publisher.sparql.guard import parse_in_process
-
     sys.setrecursionlimit(_RECURSION_LIMIT)
     while True:
         try:
