@@ -99,8 +99,8 @@ def test_warm_starts_the_workers_before_any_query(release):
 
 
 def test_a_worker_answers_from_disk_while_it_loads_into_memory(release):
-    from publisher.sparql.executor import WorkerPool
-    from publisher.sparql.worker import Job
+    from publisher.store.engine.pool import WorkerPool
+    from publisher.store.engine.worker import Job
 
     folder = Path(release.path)
     with WorkerPool([folder / STORE_DIR, release.graph_file, folder / "metadata.nq"],

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from publisher.sparql.executor import Job, WorkerPool
 from publisher.store.base import QueryAborted, QuerySyntaxError, QueryTimeout, StoreError
+from publisher.store.engine.pool import WorkerPool
+from publisher.store.engine.worker import Job
 from tests.workers import abort_mid_query
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"

@@ -1,6 +1,6 @@
 """A SPARQL worker process: holds a pyoxigraph store and answers jobs over a socket.
 
-Started by publisher.sparql.executor as `python -m publisher.sparql.worker FD SOURCE...`,
+Started by publisher.store.engine.pool as `python -m publisher.store.engine.worker FD SOURCE...`,
 where the sources are N-Quads files (loaded into memory), one on-disk store folder (opened
 read-only, shared with the web process and the other workers through the page cache), or
 the folder followed by the files (the folder answers until the files are loaded). It
@@ -83,7 +83,7 @@ def serve(conn: Connection, sources: Sequence[str]) -> None:
     import threading
     import time
 
-    from publisher.sparql.memory import apply_memory_limit
+    from publisher.store.engine.memory import apply_memory_limit
 
     apply_memory_limit(reserved=STACK_BYTES)  # setting query_memory; see that module
     if hasattr(os, "nice"):  # a runaway query must not take the CPU from dereferencing

@@ -2,13 +2,13 @@
 
 pyoxigraph cannot cancel a running query, so each query runs in one of a few worker
 processes, each opening the release's on-disk store read-only (or, for a small graph,
-loading its N-Quads files into memory: see publisher.sparql.worker.load). A
+loading its N-Quads files into memory: see publisher.store.engine.worker.load). A
 query that outlives its limit has its worker killed (the only way to stop it) and a fresh
 worker started in the background; other workers keep answering meanwhile. A worker sends
 back the already serialised bytes in one message, so a result crosses the process
 boundary once, never pickled as Python objects.
 
-Each worker runs under the memory limit `query_memory` (publisher.sparql.memory). A worker
+Each worker runs under the memory limit `query_memory` (publisher.store.engine.memory). A worker
 that dies during a query, whatever the cause (the memory limit, an abort inside the engine,
 a signal from outside), costs that query a 503 (QueryAborted) and is replaced; a worker
 found dead while idle is replaced before any query is sent to it.
@@ -36,9 +36,9 @@ from publisher.sparql.errors import (
     StoreError,
     StoreUnavailable,
 )
-from publisher.sparql.memory import OUT_OF_MEMORY, describe, worker_env
 from publisher.sparql.results import NotSerialisable
-from publisher.sparql.worker import READY, Job
+from publisher.store.engine.memory import OUT_OF_MEMORY, describe, worker_env
+from publisher.store.engine.worker import READY, Job
 
 __all__ = ["Job", "WorkerPool"]
 
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 class _Worker:
     """One worker process and the parent's end of its socket.
 
-    A plain subprocess (`python -m publisher.sparql.worker FD SOURCE...`) rather than a
+    A plain subprocess (`python -m publisher.store.engine.worker FD SOURCE...`) rather than a
     multiprocessing.Process: it neither forks the threaded web server nor re-imports the
     program's __main__, and multiprocessing's Connection still frames the messages.
     """
@@ -57,7 +57,7 @@ class _Worker:
         ours, theirs = socket.socketpair()
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "publisher.sparql.worker", str(theirs.fileno()),
+                [sys.executable, "-m", "publisher.store.engine.worker", str(theirs.fileno()),
                  *sources], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                 stderr=subprocess.PIPE, close_fds=True, env=worker_env(memory))
         finally:
