@@ -1,14 +1,16 @@
-"""Helpers for tests of the SPARQL query workers: what happens to a worker mid-query."""
+"""Helpers for tests of child processes: what happens to a query worker mid-query, whether a
+process has ended."""
 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["abort_mid_query"]
+__all__ = ["abort_mid_query", "wait_exited"]
 
 
 def abort_mid_query(pool, run: Callable[[], object]) -> object:
@@ -40,3 +42,18 @@ def abort_mid_query(pool, run: Callable[[], object]) -> object:
     thread.join(timeout=60)
     assert not thread.is_alive()
     return outcome["value"]
+
+
+def wait_exited(pid: int, timeout: float) -> bool:
+    """Whether the process has ended (exited or killed, reaped or not) within timeout
+    seconds: waits on its pidfd, which the kernel makes readable when it ends."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:  # ended and reaped already
+        return True
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+    finally:
+        os.close(fd)
