@@ -359,7 +359,8 @@ class Pool:
     size > 0: that many members, all started at once in the background and each started
     again when it dies, is killed or does not come up (`ready(child)` said False); `take`
     waits for a free one. size 0: members are started when `take` finds none idle, as many
-    as are taken at once, and one that is killed is simply gone.
+    as are taken at once, and one that is killed is simply gone. `ready` (called in a
+    thread of the pool's, with the child that was just started) logs why it says False.
     """
 
     def __init__(self, start: Callable[[], Child], size: int = 0, *,
@@ -506,9 +507,7 @@ class Pool:
                 self._set(child, "idle")
                 self._idle.append(child)
                 return
-        if not self._closed:
-            log.error("a %s (process %s) did not come up", self.name, child.pid)
-        self._discard(child)
+        self._discard(child)  # ready() says why, in the log
         self._retry(attempt)
 
     def _retry(self, attempt: int) -> None:

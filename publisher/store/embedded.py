@@ -102,7 +102,7 @@ class EmbeddedStore:
         self.union = union
         self.query_workers = query_workers
         self.query_memory = query_memory  # bytes per worker (0: no limit)
-        self._pool = None
+        self._pool: WorkerPool | None = None
         self._pool_lock = threading.Lock()
         self._dump: str | None = None  # a temporary N-Quads file for the workers, if any
 
@@ -210,7 +210,12 @@ class EmbeddedStore:
         """The embedded store is always there."""
         return True
 
-    def _workers(self):
+    @property
+    def pool(self) -> WorkerPool | None:
+        """The SPARQL worker processes, once a query or warm() started them (else None)."""
+        return self._pool
+
+    def _workers(self) -> WorkerPool:
         """The pool of SPARQL worker processes, started on first use."""
         with self._pool_lock:
             if self._pool is None:
