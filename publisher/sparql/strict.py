@@ -8,28 +8,29 @@ limit after which the process is killed and a fresh one started on the next call
 process runs under the same network sandbox as the query workers where the system has one
 (a parse fetches nothing, so elsewhere it runs without) and exits with its parent.
 
-Started as `python -m publisher.sparql.strict FD`; it answers `(text)` with the tuple of
-`parse_in_process`. guard imports this module, never the other way round.
+Started through publisher.children as `python -m publisher.sparql.strict FD PARENT`; asked
+`{"text": …}`, it answers with `parse_in_process`'s tuple as a JSON list, which the web
+process checks field by field: nothing a parser process sends is executed (no pickle).
+guard imports this module, never the other way round.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import re
-import socket
-import subprocess
 import sys
 import threading
 import time
-from multiprocessing.connection import Connection
+from typing import Any
 
 from pyparsing import ParseBaseException
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from publisher import children
+from publisher.children import Member
 from publisher.sparql.functions import refused_function
 
 __all__ = [
@@ -149,71 +150,68 @@ class ParseTimeout(RuntimeError):
     """The parse outlived its time limit and was stopped."""
 
 
-class _Parser:
-    """One parser process and the parent's end of its socket."""
+_PARSER = "publisher.sparql.strict"  # the module a parser process runs
+_UNPARSABLE = ("rejected", 400, "the query could not be parsed (nested too deeply?)", None,
+               None)
 
-    def __init__(self):
-        ours, theirs = socket.socketpair()
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "publisher.sparql.strict", str(theirs.fileno())],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
-        finally:
-            theirs.close()
-        self.conn = Connection(ours.detach())
 
-    def kill(self) -> None:
-        """Stop the process at once."""
-        self.process.kill()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            log.error("SPARQL parser process %s did not exit", self.process.pid)
-        self.conn.close()
+def _start() -> children.Child:
+    return children.spawn(_PARSER)
+
+
+def _outcome(answer: Any) -> tuple:
+    """parse_in_process's tuple from a parser process's JSON; ProtocolError for anything
+    that is not one (guard.check relies on the types)."""
+    match answer:
+        case ["ok", str(form), bool(has_dataset), [list(defaults), list(named)]] \
+                if form in FORMS and all(isinstance(g, str) for g in defaults + named):
+            return ("ok", form, has_dataset, (tuple(defaults), tuple(named)))
+        case ["rejected", int(status), str(message), line, column] \
+                if status in (400, 403, 413) and all(
+                    p is None or type(p) is int for p in (line, column)):
+            return ("rejected", status, message, line, column)
+    raise children.ProtocolError("not an outcome of parse_in_process")
 
 
 class ParserPool:
     """Parser processes started on demand, reused while they behave, killed when late."""
 
     def __init__(self):
-        self._idle: queue.LifoQueue[_Parser] = queue.LifoQueue()
-        self._lock = threading.Lock()
-        self._all: set[_Parser] = set()
+        self._pool = children.Pool(_start, name="SPARQL parser process")
 
     def parse(self, text: str, timeout: float) -> tuple:
         """`parse_in_process(text)` in a parser process, within timeout seconds."""
+        parser = self._pool.take()
         try:
-            parser = self._idle.get_nowait()
-        except queue.Empty:
-            parser = _Parser()
-            with self._lock:
-                self._all.add(parser)
-        try:
-            parser.conn.send(text)
-            if not parser.conn.poll(max(0.0, timeout)):
-                self._discard(parser)
-                raise ParseTimeout(f"parsing the query took longer than {timeout:g} s")
-            answer = parser.conn.recv()
-        except (EOFError, OSError):
+            answer, _ = parser.request({"text": text},
+                                       deadline=time.monotonic() + max(0.0, timeout))
+            outcome = _outcome(answer)
+        except children.Deadline:
+            self._pool.replace(parser)
+            raise ParseTimeout(f"parsing the query took longer than {timeout:g} s") from None
+        except children.Gone:
             # the process died (a C stack overflow on absurd nesting, say): the text is bad
-            self._discard(parser)
-            return ("rejected", 400, "the query could not be parsed (nested too deeply?)",
-                    None, None)
-        self._idle.put(parser)
-        return answer
+            self._pool.replace(parser)
+            return _UNPARSABLE
+        except children.ProtocolError as exc:
+            log.error("SPARQL parser process %s sent %s; replacing it", parser.pid, exc)
+            self._pool.replace(parser)
+            return _UNPARSABLE
+        self._pool.put(parser)
+        return outcome
 
-    def _discard(self, parser: _Parser) -> None:
-        with self._lock:
-            self._all.discard(parser)
-        parser.kill()
+    def members(self) -> list[Member]:
+        """Every parser process with its state: "idle" or "busy" (parsing)."""
+        return self._pool.members()
+
+    def wait_until(self, condition, timeout: float) -> bool:
+        """Wait until condition(members()) holds, for at most timeout seconds (see
+        publisher.children.Pool.wait_until); whether it held."""
+        return self._pool.wait_until(condition, timeout)
 
     def close(self) -> None:
         """Stop every parser process."""
-        with self._lock:
-            parsers = list(self._all)
-            self._all.clear()
-        for parser in parsers:
-            parser.kill()
+        self._pool.close()
 
 
 _POOL: ParserPool | None = None
@@ -229,36 +227,28 @@ def pool() -> ParserPool:
         return _POOL
 
 
-def _serve(conn: Connection) -> None:
-    """Answer parse requests until the socket closes or the parent goes away."""
-    import os
-
+def _serve(channel: children.Channel) -> None:
+    """Answer parse requests until the channel closes (the process ends with its parent:
+    publisher.children.attach)."""
     from publisher.sparql.sandbox import SandboxError, confine
 
     # It parses untrusted text: no network for it either, where the system allows. rdflib's
     # parser fetches nothing, so unlike a query worker it may run without the filter.
     with contextlib.suppress(SandboxError, OSError, AttributeError):
         confine()
-    parent = os.getppid()
-
-    def exit_with_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=exit_with_parent, daemon=True).start()
     sys.setrecursionlimit(_RECURSION_LIMIT)
     while True:
         try:
-            text = conn.recv()
-        except (EOFError, OSError):
+            request, _ = channel.receive()
+        except children.Gone:
             return
-        conn.send(parse_in_process(text))
+        channel.send(list(parse_in_process(request["text"])))
 
 
 if __name__ == "__main__":
+    channel, _ = children.attach(sys.argv[1:])
     # rdflib's recursion needs a deep C stack: run in a thread with 256 MiB of it.
     threading.stack_size(256 << 20)
-    runner = threading.Thread(target=_serve, args=(Connection(int(sys.argv[1])),))
+    runner = threading.Thread(target=_serve, args=(channel,))
     runner.start()
     runner.join()
