@@ -538,20 +538,24 @@ class Forked:
             chunks.append(chunk)
         _pid, status = os.waitpid(self.pid, 0)
         self._reaped = True
-        os.close(self.fd)
+        self._close()
         return b"".join(chunks), os.waitstatus_to_exitcode(status)
 
     def kill(self) -> None:
         """Stop the child at once and reap it (after an error or Ctrl-C in the parent)."""
-        if self._reaped:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
-        self._reaped = True
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        if not self._reaped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self._reaped = True
+        self._close()
+
+    def _close(self) -> None:
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
 
 
 def fork(work: Callable[[], tuple[bytes, int]], close: Iterable[int] = ()) -> Forked | None:
