@@ -8,7 +8,6 @@ report, the same as one process makes.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import json
 import os
@@ -17,15 +16,15 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import NoReturn
 
 from pyshacl import validate as shacl_validate
 from pyshacl.constraints.constraint_component import ConstraintComponent
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
+from publisher import children
 from publisher.source_types import Sources
 
 __all__ = ["REASONING_CHECK", "TERMS_CHECK", "Report", "ValidationProcessError", "Violation",
@@ -177,10 +176,6 @@ _NESTING = (SH.property, SH.node, SH["not"], SH.qualifiedValueShape)
 _NESTING_LISTS = (SH["and"], SH["or"], SH.xone)
 _USE_SHAPES_SCHEMES = ("http:", "https:", "urn:", "file:")
 _CAN_FORK = sys.platform.startswith("linux") and hasattr(os, "fork")
-_PR_SET_PDEATHSIG = 1
-# Held back while a process is forked and recorded, so that Ctrl-C cannot strike in between
-# and leave a process nobody stops.
-_DEFERRED_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _EXIT_OK, _EXIT_ERROR = 0, 3
 
 
@@ -314,40 +309,19 @@ def _merge(parts: list[tuple], shapes: Graph) -> tuple[bool, Graph]:
     return conforms, merged
 
 
-def _libc_prctl() -> Callable | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):  # not a glibc/musl Linux: the child cannot be tied
-        return None
+def _in_fork(work: Callable[[], list]) -> tuple[bytes, int]:
+    """In a forked process: the parts it validated (or the error that stopped it) for the
+    parent, and the exit code that says which.
 
-
-def _child(write: int, inherited: list[int], parent: int, prctl: Callable | None,
-           mask: set, work: Callable[[], list]) -> NoReturn:
-    """In the forked process: do the work, send its outcome through the pipe, leave at once.
-
-    os._exit: the process must not run the parent's cleanup (atexit, finally blocks,
-    buffered output) a second time. The kernel stops it if the parent dies (prctl
-    PR_SET_PDEATHSIG, which the standard library has no call for), so a parent killed
-    outright leaves no process behind that validates for minutes on its own.
+    Pickle, not JSON, and only here: the fork is this very process (our code, our data, no
+    sandbox), and the parts are rdflib terms whose blank node names and literal forms must
+    arrive exactly, and an error is raised again in the parent as one process would raise it.
+    The query workers and parser processes, which read untrusted text, answer in JSON.
     """
-    code = 1
     try:
-        for fd in inherited:
-            os.close(fd)
-        if prctl is not None:
-            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:
-            return
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # Ctrl-C stops this process too
-        try:
-            payload, outcome = pickle.dumps(("parts", work()), pickle.HIGHEST_PROTOCOL), _EXIT_OK
-        except Exception as exc:  # sent to the parent, which raises it as one process would
-            payload, outcome = _pickled_error(exc), _EXIT_ERROR
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(payload)
-        code = outcome
-    finally:
-        os._exit(code)
+        return pickle.dumps(("parts", work()), pickle.HIGHEST_PROTOCOL), _EXIT_OK
+    except Exception as exc:  # sent to the parent, which raises it as one process would
+        return _pickled_error(exc), _EXIT_ERROR
 
 
 def _pickled_error(exc: Exception) -> bytes:
@@ -361,16 +335,8 @@ def _pickled_error(exc: Exception) -> bytes:
         return pickle.dumps(("error", error), pickle.HIGHEST_PROTOCOL)
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _outcome(pid: int, payload: bytes, status: int) -> list[tuple]:
+def _outcome(pid: int, payload: bytes, code: int) -> list[tuple]:
     """The parts a child validated, or the error that says why there are none."""
-    code = os.waitstatus_to_exitcode(status)
     if code < 0:
         name = signal.Signals(-code).name
         raise ValidationProcessError(
@@ -390,20 +356,11 @@ def _outcome(pid: int, payload: bytes, status: int) -> list[tuple]:
                                  "is no report")
 
 
-def _stop(pid: int) -> None:
-    with suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    with suppress(ChildProcessError):
-        os.waitpid(pid, 0)
-
-
 def _validate_in_processes(data: Graph, shapes: Graph, plan: _Plan,
                            processes: int) -> tuple[bool, Graph]:
     """Validate the plan's shapes in this process and processes-1 forked ones, then merge."""
     tickets = _tickets(len(_batches(plan)))
-    prctl = _libc_prctl()
-    parent = os.getpid()
-    children: dict[int, int] = {}  # pid -> the read end of its pipe
+    forks: list[children.Forked] = []
     # Collections in either process would write to every object of the shared graph and
     # so copy its memory: the objects made so far are left out of them (gc.freeze).
     froze = gc.get_freeze_count() == 0
@@ -411,37 +368,20 @@ def _validate_in_processes(data: Graph, shapes: Graph, plan: _Plan,
         gc.freeze()
     try:
         for _ in range(processes - 1):
-            read, write = os.pipe()
-            pid = None
-            mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
-            try:
-                with suppress(OSError):  # no other process to be had: this one does more
-                    pid = os.fork()
-                if pid == 0:
-                    _child(write, [read, *children.values()], parent, prctl, mask,
-                           lambda: _validate_batches(data, shapes, plan, tickets))
-                if pid:
-                    children[pid] = read
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-                os.close(write)
-                if not pid:
-                    os.close(read)
-            if not pid:
+            forked = children.fork(
+                lambda: _in_fork(lambda: _validate_batches(data, shapes, plan, tickets)),
+                close=[f.fd for f in forks])
+            if forked is None:  # no other process to be had: this one does more
                 break
+            forks.append(forked)
         parts = _validate_batches(data, shapes, plan, tickets)
-        for pid, read in list(children.items()):
-            payload = _read_all(read)
-            _pid, status = os.waitpid(pid, 0)
-            del children[pid]
-            os.close(read)
-            parts.extend(_outcome(pid, payload, status))
+        while forks:
+            payload, code = forks[0].result()  # reaped; still listed if interrupted
+            done = forks.pop(0)
+            parts.extend(_outcome(done.pid, payload, code))
     finally:
-        if os.getpid() != parent:  # a fork interrupted before it reached _child
-            os._exit(1)
-        for pid, read in children.items():  # after an error or Ctrl-C: none is left running
-            _stop(pid)
-            os.close(read)
+        for forked in forks:  # after an error or Ctrl-C: none is left running
+            forked.kill()
         os.close(tickets)
         if froze:
             gc.unfreeze()

@@ -85,22 +85,21 @@ def test_no_temporary_file_is_left_behind(release, tmp_path, monkeypatch):
 def test_warm_starts_the_workers_before_any_query(release):
     store = EmbeddedStore.from_release(release, query_workers=1)
     try:
-        assert store._pool is None
+        assert store.pool is None
         store.warm()
-        deadline = time.monotonic() + 20
-        while not store._pool.workers_alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(store._pool.workers_alive()) == 1
+        assert store.pool.wait_until(
+            lambda members: [m.state for m in members] == ["idle"], 20), store.pool.members()
+        assert len(store.pool.workers_alive()) == 1
     finally:
         store.close()
     unsourced = EmbeddedStore(ox.Store())
     unsourced.warm()  # a caller's store: nothing to start until a query needs it
-    assert unsourced._pool is None
+    assert unsourced.pool is None
 
 
 def test_a_worker_answers_from_disk_while_it_loads_into_memory(release):
-    from publisher.sparql.executor import WorkerPool
-    from publisher.sparql.worker import Job
+    from publisher.store.engine.pool import WorkerPool
+    from publisher.store.engine.worker import Job
 
     folder = Path(release.path)
     with WorkerPool([folder / STORE_DIR, release.graph_file, folder / "metadata.nq"],

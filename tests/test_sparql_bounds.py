@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from publisher.web import create_app
-from tests.workers import abort_mid_query
+from tests.workers import abort_mid_query, wait_exited
 
 pytestmark = pytest.mark.live
 
@@ -69,13 +69,13 @@ def _answered(server) -> None:
 
 def test_issue14_order_by_bomb_gets_503_and_the_next_query_is_answered(bounded):
     _answered(bounded)
-    before = set(bounded.store._workers().workers_alive())
+    before = set(bounded.store.pool.workers_alive())
     response = _sparql(bounded, BOMB, Accept="text/plain")
     assert response.status_code == 503
     assert "memory" in response.text and "160 MiB" in response.text
     assert "Retry-After" in response.headers
     _answered(bounded)  # by a fresh worker
-    assert not set(bounded.store._workers().workers_alive()) & before
+    assert not set(bounded.store.pool.workers_alive()) & before
 
 
 def test_issue14_an_engine_abort_gets_503_never_502(bounded):
@@ -84,7 +84,7 @@ def test_issue14_an_engine_abort_gets_503_never_502(bounded):
     _answered(bounded)
     for page in (False, True):
         headers = {"Accept": "text/html"} if page else {}
-        response = abort_mid_query(bounded.store._workers(), partial(
+        response = abort_mid_query(bounded.store.pool, partial(
             _sparql, bounded, f"{RUNAWAY} # {page}", **headers))
         assert isinstance(response, httpx.Response), response
         assert response.status_code == 503
@@ -94,12 +94,11 @@ def test_issue14_an_engine_abort_gets_503_never_502(bounded):
 
 def test_issue14_the_first_query_after_a_worker_was_killed_is_answered(bounded):
     _answered(bounded)
-    pool = bounded.store._workers()
-    for pid in pool.workers_alive():
+    victims = bounded.store.pool.workers_alive()
+    for pid in victims:
         os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while pool.workers_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    for pid in victims:  # dead, not yet noticed by the pool
+        assert wait_exited(pid, 10)
     _answered(bounded)
 
 

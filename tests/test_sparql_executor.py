@@ -6,14 +6,14 @@ import json
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from publisher.sparql.executor import Job, WorkerPool
 from publisher.store.base import QueryAborted, QuerySyntaxError, QueryTimeout, StoreError
-from tests.workers import abort_mid_query
+from publisher.store.engine.pool import WorkerPool
+from publisher.store.engine.worker import Job
+from tests.workers import abort_mid_query, wait_exited
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 JSON = "application/sparql-results+json"
@@ -60,12 +60,7 @@ def test_runaway_is_killed_while_the_other_worker_answers(pool):
     assert "1 s" in str(outcome["error"])
     assert answers and set(answers) == {60}
     assert _count(pool) == 60
-    for _ in range(100):  # the replacement comes up
-        alive = set(pool.workers_alive())
-        if len(alive) == 2 and alive != before:
-            break
-        threading.Event().wait(0.05)
-    assert len(alive) == 2 and alive != before
+    assert _replaced(pool, before), pool.members()  # the replacement comes up
 
 
 def test_engine_errors_become_exceptions_not_dead_workers(pool):
@@ -97,13 +92,14 @@ def _answers(pool) -> int:
     return int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
 
 
-def _replaced(pool, before: set[int]) -> set[int]:
-    for _ in range(200):
-        alive = set(pool.workers_alive())
-        if alive and not alive & before:
-            return alive
-        time.sleep(0.05)
-    return set(pool.workers_alive())
+def _replaced(pool, before: set[int], new: int = 1, timeout: float = 10) -> bool:
+    """Whether the pool is whole again within timeout seconds: every worker idle, `new` of
+    them not among `before`."""
+    def whole(members) -> bool:
+        return len(members) == pool.size and all(m.state == "idle" for m in members) \
+            and len({m.pid for m in members} - before) >= new
+
+    return pool.wait_until(whole, timeout)
 
 
 def test_issue14_order_by_bomb_is_stopped_at_the_memory_limit(disk_pool):
@@ -143,29 +139,23 @@ def test_issue14_a_worker_killed_while_idle_never_fails_the_next_query(pool):
     victims = set(pool.workers_alive())
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
-    for worker in list(pool._all):  # dead, not yet noticed by the pool
-        worker.process.wait(timeout=10)
+    for pid in victims:  # dead, not yet noticed by the pool
+        assert wait_exited(pid, 10)
     assert _count(pool) == 60  # the first query after: answered by a replacement
     assert not set(pool.workers_alive()) & victims
-
 
 
 def test_issue14_a_worker_killed_while_starting_is_started_again(pool):
     _count(pool)
     known = set(pool.workers_alive())
-    idle = pool._idle.get(timeout=10)
-    pool._replace(idle)  # as after a timeout: a new worker starts in the background
-    starting = None
-    for _ in range(400):
-        starting = next((w for w in list(pool._all) if w.process.pid not in known), None)
-        if starting is not None:
-            break
-        time.sleep(0.005)
-    assert starting is not None and starting.process.poll() is None
-    starting.process.kill()  # before it said ready
-    for _ in range(200):  # the pool is whole again: two live workers, both new
-        if len(pool.workers_alive()) == 2 and starting.process.pid not in pool.workers_alive():
-            break
-        time.sleep(0.05)
-    assert len(pool.workers_alive()) == 2
+    with pytest.raises(QueryTimeout):  # its worker is killed: a new one starts in the background
+        pool.run(Job(RUNAWAY, JSON, 10), 0.2)
+    assert pool.wait_until(lambda members: any(m.state == "starting" and m.pid not in known
+                                               for m in members), 20), pool.members()
+    starting = next(m.pid for m in pool.members() if m.state == "starting")
+    os.kill(starting, signal.SIGKILL)  # before it said ready
+    # the pool is whole again: two idle workers, neither the one killed while starting
+    assert pool.wait_until(lambda members: len(members) == 2 and starting not in
+                           {m.pid for m in members} and all(m.state == "idle" for m in members),
+                           30), pool.members()
     assert _count(pool) == 60

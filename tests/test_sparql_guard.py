@@ -11,8 +11,7 @@ import time
 import pyoxigraph as ox
 import pytest
 
-from publisher.sparql import guard as guard_module
-from publisher.sparql import sandbox
+from publisher.sparql import sandbox, strict
 from publisher.sparql.guard import (
     QueryRefused,
     QueryRejected,
@@ -187,8 +186,8 @@ def test_issue14_the_scan_never_asks_rdflib(monkeypatch):
     def no_rdflib(*_args, **_kwargs):
         raise AssertionError("rdflib parsed a query for pyoxigraph")
 
-    monkeypatch.setattr(guard_module, "parseQuery", no_rdflib)
-    monkeypatch.setattr(guard_module, "parseUpdate", no_rdflib)
+    monkeypatch.setattr(strict, "parseQuery", no_rdflib)
+    monkeypatch.setattr(strict, "parseUpdate", no_rdflib)
     for text in [*BENIGN, "SELECT * { ?s ?p ?o } # service", "ASK { \\u0053ERVICE }"]:
         with contextlib.suppress(QueryRejected):
             scan(text + " ")  # a text the cache has not seen

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from publisher.sparql.memory import ENV, apply_memory_limit, describe, worker_env
+from publisher.store.engine.memory import ENV, apply_memory_limit, describe, worker_env
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="RLIMIT_DATA counts mmap'ed memory on Linux only")
@@ -15,7 +15,7 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
 # Runs in a fresh interpreter: the limit cannot be lifted once set.
 _PROBE = """
 import resource, sys
-from publisher.sparql.memory import apply_memory_limit
+from publisher.store.engine.memory import apply_memory_limit
 set_to = apply_memory_limit(reserved=int(sys.argv[1]))
 print(set_to, resource.getrlimit(resource.RLIMIT_DATA)[0])
 try:

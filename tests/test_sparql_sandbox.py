@@ -11,8 +11,9 @@ import threading
 import pytest
 
 from publisher.sparql import sandbox
-from publisher.sparql.executor import Job, WorkerPool
 from publisher.store.base import StoreError
+from publisher.store.engine.pool import WorkerPool
+from publisher.store.engine.worker import Job
 from tests.service_disguises import Listener
 
 pytestmark = pytest.mark.skipif(not sandbox.supported(),

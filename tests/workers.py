@@ -1,14 +1,15 @@
-"""Helpers for tests of the SPARQL query workers: what happens to a worker mid-query."""
+"""Helpers for tests of child processes: what happens to a query worker mid-query, whether a
+process has ended."""
 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import threading
-import time
 from collections.abc import Callable
 
-__all__ = ["abort_mid_query"]
+__all__ = ["abort_mid_query", "wait_exited"]
 
 
 def abort_mid_query(pool, run: Callable[[], object]) -> object:
@@ -24,19 +25,31 @@ def abort_mid_query(pool, run: Callable[[], object]) -> object:
         except BaseException as exc:  # handed to the test to judge
             outcome["value"] = exc
 
-    deadline = time.monotonic() + 60
-    while pool._idle.qsize() < pool.size and time.monotonic() < deadline:
-        time.sleep(0.01)  # a worker replaced by an earlier test is still starting
-    assert pool._idle.qsize() == pool.size, "the pool's workers never all came up"
+    def all_idle(members) -> bool:  # a worker replaced by an earlier test may be starting
+        return len(members) == pool.size and all(m.state == "idle" for m in members)
+
+    assert pool.wait_until(all_idle, 60), "the pool's workers never all came up"
     thread = threading.Thread(target=query)
     thread.start()
-    while pool._idle.qsize() == pool.size and thread.is_alive() \
-            and time.monotonic() < deadline:
-        time.sleep(0.01)  # the query has not reached a worker yet
-    idle = list(pool._idle.queue)
-    busy = [w for w in list(pool._all) if w not in idle]
+    assert pool.wait_until(lambda members: any(m.state == "busy" for m in members), 60)
+    busy = [m.pid for m in pool.members() if m.state == "busy"]
     assert thread.is_alive() and len(busy) == 1, "the query never reached a worker"
-    os.kill(busy[0].process.pid, signal.SIGABRT)
+    os.kill(busy[0], signal.SIGABRT)
     thread.join(timeout=60)
     assert not thread.is_alive()
     return outcome["value"]
+
+
+def wait_exited(pid: int, timeout: float) -> bool:
+    """Whether the process has ended (exited or killed, reaped or not) within timeout
+    seconds: waits on its pidfd, which the kernel makes readable when it ends."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:  # ended and reaped already
+        return True
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+    finally:
+        os.close(fd)

@@ -14,7 +14,7 @@ from collections.abc import Hashable
 
 from publisher import metrics
 from publisher.budget import Budget
-from publisher.store.base import QueryAnswer
+from publisher.sparql.errors import QueryAnswer
 
 __all__ = ["AnswerCache", "answer_hits", "answer_key", "etag_of"]
 

@@ -33,12 +33,11 @@ import re
 import threading
 from dataclasses import dataclass
 
-from pyparsing import ParseBaseException
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.parser import expandUnicodeEscapes
 
-from publisher.sparql.functions import VENDOR_TEXT, refused_function
+from publisher.sparql.errors import QueryTimeout
+from publisher.sparql.functions import VENDOR_TEXT
+from publisher.sparql.strict import FORMS, NO_SERVICE, READ_ONLY, ParseTimeout, pool
 
 __all__ = [
     "FORMS",
@@ -47,15 +46,9 @@ __all__ = [
     "QueryRejected",
     "QueryTooLong",
     "check",
-    "parse_in_process",
     "scan",
     "syntax_error",
 ]
-
-FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-_FORM_OF = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
-            "DescribeQuery": "DESCRIBE"}
-
 
 class QueryRejected(ValueError):
     """The text is not an acceptable SPARQL query (answered with a 4xx)."""
@@ -98,91 +91,6 @@ class CheckedQuery:
         return self.form in ("CONSTRUCT", "DESCRIBE")
 
 
-def _walk(node):
-    """Every CompValue in a parse tree (the tree mixes CompValues, lists and dicts)."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, CompValue):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-        elif hasattr(item, "asList") and not isinstance(item, str):
-            stack.extend(list(item))
-
-
-def _position(exc: ParseBaseException) -> tuple[str, int, int]:
-    """The parser's message without its own position suffix, and line/column (1-based)."""
-    message = re.sub(r"\s*\(at char \d+\), \(line:\d+, col:\d+\)$", "", str(exc)).strip()
-    return message, exc.lineno, exc.col
-
-
-def _is_update(text: str) -> bool:
-    """Whether the text parses as SPARQL Update (with rdflib's grammar)."""
-    try:
-        parseUpdate(text)
-    except ParseBaseException:
-        return False
-    except Exception:  # rdflib raises assorted errors on odd update text; none is a query
-        return False
-    return True
-
-
-def _dataset(algebra) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The graphs of a translated query's FROM and FROM NAMED clauses (names resolved)."""
-    # dict.get: CompValue.get answers a missing key with the key's name
-    clauses = dict.get(algebra, "datasetClause") or []
-    defaults = tuple(str(c["default"]) for c in clauses if dict.get(c, "default") is not None)
-    named = tuple(str(c["named"]) for c in clauses if dict.get(c, "named") is not None)
-    return defaults, named
-
-
-def _called(algebra):
-    """The IRIs of every function called by IRI in a translated query (rdflib names SPARQL's
-    own built-ins Builtin_*, aggregates Aggregate_*; a call by IRI is a `Function`)."""
-    for node in _walk(algebra):
-        if node.name == "Function":
-            yield dict.get(node, "iri")
-
-
-def parse_in_process(text: str) -> tuple:
-    """rdflib's full parse of a query, as a picklable outcome (run in a parser process,
-    publisher.sparql.strict, never in the web process): ("ok", form, has_dataset,
-    (default graphs, named graphs)) or ("rejected", status, message, line, column)."""
-    try:
-        tree = parseQuery(text)
-    except ParseBaseException as exc:
-        if _is_update(text):
-            return ("rejected", 403, _READ_ONLY, None, None)
-        message, line, column = _position(exc)
-        return ("rejected", 400, f"SPARQL syntax error at line {line}, column {column}: "
-                f"{message}", line, column)
-    except RecursionError:
-        return ("rejected", 400, "SPARQL syntax error: the query is nested too deeply",
-                None, None)
-    except Exception as exc:  # rdflib turns some bad input into other errors (e.g. prefixes)
-        return ("rejected", 400, f"SPARQL syntax error: {exc}", None, None)
-    query = tree[1]
-    form = _FORM_OF.get(query.name)
-    if form is None:
-        return ("rejected", 400, f"not a SPARQL query form: {query.name}", None, None)
-    if any(node.name == "ServiceGraphPattern" for node in _walk(query)):
-        return ("rejected", 403, _NO_SERVICE, None, None)
-    has_dataset = bool(dict.get(query, "datasetClause"))  # CompValue.get echoes missing keys
-    try:
-        # the algebra resolves prefixed names: an undeclared prefix is a 400, as in pyoxigraph
-        algebra = translateQuery(tree).algebra
-    except Exception as exc:  # any failure here is the query's: a 400
-        return ("rejected", 400, f"SPARQL syntax error: {exc}", None, None)
-    refused = refused_function(_called(algebra))
-    if refused is not None:
-        return ("rejected", 400, _NO_FUNCTION.format(iri=refused), None, None)
-    return ("ok", form, has_dataset, _dataset(algebra) if has_dataset else ((), ()))
-
-
 _OUTCOMES: dict[str, tuple] = {}  # text -> outcome of the full parse (a small LRU)
 _OUTCOMES_LOCK = threading.Lock()  # guards the dict only, never held during a parse
 _OUTCOMES_MAX = 512
@@ -195,9 +103,6 @@ def _outcome(text: str, timeout: float) -> tuple:
         if found is not None:
             _OUTCOMES[text] = found  # most recently used last
             return found
-    from publisher.sparql.strict import ParseTimeout, pool
-    from publisher.store.base import QueryTimeout
-
     try:
         found = pool().parse(text, timeout)
     except ParseTimeout as exc:
@@ -291,17 +196,11 @@ def check(text: str, max_length: int | None = None, timeout: float = 10.0) -> Ch
 # The seccomp sandbox of the query workers (publisher.sparql.sandbox) is the wall that
 # holds should this reading and pyoxigraph's ever differ.
 
-_NO_SERVICE = ("SERVICE is not accepted: this endpoint does not query other endpoints on a "
-               "user's behalf. Run the federated part on your side.")
-_UNSURE_SERVICE = (_NO_SERVICE + " (The letters \"service\" appear where this endpoint cannot "
+_UNSURE_SERVICE = (NO_SERVICE + " (The letters \"service\" appear where this endpoint cannot "
                    "tell a keyword from a name or a string; write the query more plainly.)")
-_NO_FUNCTION = ("the function <{iri}> is not accepted: this endpoint allows SPARQL 1.1's "
-                "built-in functions and the XSD casts, no store's own extensions.")
 _NO_VENDOR = ("a store's own functions (the letters \"bif:\" or \"sql:\") are not accepted: this "
               "endpoint allows SPARQL 1.1's built-in functions and the XSD casts only, and "
               "refuses these letters anywhere in a query, strings and comments included.")
-_READ_ONLY = ("SPARQL Update is not accepted: this endpoint is read-only (no INSERT, DELETE, "
-              "LOAD, CLEAR, CREATE, DROP, COPY, MOVE, ADD).")
 _UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY",
                            "MOVE", "ADD", "WITH"})
 _VOLATILE = frozenset({"RAND", "NOW", "UUID", "STRUUID"})
@@ -436,7 +335,7 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
 def _service_check(text: str, lexed: _Lexed) -> None:
     """Raise QueryRefused when pyoxigraph may read a SERVICE clause in the text."""
     if lexed.service_at is not None:
-        raise QueryRefused(_NO_SERVICE)
+        raise QueryRefused(NO_SERVICE)
     if lexed.unsure_at is not None and _SERVICE.search(text, lexed.unsure_at):
         raise QueryRefused(_UNSURE_SERVICE)
 
@@ -447,7 +346,7 @@ def _scan(text: str) -> CheckedQuery:
     _service_check(text, lexed)
     form, offset = _form(lexed, len(text))
     if form in _UPDATE_WORDS:
-        raise QueryRefused(_READ_ONLY)
+        raise QueryRefused(READ_ONLY)
     if form not in FORMS:
         line, column = _line_column(text, offset)
         raise QueryRejected(f"SPARQL syntax error at line {line}, column {column}: expected "

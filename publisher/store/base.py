@@ -1,12 +1,21 @@
-"""The store interface every backend implements, and its errors."""
+"""The store interface every backend implements, and its errors (defined below both the stores
+and the SPARQL layer, in publisher.sparql.errors, and named here for the stores' users)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rdflib import Graph
+
+from publisher.sparql.errors import (
+    QueryAborted,
+    QueryAnswer,
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreError,
+    StoreUnavailable,
+)
 
 __all__ = [
     "QueryAborted",
@@ -17,37 +26,6 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
 ]
-
-
-class StoreError(RuntimeError):
-    """The store refused or failed a query."""
-
-
-class StoreUnavailable(StoreError):
-    """The store cannot be reached right now; try again later."""
-
-
-class QueryTimeout(StoreError):
-    """A query ran longer than its time limit and was stopped."""
-
-
-class QueryAborted(StoreError):
-    """The engine gave up a query (over its memory limit, or it crashed); the store still
-    answers other queries."""
-
-
-class QuerySyntaxError(StoreError):
-    """The engine could not parse a query; the message names the position."""
-
-
-@dataclass(frozen=True)
-class QueryAnswer:
-    """A query's answer, already serialised: what `Store.run_query` returns."""
-
-    body: bytes
-    media_type: str
-    count: int  # rows (SELECT), triples (CONSTRUCT/DESCRIBE) or 1 (ASK)
-    truncated: bool  # True when max_results cut the answer short
 
 
 class Store(Protocol):

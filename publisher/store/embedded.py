@@ -21,7 +21,10 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
+from publisher.sparql.guard import scan
 from publisher.store.base import QueryAnswer, StoreError
+from publisher.store.engine.pool import WorkerPool
+from publisher.store.engine.worker import Job, load
 
 __all__ = ["METADATA_FILE", "STORE_DIR", "EmbeddedStore", "from_ox", "to_ox", "write_store"]
 
@@ -61,7 +64,7 @@ def to_ox(term) -> Any:
 
 def write_store(folder: str | Path, files: Sequence[str | Path]) -> Path:
     """Write N-Quads files into a new on-disk store at folder, the default graph being the
-    union of their graphs (as a set of triples, as publisher.sparql.worker.load makes it)."""
+    union of their graphs (as a set of triples, as publisher.store.engine.worker.load makes it)."""
     folder = Path(folder)
     if folder.exists():
         shutil.rmtree(folder)
@@ -99,7 +102,7 @@ class EmbeddedStore:
         self.union = union
         self.query_workers = query_workers
         self.query_memory = query_memory  # bytes per worker (0: no limit)
-        self._pool = None
+        self._pool: WorkerPool | None = None
         self._pool_lock = threading.Lock()
         self._dump: str | None = None  # a temporary N-Quads file for the workers, if any
 
@@ -113,8 +116,6 @@ class EmbeddedStore:
     def from_files(cls, paths: Sequence[str | Path], build_id: str = "",
                    query_workers: int = 2) -> EmbeddedStore:
         """Load N-Quads files into memory, the default graph made the union of their graphs."""
-        from publisher.sparql.worker import load
-
         try:
             store = load(list(paths))
         except (SyntaxError, OSError) as exc:  # a damaged or half-copied build
@@ -209,12 +210,15 @@ class EmbeddedStore:
         """The embedded store is always there."""
         return True
 
-    def _workers(self):
+    @property
+    def pool(self) -> WorkerPool | None:
+        """The SPARQL worker processes, once a query or warm() started them (else None)."""
+        return self._pool
+
+    def _workers(self) -> WorkerPool:
         """The pool of SPARQL worker processes, started on first use."""
         with self._pool_lock:
             if self._pool is None:
-                from publisher.sparql.executor import WorkerPool
-
                 sources = self.sources
                 if not sources:  # built in memory by the caller: give the workers a file
                     fd, self._dump = tempfile.mkstemp(suffix=".nq", prefix="kiezgraph-")
@@ -236,9 +240,6 @@ class EmbeddedStore:
                   base_iri: str | None = None, prefixes: dict[str, str] | None = None,
                   max_bytes: int = 0) -> QueryAnswer:
         """Evaluate a query in a worker process that is killed when it outlives timeout."""
-        from publisher.sparql.executor import Job
-        from publisher.sparql.guard import scan
-
         scan(query)  # cached: a no-op after the endpoint's own check, a guard without it
         job = Job(query=query, media_type=media_type, max_results=max_results,
                   default_graphs=tuple(default_graphs), named_graphs=tuple(named_graphs),

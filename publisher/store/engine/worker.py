@@ -1,25 +1,28 @@
-"""A SPARQL worker process: holds a pyoxigraph store and answers jobs over a socket.
+"""A SPARQL worker process: holds a pyoxigraph store and answers jobs over its channel.
 
-Started by publisher.sparql.executor as `python -m publisher.sparql.worker FD SOURCE...`,
-where the sources are N-Quads files (loaded into memory), one on-disk store folder (opened
-read-only, shared with the web process and the other workers through the page cache), or
-the folder followed by the files (the folder answers until the files are loaded). It
-imports only pyoxigraph and the serialisers, so a replacement starts quickly.
+Started by publisher.store.engine.pool (through publisher.children) as
+`python -m publisher.store.engine.worker FD PARENT SOURCE...`, where the sources are
+N-Quads files (loaded into memory), one on-disk store folder (opened read-only, shared with
+the web process and the other workers through the page cache), or the folder followed by
+the files (the folder answers until the files are loaded). It imports only pyoxigraph and
+the serialisers, so a replacement starts quickly. Jobs and answers are JSON headers (an
+answer's body as raw bytes): the parent never unpickles what a worker sends.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
+from publisher.children import Channel, Gone, attach
 from publisher.sparql.sandbox import confine_or_exit
 
 __all__ = ["READY", "STACK_BYTES", "UNION", "Job", "evaluate", "load", "serve"]
 
-READY = b"ready"
+READY = {"kind": "ready"}  # the first frame a worker sends, once its store is loaded
 STACK_BYTES = 512 << 20  # the evaluating thread's stack (see serve)
 # Materialises the default graph as the union of the named graphs, as a set of triples.
 UNION = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -27,7 +30,7 @@ UNION = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 @dataclass(frozen=True)
 class Job:
-    """One query for a worker: small and picklable."""
+    """One query for a worker: small, sent as a JSON header."""
 
     query: str
     media_type: str
@@ -37,6 +40,20 @@ class Job:
     base_iri: str | None = None
     prefixes: tuple[tuple[str, str], ...] = ()
     max_bytes: int = 0  # bytes the serialised answer may hold (0: no limit)
+
+    def header(self) -> dict[str, Any]:
+        """The job as the worker is sent it."""
+        return asdict(self)
+
+    @classmethod
+    def from_header(cls, header: dict[str, Any]) -> Job:
+        """The job a header describes (JSON has lists where the job has tuples)."""
+        return cls(query=header["query"], media_type=header["media_type"],
+                   max_results=header["max_results"],
+                   default_graphs=tuple(header["default_graphs"]),
+                   named_graphs=tuple(header["named_graphs"]), base_iri=header["base_iri"],
+                   prefixes=tuple(tuple(pair) for pair in header["prefixes"]),
+                   max_bytes=header["max_bytes"])
 
 
 def evaluate(store, job: Job):
@@ -76,28 +93,20 @@ def load(sources: str | Path | Sequence[str | Path]):
     return store
 
 
-def serve(conn: Connection, sources: Sequence[str]) -> None:
-    """Load the store, say ready, then answer jobs until the socket closes."""
+def serve(channel: Channel, sources: Sequence[str]) -> None:
+    """Load the store, say ready, then answer jobs until the channel closes.
+
+    The network goes first, the memory limit second, before anything is read: a worker
+    exits with its parent already (publisher.children.attach)."""
     confine_or_exit()  # no network from here on: SERVICE reaches nothing (see sandbox)
     import os
     import threading
-    import time
 
-    from publisher.sparql.memory import apply_memory_limit
+    from publisher.store.engine.memory import apply_memory_limit
 
     apply_memory_limit(reserved=STACK_BYTES)  # setting query_memory; see that module
     if hasattr(os, "nice"):  # a runaway query must not take the CPU from dereferencing
         os.nice(10)
-    parent = os.getppid()
-
-    def exit_with_parent() -> None:
-        """A server that dies mid-query never closes the socket's other end for us: without
-        this, a runaway query would keep an orphaned worker busy for ever."""
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=exit_with_parent, daemon=True).start()
     paths = list(sources)
     if len(paths) > 1 and Path(paths[0]).is_dir():
         # An on-disk store and the files of the same graph: answer from the store at once
@@ -111,39 +120,40 @@ def serve(conn: Connection, sources: Sequence[str]) -> None:
         threading.Thread(target=load_in_memory, daemon=True).start()
     else:
         holder = [load(paths)]
-    conn.send_bytes(READY)
+    channel.send(READY)
     # pyoxigraph parses and evaluates recursively: a query nesting a few thousand groups,
     # parentheses or operators (`!!!…`, `1+1+…`) overflows the main thread's 8 MB stack and
     # kills the process. Jobs run in a thread whose stack is deep enough for any query of
     # the accepted length (measured: 20,000 characters of nesting need well under 512 MB;
     # the stack is reserved address space, only the pages used cost memory).
     threading.stack_size(STACK_BYTES)
-    runner = threading.Thread(target=_answer_jobs, args=(conn, holder), name="kiezgraph-job")
+    runner = threading.Thread(target=_answer_jobs, args=(channel, holder),
+                              name="kiezgraph-job")
     runner.start()
     runner.join()
 
 
-def _answer_jobs(conn: Connection, holder: list) -> None:
-    """Answer jobs with the store in holder[0] (it may be replaced) until the socket closes."""
+def _answer_jobs(channel: Channel, holder: list) -> None:
+    """Answer jobs with the store in holder[0] (it may be replaced) until the channel closes."""
     while True:
         try:
-            job = conn.recv()
-        except (EOFError, OSError):
+            header, _ = channel.receive()
+        except Gone:
             return
         try:
-            answer = evaluate(holder[0], job)
+            answer = evaluate(holder[0], Job.from_header(header))
         except SyntaxError as exc:
-            conn.send(("syntax", str(exc)))
+            channel.send({"kind": "syntax", "message": str(exc)})
             continue
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # pyo3 panics are BaseExceptions: an engine error
             # becomes a message, never a dead worker
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            channel.send({"kind": "error", "message": f"{type(exc).__name__}: {exc}"})
             continue
-        conn.send(("ok", answer.media_type, answer.count, answer.truncated))
-        conn.send_bytes(answer.body)
+        channel.send({"kind": "ok", "media_type": answer.media_type, "count": answer.count,
+                      "truncated": answer.truncated}, answer.body)
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])), sys.argv[2:])
+    serve(*attach(sys.argv[1:]))

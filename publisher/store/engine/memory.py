@@ -17,7 +17,7 @@ The limit is RLIMIT_DATA, not RLIMIT_AS, and not a watchdog on RSS:
 
 Over the limit an allocation fails: Python raises MemoryError; pyoxigraph's Rust code
 aborts the process ("memory allocation of N bytes failed", SIGABRT). The pool
-(publisher.sparql.executor) tells both apart from other deaths, answers 503 and starts a
+(publisher.store.engine.pool) tells both apart from other deaths, answers 503 and starts a
 fresh worker.
 """
 
