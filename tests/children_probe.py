@@ -13,6 +13,7 @@ import time
 from multiprocessing.connection import Connection
 
 from publisher import children
+from publisher.children import tie
 
 
 class Boom:
@@ -27,7 +28,7 @@ class Boom:
 
 def main(argv: list[str]) -> None:
     if argv[2:3] == ["no-prctl"]:
-        children._prctl = lambda: None
+        tie._prctl = lambda: None
     channel, _ = children.attach(argv)
     channel.send({"kind": "ready", "pid": os.getpid()})
     while True:

@@ -95,8 +95,9 @@ def test_issue21_a_child_outlives_the_thread_that_started_it():
 _PARENT = """
 import sys, time
 from publisher import children
+from publisher.children import tie
 if sys.argv[1] == "no-prctl":
-    children._prctl = lambda: None  # the fallback: a thread that watches the parent's id
+    tie._prctl = lambda: None  # the fallback: a thread that watches the parent's id
 child = children.spawn("tests.children_probe", sys.argv[1:])
 child.channel.receive()
 forked = children.fork(lambda: (time.sleep(600), (b"", 0))[1])

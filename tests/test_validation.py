@@ -26,12 +26,8 @@ from rdflib.compare import isomorphic
 from bench.generate import generate
 from publisher.project import Project
 from publisher.sources import load_shapes, load_sources, parse_file
-from publisher.validation import (
-    ValidationProcessError,
-    _plan,
-    validate_graph,
-    validate_sources,
-)
+from publisher.validation import ValidationProcessError, validate_graph, validate_sources
+from publisher.validation.parallel import _plan
 
 BASE = "https://w3id.org/kiezgraph/pankow/"
 ROOT = Path(__file__).resolve().parents[1]
