@@ -306,6 +306,27 @@ def load(ctx: Context, root, sub_base_uri, out, store, update_endpoint, graph_st
         click.echo(f"  kept the previous release {result.previous} for readers still on it")
     for old in result.dropped:
         click.echo(f"  dropped {old}")
+    if result.published:
+        click.echo(f"  published {result.published} graphs to the hardened store's readers")
+
+
+@main.command("harden-sql")
+@base_option
+@pass_ctx
+def harden_sql(ctx: Context, sub_base_uri) -> None:
+    """Print the SQL that hardens a Virtuoso store for kiezgraph (run it with isql as dba).
+
+    Anonymous readers then see only the graphs `kiezgraph load` published, and Virtuoso
+    itself refuses its bif:/sql: functions in queries (SECURITY.md). The loader account is
+    KIEZGRAPH_STORE_USER.
+    """
+    from publisher.store.hardening import harden_sql as script
+
+    settings = ctx.settings(base_uri=sub_base_uri)
+    try:
+        click.echo(script(settings.store_user, settings.base_uri), nl=False)
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 def _validate_catalog(ctx: Context, settings, root: str | None, shapes_dir: str | None) -> None:

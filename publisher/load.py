@@ -29,6 +29,7 @@ import pyoxigraph as ox
 from publisher.namespaces import DCTERMS, OWL, RDF, VOID, XSD
 from publisher.store.auth import describe_failure, opener
 from publisher.store.base import StoreError
+from publisher.store.hardening import PUBLISH_PROCEDURE
 from publisher.store.releases import (
     StoredRelease,
     current_release_term,
@@ -60,6 +61,7 @@ class LoadResult:
     dropped: list[str] = field(default_factory=list)
     unchanged: bool = False
     seconds: float = 0.0
+    published: int = 0  # graphs made readable to a hardened store's anonymous readers
 
 
 class Writer:
@@ -81,9 +83,11 @@ class Writer:
         """Which standard the writes use."""
         return "SPARQL 1.1 Graph Store HTTP Protocol" if self.graph_store else "SPARQL 1.1 Update"
 
-    def _send(self, url: str, method: str, body: bytes, content_type: str) -> None:
+    def _send(self, url: str, method: str, body: bytes, content_type: str,
+              accept: str = "*/*") -> bytes:
         request = urllib.request.Request(url, data=body, method=method,
-                                         headers={"Content-Type": content_type})
+                                         headers={"Content-Type": content_type,
+                                                  "Accept": accept})
         base_url = url.split("?", 1)[0]
         endpoint = self.graph_store if base_url == self.graph_store else self.update_endpoint
         # A fresh opener per request: urllib's digest handler counts failed answers (a 404
@@ -91,7 +95,7 @@ class Writer:
         handler = opener(endpoint, *self._credentials)
         try:
             with handler.open(request, timeout=self.timeout) as response:
-                response.read()
+                return response.read()
         except Exception as exc:  # urllib's, socket's and http.client's alike
             raise describe_failure(base_url, exc) from None
 
@@ -139,6 +143,30 @@ class Writer:
             except StoreError as exc:
                 if "HTTP 404" not in str(exc):
                     raise
+
+    def publish(self, graphs: Iterable[str]) -> bool:
+        """Make graphs readable to anonymous readers of a store hardened by `kiezgraph
+        harden-sql` (its KG_PUBLISH_GRAPH procedure); False, doing nothing, where the store
+        is not hardened (it has no such procedure). Needs the update endpoint."""
+        graphs = list(graphs)
+        if not graphs:
+            return True
+        if not self.update_endpoint:
+            return False  # the Graph Store Protocol cannot call it; see SECURITY.md
+        for graph in graphs:
+            query = f'SELECT (<sql:{PUBLISH_PROCEDURE}>("{graph}", 1) AS ?published) {{}}'
+            body = urllib.parse.urlencode({"query": query}).encode("utf-8")
+            try:
+                answer = self._send(self.update_endpoint, "POST", body,
+                                    "application/x-www-form-urlencoded",
+                                    accept="application/sparql-results+json")
+            except StoreError as exc:
+                if "SR185" in str(exc) or "Undefined procedure" in str(exc):
+                    return False  # not hardened: every graph is readable already
+                raise
+            if b'"1"' not in answer:  # another store: an unknown function leaves ?published unbound
+                return False
+        return True
 
     def point(self, pointer: str, predicate: str, release: str) -> None:
         """Switch the pointer graph to a release in one request."""
@@ -323,6 +351,10 @@ def load_release(release, reader: RemoteStore, writer: Writer, *, chunk_size: in
                 result.chunks += 1
                 if progress:
                     progress(source, done, all_triples)
+        # A hardened store shows anonymous readers (kiezgraph's too) only published graphs:
+        # the new ones become readable now, before they are counted and pointed to.
+        if writer.publish([*expected, new_iri]):
+            result.published = len(expected) + 1
         problems = _counts(reader, expected, total)
         if problems:
             raise LoadError("the store does not hold the whole build, so it was not switched "
@@ -333,6 +365,9 @@ def load_release(release, reader: RemoteStore, writer: Writer, *, chunk_size: in
             writer.drop([*expected, new_iri])
         raise
     writer.point(pointer_iri(base), current_release_term(base), new_iri)
+    if result.published:
+        writer.publish([pointer_iri(base)])
+        result.published += 1
     result.release = reader.current(fresh=True)
     keep = {new_iri, previous.iri if previous else ""}
     for old, old_graphs in stored.items():
