@@ -263,6 +263,8 @@ def test_issue26_a_hung_store_answers_health_fast_and_keeps_cached_documents(
             health = [_timed(http, "/health") for _ in range(3)]
             documents = [_timed(http, DOCUMENT, headers={"Accept": "text/turtle"})
                          for _ in range(3)]
+            query = _timed(http, "/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                           headers=JSON)
         finally:
             os.kill(loaded_virtuoso.process.pid, signal.SIGCONT)
         for seconds, response in health:
@@ -272,6 +274,9 @@ def test_issue26_a_hung_store_answers_health_fast_and_keeps_cached_documents(
         for seconds, response in documents:
             assert response.status_code == 200 and seconds < 1.5, (seconds, response.status_code)
             assert response.text == before.text
+        seconds, response = query  # a query needs the store: a fast 503, not the limit's wait
+        assert response.status_code == 503 and seconds < 1.5, (seconds, response.text)
+        assert response.headers["retry-after"]
         deadline = time.monotonic() + 10
         while http.get("/health").status_code != 200:
             assert time.monotonic() < deadline, "the store did not come back"

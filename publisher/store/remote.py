@@ -312,6 +312,10 @@ class RemoteStore:
         from publisher.sparql.guard import QueryRefused, check
         from publisher.sparql.results import serialise
 
+        with self._lock:  # a store found silent a moment ago: 503 now, not after the limit
+            at, answered = self._pinged
+        if not answered and time.monotonic() - at < 2.0:
+            raise StoreUnavailable("the store did not answer a moment ago")
         # The full parse, in a killable parser process within the time limit (see
         # publisher.sparql.guard.check); the store has what is left of the limit.
         began = time.monotonic()
