@@ -111,7 +111,7 @@ def granian_app() -> Flask:
     from publisher.web import create_app
     from publisher.web.granian_main import SETTINGS_ENV
 
-    settings = Settings(json.loads(os.environ[SETTINGS_ENV]))
+    settings = Settings.from_mapping(json.loads(os.environ[SETTINGS_ENV]))
     _logging(settings)
     try:
         app = create_app(settings)
