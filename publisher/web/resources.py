@@ -41,7 +41,7 @@ from publisher.web.http import (
 from publisher.web.links import page_root
 from publisher.web.negotiation import HTML, OFFERS, Offer, choose, offer_by_suffix
 from publisher.web.serialisation import render_graph
-from publisher.web.state import served
+from publisher.web.state import Slot, served
 from publisher.web.view import (
     DESCRIPTIONS,
     SOURCES,
@@ -284,7 +284,8 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
         other_lang="en" if lang == "de" else "de", here=here)
 
 
-_GRAPHS = "kiezgraph.resources.graphs"
+# The served store's named graphs and their sizes, keyed by (id of the store, build id).
+_GRAPHS: Slot[dict[tuple[int, str], dict[str, int]]] = Slot("kiezgraph.resources.graphs", dict)
 
 
 def _graph_count(store, iri: URIRef) -> int:
@@ -293,7 +294,7 @@ def _graph_count(store, iri: URIRef) -> int:
     The store's named graphs and their sizes, asked once per served store and build: asking
     `GRAPH <iri>` alone is no test of existence (Virtuoso counts a triple in a graph it does
     not hold), the list of graphs the store has is."""
-    cache = current_app.extensions.setdefault(_GRAPHS, {})
+    cache = _GRAPHS.setdefault(current_app, {})
     key = (id(store), served().published.build_id)
     counts = cache.get(key)
     if counts is None:
