@@ -15,11 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from publisher import __version__
 from publisher.changes import record_changes
+from publisher.config import Settings
 from publisher.formats import RDF_FORMATS
 from publisher.layout import (
     BUILD_INFO,
@@ -162,13 +164,13 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def build(project: Project, settings, out: str | Path) -> BuildResult:
+def build(project: Project, settings: Settings, out: str | Path) -> BuildResult:
     """Validate the project and, only if it conforms, write a release and make it current."""
     with _no_cycle_collection():
         return _build(project, settings, out)
 
 
-def _build(project: Project, settings, out: str | Path) -> BuildResult:
+def _build(project: Project, settings: Settings, out: str | Path) -> BuildResult:
     started = time.monotonic()
     began = time.time()
     base = settings.base_uri
@@ -204,7 +206,7 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
         (tmp / GRAPH_FILE).write_bytes(nquads)
         files, triples = _write_dumps(tmp, version, nquads, sources)
         counts = {str(iri): len(sources.dataset.graph(iri)) for iri in sources.files}
-        info = {
+        info: dict[str, Any] = {  # build.json
             "dataset": DATASET_NAME, "version": version, "build_id": build_id,
             "content_hash": content_hash, "issued": issued, "modified": modified,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

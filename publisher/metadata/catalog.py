@@ -7,6 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
+from publisher.config import Settings
 from publisher.formats import RDF_FORMATS
 from publisher.metadata.names import Names
 from publisher.namespaces import DCAT, DCATDE, DCTERMS, FOAF, RDF, SKOS, SPDX, VCARD, XSD, bind
@@ -127,7 +128,7 @@ def _agent(graph: Graph, names: Names) -> URIRef:
     return agent
 
 
-def _contact(graph: Graph, names: Names, settings) -> URIRef | None:
+def _contact(graph: Graph, names: Names, settings: Settings) -> URIRef | None:
     if not (settings.contact_email or settings.contact_url):
         return None
     contact = names.contact
@@ -171,7 +172,7 @@ def _distribution(graph: Graph, names: Names, entry: dict, info: dict, license_:
     return dist
 
 
-def catalog_graph(base: str, info: dict, settings) -> Graph:
+def catalog_graph(base: str, info: dict, settings: Settings) -> Graph:
     """The DCAT-AP.de catalogue of a build, every IRI under `base` (request's or configured)."""
     names = Names(base)
     license_ = URIRef(settings.license)

@@ -10,8 +10,10 @@ import re
 from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestURITooLarge
 
+from publisher.config import Settings
 from publisher.iris import MAX_PATH
 from publisher.namespaces import RDF
+from publisher.releases import Release
 from publisher.store import StoreError, StoreUnavailable
 from publisher.web.cache import GZIP_LEVEL, Rendered
 from publisher.web.negotiation import HTML, OFFERS, Offer, choose, choose_language
@@ -63,7 +65,7 @@ def add_vary(response: Response, *headers: str) -> None:
         response.vary.add(header)
 
 
-def public_base(settings) -> str:
+def public_base(settings: Settings) -> str:
     """The base the representations use: the request's host when rewriting, else the base."""
     if not settings.rewrite_base:
         return settings.base_uri
@@ -75,7 +77,7 @@ def page_language() -> str:
     return choose_language(request.args.get("lang"), request.accept_languages)
 
 
-def build_time(release) -> dt.datetime | None:
+def build_time(release: Release | None) -> dt.datetime | None:
     """When the release was built (Last-Modified of everything rendered from it)."""
     if release is None:
         return None
@@ -90,7 +92,7 @@ def _accepts_gzip() -> bool:
     return request.accept_encodings.quality("gzip") > 0
 
 
-def send(rendered: Rendered, *, release=None, status: int = 200,
+def send(rendered: Rendered, *, release: Release | None = None, status: int = 200,
          headers: dict[str, str] | None = None, max_age: int = 300) -> Response:
     """A response for a cached representation: gzip when allowed, validators, 304 on a match."""
     body = rendered.body
