@@ -103,6 +103,8 @@ def temporal_extent(graph_file: str | Path) -> tuple[str, str] | None:
              GRAPH ?g {{ ?s ?p ?d }}
              FILTER(CONTAINS(STR(?g), "/graph/data/")
                     && DATATYPE(?d) = <{XSD.date}>) }}""")
+    if not isinstance(result, ox.QuerySolutions):  # a SELECT answers with solutions
+        raise TypeError(f"a SELECT query answered with {type(result).__name__}")
     for row in result:
         if row["start"] is not None:
             return row["start"].value, row["end"].value
