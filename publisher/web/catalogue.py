@@ -28,7 +28,7 @@ from publisher.web.http import add_vary, error_response, page_language, public_b
 from publisher.web.links import page_root
 from publisher.web.negotiation import HTML, OFFERS, choose, offer_by_suffix
 from publisher.web.state import served
-from publisher.web.view import Linker, rows_of
+from publisher.web.view import Linker, ordered, rows_of
 
 __all__ = ["KnownFile", "bp", "dataset_script", "init_app", "known_files", "page_signposting"]
 
@@ -182,9 +182,10 @@ def _labels(store, graph: Graph, content_base: str, base: str) -> Graph:
 def _page(kind: str, graph: Graph, base: str, lang: str, keep_lang: bool) -> str:
     """The catalogue or VoID description as a page in the site's look."""
     linker = Linker(graph, base, base, request.url_root, lang, keep_lang)
-    sections, seen = [], set()
+    sections: list[dict] = []
+    seen: set[URIRef] = set()
     for cls in _SECTIONS:
-        for subject in sorted(set(graph.subjects(RDF.type, cls))):
+        for subject in ordered(set(graph.subjects(RDF.type, cls))):
             if not isinstance(subject, URIRef) or subject in seen:
                 continue
             if set(graph.predicates(subject)) <= {RDF.type}:
@@ -217,8 +218,8 @@ def _section(graph: Graph, subject: URIRef, linker: Linker, lang: str, index: in
     return {"anchor": f"s{index}",
             "title": str(title) if title is not None else label_of(graph, subject, lang),
             "iri": str(subject),
-            "types": [linker.link(t, term=True) for t in sorted(graph.objects(subject,
-                                                                              RDF.type))],
+            "types": [linker.link(t, term=True) for t in ordered(graph.objects(subject,
+                                                                               RDF.type))],
             "rows": rows_of(graph, subject, linker, skip=(RDF.type, *_PARTITIONS)),
             "classes": classes, "properties": properties}
 

@@ -9,6 +9,7 @@ import re
 
 from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestURITooLarge
+from werkzeug.wrappers import Response as BaseResponse
 
 from publisher.config import Settings
 from publisher.iris import MAX_PATH
@@ -181,7 +182,7 @@ def error_response(status: int, message: str = "", *, offered: list[str] | None 
     return response
 
 
-def _http_error(exc: HTTPException) -> Response:
+def _http_error(exc: HTTPException) -> BaseResponse:
     status = exc.code or 500
     if status < 400:  # redirects raised as exceptions (RequestRedirect) pass through
         return exc.get_response()
@@ -252,7 +253,7 @@ def _compress(response: Response) -> Response:
     response.content_encoding = "gzip"
     etag, weak = response.get_etag()
     if etag:
-        response.set_etag(etag + "-gz", weak=weak)
+        response.set_etag(etag + "-gz", weak=bool(weak))
     return response
 
 

@@ -34,7 +34,7 @@ from publisher.budget import Shelf
 from publisher.web.cache import budget, render_cache
 from publisher.web.observability import record
 from publisher.web.security import MAX_HEADER_BYTES, MAX_HEADERS
-from publisher.web.state import Slot, served
+from publisher.web.state import Slot, served, set_wsgi_app
 
 __all__ = ["CHUNK", "ROUTE_KEY", "Memo", "ResponseMemo", "init_app", "mark"]
 
@@ -179,5 +179,5 @@ def mark(response: Response) -> Response:
 def init_app(app: Flask) -> ResponseMemo:
     """Put the memo in front of the app (the resource routes must call `mark`)."""
     memo = ResponseMemo(app, app.wsgi_app)
-    app.wsgi_app = memo
+    set_wsgi_app(app, memo)
     return _MEMO.put(app, memo)

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 
 from publisher.iris import local_path
 from publisher.search import SearchIndex, build_index
@@ -119,7 +120,7 @@ def _limit() -> int:
 
 
 @bp.get("/search")
-def search():
+def search() -> ResponseReturnValue:
     """Resources whose labels match ?q=, ranked; HTML page or JSON (Accept or ?format=json)."""
     as_json = None
     try:
@@ -152,7 +153,7 @@ def search():
     rows = [{"url": local_url(h.iri), "label": h.label(lang), "matched": h.matched,
              "kind": h.kind, "kind_name": KIND_NAMES.get(h.kind, {}).get(lang, h.kind),
              "iri": _shown_iri(h.iri)} for h in hits]
-    response = render_template("search.html", lang=lang, query=query, rows=rows, kind=kind,
-                               limit=limit)
-    return response, 200, {"Vary": "Accept, Accept-Language"}
+    page = render_template("search.html", lang=lang, query=query, rows=rows, kind=kind,
+                           limit=limit)
+    return page, 200, {"Vary": "Accept, Accept-Language"}
 

@@ -17,7 +17,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestHeader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from publisher.config import Settings
-from publisher.web.state import Slot, served
+from publisher.web.state import Slot, served, set_wsgi_app
 
 __all__ = ["CSP", "INTERNAL", "LINKABLE_SCHEMES", "LOCAL_HOSTS", "MAX_HEADERS", "MAX_HEADER_BYTES",
            "SECURITY_HEADERS", "allowed_hosts", "host_allowed", "init_app", "linkable",
@@ -114,8 +114,8 @@ def outermost(app: Flask) -> None:
     request (the response memos key on the scheme and host this sets)."""
     hops = served(app).settings.trusted_proxies
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
-                                x_port=hops, x_prefix=hops)
+        set_wsgi_app(app, ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                   x_port=hops, x_prefix=hops))
 
 
 def init_app(app: Flask) -> None:

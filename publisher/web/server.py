@@ -76,6 +76,8 @@ def run(app: Flask | None, settings: Settings) -> None:
         return
     if settings.server != "waitress":
         raise ValueError(f"unknown server {settings.server!r}: one of {', '.join(SERVERS)}")
+    if app is None:
+        raise ValueError("waitress serves the app that app_for built: pass it")
     from waitress import serve
 
     from publisher.web.security import MAX_HEADER_BYTES
@@ -123,11 +125,12 @@ def granian_app() -> Flask:
         logging.getLogger(__name__).error("cannot serve: %s", exc)
         os._exit(1)
     from publisher.web.bodies import BodyGate
+    from publisher.web.state import set_wsgi_app
 
     # granian hands a request to a thread before its body has arrived: slow bodies may
     # hold at most threads - 2 of them (publisher.web.bodies).
-    app.wsgi_app = BodyGate(app, app.wsgi_app, max_bytes=settings.max_body_bytes,
-                            threads=settings.threads)
+    set_wsgi_app(app, BodyGate(app, app.wsgi_app, max_bytes=settings.max_body_bytes,
+                               threads=settings.threads))
     _reloading(app, settings)
     _exit_with_parent()
     return app

@@ -40,7 +40,7 @@ from publisher.web.sparql_protocol import (
     run,
     wants_html,
 )
-from publisher.web.state import Slot, served
+from publisher.web.state import Slot, served, set_wsgi_app
 
 __all__ = ["bp", "init_app"]
 
@@ -69,9 +69,13 @@ def init_app(app: Flask) -> None:
     app.before_request(_warm)
     # Whole responses of repeated GET queries, sent again before Flask (publisher.web.memo);
     # sits beneath the resource routes' memo when there is one, which stays outermost.
-    outer = app.wsgi_app if isinstance(app.wsgi_app, memo.ResponseMemo) else app
-    answers = _AnswerMemo(app, outer.wsgi_app)
-    outer.wsgi_app = answers
+    outer = app.wsgi_app
+    if isinstance(outer, memo.ResponseMemo):
+        answers = _AnswerMemo(app, outer.wsgi_app)
+        outer.wsgi_app = answers
+    else:
+        answers = _AnswerMemo(app, outer)
+        set_wsgi_app(app, answers)
     _ANSWER_MEMO.put(app, answers)
 
 

@@ -2,14 +2,14 @@
 
 Flask keeps per-app objects in `app.extensions`, a dict of Any; the web layer reads and writes
 its own through a `Slot`, which names the key and the type once, so each reader gets the type
-back (checked) rather than Any.
+back (checked) rather than Any. WSGI middleware goes in front of an app through set_wsgi_app.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from flask import Flask, current_app
 
@@ -17,7 +17,10 @@ from publisher.config import Settings
 from publisher.releases import Release
 from publisher.store import Store, StoreError
 
-__all__ = ["SERVED", "Published", "Served", "Slot", "served"]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+__all__ = ["SERVED", "Published", "Served", "Slot", "served", "set_wsgi_app"]
 
 T = TypeVar("T")
 
@@ -93,3 +96,10 @@ SERVED = Slot("kiezgraph", Served)
 def served(app: Flask | None = None) -> Served:
     """The Served state of an app (default: the current one)."""
     return SERVED.get(app)
+
+
+def set_wsgi_app(app: Flask, wsgi_app: WSGIApplication) -> None:
+    """Put WSGI middleware in front of the app: `app.wsgi_app = middleware(app.wsgi_app)`."""
+    # Flask documents this assignment as the way to add middleware; to a type checker
+    # wsgi_app is a method (taking self), so any other WSGI callable put there is refused.
+    app.wsgi_app = wsgi_app  # type: ignore[assignment]
