@@ -24,6 +24,7 @@ from typing import Any, Protocol
 __all__ = ["ENTRY_OVERHEAD", "Budget", "Keepable", "Shelf", "key_size"]
 
 ENTRY_OVERHEAD = 160  # bytes of one entry's own bookkeeping (dict slot, tuples, counts)
+_Key = tuple[str, Hashable]  # a budget's key: the shelf's name and the key on the shelf
 
 
 class Keepable(Protocol):
@@ -63,7 +64,7 @@ class Budget:
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max(0, int(max_bytes))
-        self._items: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._items: OrderedDict[_Key, _Entry] = OrderedDict()
         self._blobs: dict[int, list[int]] = {}  # id of a held bytes object: [holders, size]
         self._bytes = 0
         self.lock = threading.Lock()
@@ -103,12 +104,12 @@ class Budget:
                 freed += held[1]
         return freed
 
-    def _drop(self, key: Hashable) -> None:
+    def _drop(self, key: _Key) -> None:
         entry = self._items.pop(key)
         self._bytes -= entry.cost + self._release(entry.blobs)
         entry.shelf.entries -= 1
 
-    def _get(self, key: Hashable, shelf: Shelf) -> Any:
+    def _get(self, key: _Key, shelf: Shelf) -> Any:
         with self.lock:
             entry = self._items.get(key)
             if entry is None:
@@ -123,7 +124,7 @@ class Budget:
                 self._shrink()
             return entry.value
 
-    def _put(self, key: Hashable, value: Keepable, shelf: Shelf) -> bool:
+    def _put(self, key: _Key, value: Keepable, shelf: Shelf) -> bool:
         blobs = tuple(value.blobs)
         cost = ENTRY_OVERHEAD + key_size(key) + int(value.overhead)
         if cost + sum(map(len, blobs)) > self.max_bytes:

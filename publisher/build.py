@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import gzip
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -15,11 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from publisher import __version__
 from publisher.changes import record_changes
+from publisher.config import Settings
 from publisher.formats import RDF_FORMATS
 from publisher.layout import (
     BUILD_INFO,
@@ -74,10 +77,11 @@ def _canonical_nquads(sources: Sources) -> bytes:
     plain = b"".join(line for line in raw if b"_:" not in line)
     dataset = ox.Dataset(ox.parse(blank, format=ox.RdfFormat.N_QUADS))
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    written = (ox.serialize(dataset, format=ox.RdfFormat.N_QUADS)
-               + ox.serialize(ox.parse(plain, format=ox.RdfFormat.N_QUADS),
-                              format=ox.RdfFormat.N_QUADS))
-    lines = sorted(set(written.splitlines()))
+    written = io.BytesIO()
+    ox.serialize(dataset, written, format=ox.RdfFormat.N_QUADS)
+    ox.serialize(ox.parse(plain, format=ox.RdfFormat.N_QUADS), written,
+                 format=ox.RdfFormat.N_QUADS)
+    lines = sorted(set(written.getvalue().splitlines()))
     return b"\n".join(lines) + b"\n"
 
 
@@ -108,8 +112,8 @@ def _write_dumps(folder: Path, version: str, nquads: bytes,
     for fmt in RDF_FORMATS:
         path = folder / f"{DATASET_NAME}-{version}.{fmt.suffix}"
         if fmt.graph:
-            kwargs = {"prefixes": prefixes} if fmt.name in ("turtle", "rdfxml", "jsonld") else {}
-            ox.serialize(triples, str(path), format=fmt.oxigraph, **kwargs)
+            ox.serialize(triples, str(path), format=fmt.oxigraph,
+                         prefixes=prefixes if fmt.name in ("turtle", "rdfxml", "jsonld") else None)
         else:
             path.write_bytes(nquads)
         for written in (path, _write_gzip(path)):
@@ -162,13 +166,13 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def build(project: Project, settings, out: str | Path) -> BuildResult:
+def build(project: Project, settings: Settings, out: str | Path) -> BuildResult:
     """Validate the project and, only if it conforms, write a release and make it current."""
     with _no_cycle_collection():
         return _build(project, settings, out)
 
 
-def _build(project: Project, settings, out: str | Path) -> BuildResult:
+def _build(project: Project, settings: Settings, out: str | Path) -> BuildResult:
     started = time.monotonic()
     began = time.time()
     base = settings.base_uri
@@ -188,7 +192,7 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
     previous = next((e for e in reversed(index) if e.get("base_uri", base) == base), None)
     today = dt.datetime.now(dt.UTC).date().isoformat()
     changed = previous is None or previous["content_hash"] != content_hash
-    if changed:
+    if previous is None or changed:
         version = f"{today.replace('-', '')}-{content_hash[:8]}"
         issued = index[0]["issued"] if index else today
         modified = today
@@ -204,7 +208,7 @@ def _build(project: Project, settings, out: str | Path) -> BuildResult:
         (tmp / GRAPH_FILE).write_bytes(nquads)
         files, triples = _write_dumps(tmp, version, nquads, sources)
         counts = {str(iri): len(sources.dataset.graph(iri)) for iri in sources.files}
-        info = {
+        info: dict[str, Any] = {  # build.json
             "dataset": DATASET_NAME, "version": version, "build_id": build_id,
             "content_hash": content_hash, "issued": issued, "modified": modified,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -85,14 +85,15 @@ def _merge(old: Iterable[bytes], new: Iterable[bytes]) -> tuple[list[bytes], lis
     Both graph files are canonical and sorted (build._canonical_nquads), so walking them side
     by side finds the difference without holding either as a set: at a million triples a
     set of parsed quads per release would cost several hundred megabytes."""
-    added, removed = [], []
+    added: list[bytes] = []
+    removed: list[bytes] = []
     old_it, new_it = iter(old), iter(new)
     a, b = next(old_it, None), next(new_it, None)
     while a is not None or b is not None:
-        if b is None or (a is not None and a < b):
+        if a is not None and (b is None or a < b):
             removed.append(a)
             a = next(old_it, None)
-        elif a is None or b < a:
+        elif b is not None and (a is None or b < a):
             added.append(b)
             b = next(new_it, None)
         else:
@@ -124,7 +125,7 @@ def _scan(source, touched: set[bytes], found: set[bytes], labels: dict[str, str]
         found.add(subject)
         if label in raw:
             for quad in _quads([raw.rstrip(b"\n")]):
-                if (isinstance(quad.object, ox.Literal)
+                if (isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal)
                         and quad.object.language in ("de", None)):
                     labels.setdefault(quad.subject.value, quad.object.value)
 
@@ -181,20 +182,20 @@ def summary_text(changes: dict | None) -> str:
                      if t["change"] == change and t["kind"] == kind]
             word = singular if count == 1 else plural
             phrases.append(f"{count} {adjective[count != 1]} {word}: {', '.join(names)}")
-    changed = Counter()
-    who: dict[tuple, list[str]] = {}
+    changed: Counter[tuple[str, str]] = Counter()  # (singular, plural) -> things
+    who: dict[tuple[str, str], list[str]] = {}
     for thing in changes["things"]:
         if thing["change"] != "changed" or thing["kind"] is None:
             continue
         words = {PROPERTIES.get(p, TRAEGER if p.endswith("operatedBy") or
                                 p.endswith("operates") else ("Angabe", "Angaben"))
                  for p in thing["properties"]}
-        for word in sorted(words):
-            changed[word] += 1
-            who.setdefault(word, []).append(thing["label"])
-    for word, count in sorted(changed.items()):
-        noun = word[0] if count == 1 else word[1]
-        phrases.append(f"{count} geänderte {noun}: {', '.join(who[word])}")
+        for nouns in sorted(words):
+            changed[nouns] += 1
+            who.setdefault(nouns, []).append(thing["label"])
+    for nouns, count in sorted(changed.items()):
+        noun = nouns[0] if count == 1 else nouns[1]
+        phrases.append(f"{count} geänderte {noun}: {', '.join(who[nouns])}")
     if not phrases:
         phrases.append(f"{changes['added']} Tripel hinzugefügt, {changes['removed']} entfernt")
     return "; ".join(phrases)
@@ -205,8 +206,10 @@ def write_changes(folder: Path, changes: dict | None) -> dict | None:
     if changes is None:
         return None
     for name, key in ((ADDED_FILE, "_added"), (REMOVED_FILE, "_removed")):
-        body = ox.serialize(changes[key], format=ox.RdfFormat.N_QUADS) if changes[key] else b""
-        (folder / name).write_bytes(body)
+        if changes[key]:
+            ox.serialize(changes[key], str(folder / name), format=ox.RdfFormat.N_QUADS)
+        else:
+            (folder / name).write_bytes(b"")
     kept = {k: v for k, v in changes.items() if not k.startswith("_")}
     kept["summary"] = summary_text(changes)
     (folder / CHANGES_FILE).write_text(json.dumps(kept, indent=1, ensure_ascii=False) + "\n",

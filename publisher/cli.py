@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from publisher.config import ConfigError, load_settings
+from publisher.config import ConfigError, Settings, load_settings
 from publisher.project import ORIGINS, ProjectError, find_project
-from publisher.releases import current_release
+from publisher.releases import Release, current_release
 from publisher.source_types import SourceError
 
 __all__ = ["main"]
@@ -24,12 +25,12 @@ __all__ = ["main"]
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
 
 
-def _fail(message: str, code: int = EXIT_INPUT) -> None:
+def _fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
 
-def _fail_source(exc: SourceError) -> None:
+def _fail_source(exc: SourceError) -> NoReturn:
     """A source that cannot be read: where, what and how to fix it, German first; exit 2."""
     click.echo(exc.bilingual(), err=True)
     sys.exit(EXIT_INPUT)
@@ -183,7 +184,7 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
                    f"files in {static}; nginx configuration in {Path(static) / 'nginx'}")
 
 
-def ensure_release(ctx: Context, settings, root: str | None):
+def ensure_release(ctx: Context, settings: Settings, root: str | None) -> Release:
     """The current build in settings.out; build the project first when there is none yet."""
     release = current_release(settings.out)
     if release is not None and release.info.get("base_uri") == settings.base_uri:
@@ -329,7 +330,8 @@ def harden_sql(ctx: Context, sub_base_uri) -> None:
         _fail(str(exc))
 
 
-def _validate_catalog(ctx: Context, settings, root: str | None, shapes_dir: str | None) -> None:
+def _validate_catalog(ctx: Context, settings: Settings, root: str | None,
+                      shapes_dir: str | None) -> None:
     """Run the current build's catalogue through the DCAT-AP.de 3.0 and DCAT-AP 3 shapes."""
     from publisher.metadata.catalog import catalog_graph
     from publisher.metadata.dcat_check import (

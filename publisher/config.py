@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
-from collections.abc import Mapping
+import typing
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias
 
-__all__ = ["SETTINGS", "ConfigError", "Setting", "Settings", "load_settings"]
+__all__ = ["SETTINGS", "ConfigError", "Setting", "Settings", "Value", "field_problems",
+           "load_settings"]
 
 ENV_PREFIX = "KIEZGRAPH_"
+
+Value: TypeAlias = str | int | float | bool  # what a setting can be
 
 
 class ConfigError(ValueError):
@@ -23,9 +28,9 @@ class Setting:
     """One row of the settings table."""
 
     name: str
-    default: Any
+    default: Value
     help: str
-    type: type = str
+    type: type[Value] = str
     secret: bool = False
 
 
@@ -110,7 +115,7 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
-def _coerce(setting: Setting, value: Any) -> Any:
+def _coerce(setting: Setting, value: object) -> Value:
     """Turn a raw value (from a file, the environment or a flag) into the setting's type."""
     if value is None:
         return setting.default
@@ -124,56 +129,149 @@ def _coerce(setting: Setting, value: Any) -> Any:
             if text in {"0", "false", "no", "off", ""}:
                 return False
             raise ValueError(value)
-        return setting.type(value)
+        if setting.type is str:
+            return str(value)
+        if not isinstance(value, str | bytes | int | float):  # a TOML table, list or date
+            raise TypeError(value)
+        return int(value) if setting.type is int else float(value)
     except (TypeError, ValueError):
         raise ConfigError(
             f"setting {setting.name!r}: {value!r} is not a valid {setting.type.__name__}"
         ) from None
 
 
-class Settings(Mapping[str, Any]):
-    """Resolved settings, read like a mapping or by attribute."""
+@dataclass(frozen=True, repr=False)
+class Settings(Mapping[str, Value]):
+    """Resolved settings, read by attribute (typed) or like a mapping (for dict(settings)).
 
-    def __init__(self, values: Mapping[str, Any]):
-        self._values = dict(values)
+    One field per row of SETTINGS, in its order and of its type; tests/test_config.py checks
+    that the two agree (field_problems), so a setting added to the table needs its field here.
+    """
 
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
+    base_uri: str
+    root: str
+    out: str
+    validation_processes: int
+    validation_split_triples: int
+    reasoning_max_triples: int
+    host: str
+    port: int
+    threads: int
+    server: str
+    rewrite_base: bool
+    store: str
+    update_endpoint: str
+    graph_store: str
+    store_user: str
+    store_password: str
+    query_timeout: float
+    max_results: int
+    max_result_bytes: int
+    query_memory: int
+    max_query_length: int
+    query_workers: int
+    max_concurrent_queries: int
+    cache_bytes: int
+    store_in_memory_max_triples: int
+    license: str
+    contact_email: str
+    contact_url: str
+    contributor_id: str
+    log_level: str
+    max_body_bytes: int
+    allowed_hosts: str
+    trusted_proxies: int
+    reload_on_change: bool
 
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self._values[key]
-        except KeyError:
-            raise AttributeError(key) from None
+    def __post_init__(self) -> None:
+        # A value of another type than its row's (say, a port given as text) fails here, not
+        # at the far end of whatever reads it; load_settings and replace coerce before this.
+        for setting in SETTINGS:
+            value = getattr(self, setting.name)
+            if not _is_a(value, setting.type):
+                raise ConfigError(f"setting {setting.name!r}: {value!r} is not a valid "
+                                  f"{setting.type.__name__}")
 
-    def __iter__(self):
-        return iter(self._values)
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object]) -> Settings:
+        """Settings from a mapping of every setting (say, dict(settings) sent through JSON),
+        each value coerced like any other layer."""
+        unknown = set(values) - _BY_NAME.keys()
+        if unknown:
+            raise ConfigError(f"unknown setting {sorted(unknown)[0]!r}")
+        missing = [s.name for s in SETTINGS if s.name not in values]
+        if missing:
+            raise ConfigError(f"settings missing: {', '.join(missing)}")
+        coerced = {s.name: _coerce(s, values[s.name]) for s in SETTINGS}
+        # Each value has its own row's type (checked again in __post_init__); a type checker
+        # sees only the union of all rows' types, so it cannot match them to the fields.
+        return cls(**coerced)  # type: ignore[arg-type]
+
+    def __getitem__(self, key: str) -> Value:
+        if key not in _BY_NAME:
+            raise KeyError(key)
+        value: Value = getattr(self, key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_BY_NAME)
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(_BY_NAME)
 
-    def replace(self, **changes: Any) -> Settings:
+    def __repr__(self) -> str:  # the dataclass's own would show the secrets
+        return f"Settings({self.public()!r})"
+
+    def replace(self, **changes: object) -> Settings:
         """Return a copy with some settings changed (coerced like any other layer)."""
-        values = dict(self._values)
+        coerced: dict[str, Value] = {}
         for name, value in changes.items():
             if name not in _BY_NAME:
                 raise ConfigError(f"unknown setting {name!r}")
-            values[name] = _coerce(_BY_NAME[name], value)
-        return Settings(values)
+            coerced[name] = _coerce(_BY_NAME[name], value)
+        return dataclasses.replace(self, **coerced)  # type: ignore[arg-type]  # as in from_mapping
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> dict[str, Value]:
         """The settings with secrets masked, for logs and reports."""
-        return {k: ("***" if _BY_NAME[k].secret and v else v) for k, v in self._values.items()}
+        return {k: ("***" if _BY_NAME[k].secret and v else v) for k, v in self.items()}
+
+
+def _is_a(value: object, kind: type[Value]) -> bool:
+    """Whether a value fits a row's type (an int fits float, as a type checker lets it;
+    True is no int here, though Python says it is)."""
+    if kind is bool or isinstance(value, bool):
+        return kind is bool and isinstance(value, bool)
+    return isinstance(value, kind) or (kind is float and isinstance(value, int))
+
+
+def field_problems(table: tuple[Setting, ...] = SETTINGS) -> list[str]:
+    """Where the typed fields of Settings and the rows of a table disagree: a row without a
+    field, a field without a row, a field of another type than its row's or out of the
+    table's order, a default not of its row's type."""
+    hints = typing.get_type_hints(Settings)
+    names = [f.name for f in dataclasses.fields(Settings)]
+    problems = [f"setting {s.name!r} has no field in Settings" for s in table
+                if s.name not in hints]
+    problems += [f"field {name!r} of Settings is no row of the table" for name in names
+                 if name not in {s.name for s in table}]
+    problems += [f"setting {s.name!r} is a {s.type.__name__} in the table but "
+                 f"{getattr(hints[s.name], '__name__', hints[s.name])} in Settings"
+                 for s in table if s.name in hints and hints[s.name] is not s.type]
+    problems += [f"setting {s.name!r}: default {s.default!r} is no {s.type.__name__}"
+                 for s in table if not _is_a(s.default, s.type)]
+    if not problems and names != [s.name for s in table]:
+        problems.append("the fields of Settings are not in the table's order")
+    return problems
 
 
 def load_settings(
     config_file: str | Path | None = None,
     env: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, object] | None = None,
 ) -> Settings:
     """Resolve settings: defaults, then the TOML config file, then KIEZGRAPH_* env, then flags."""
     env = os.environ if env is None else env
-    values = {s.name: s.default for s in SETTINGS}
+    values: dict[str, Value] = {s.name: s.default for s in SETTINGS}
     config_file = config_file or env.get(ENV_PREFIX + "CONFIG") or None
     if config_file:
         path = Path(config_file)
@@ -199,9 +297,10 @@ def load_settings(
         if name not in _BY_NAME:
             raise ConfigError(f"unknown setting {name!r}")
         values[name] = _coerce(_BY_NAME[name], value)
-    base = values["base_uri"]
+    settings = Settings.from_mapping(values)
+    base = settings.base_uri
     if not (base.startswith(("http://", "https://")) and base.endswith("/")):
         raise ConfigError(f"base_uri must be an http(s) IRI ending in '/', not {base!r}")
-    if values["trusted_proxies"] < 0:
+    if settings.trusted_proxies < 0:
         raise ConfigError("trusted_proxies must be 0 or more")
-    return Settings(values)
+    return settings

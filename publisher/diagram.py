@@ -157,7 +157,7 @@ def network_svg(net: Network, lang: str = "de", href: Href = str) -> str:
     columns = max(1, len(net.groups))
     width = max(columns * (COLUMN + GAP) + GAP, 3 * COLUMN)
     parts: list[str] = []
-    y = GAP
+    y: float = GAP
     centre = width / 2
 
     def row(nodes: list[Node], style: str, top: float) -> tuple[float, list[float]]:

@@ -187,13 +187,14 @@ def calendar(events: list[Event], page_of, stamp: dt.datetime, name: str) -> byt
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
     for event in events:
-        if event.precision != "day":
+        first, last = event.day, event.last_day  # both set when the precision is "day"
+        if event.precision != "day" or first is None or last is None:
             continue
         entry = icalendar.Event()
         entry.add("uid", str(event.iri))
         entry.add("dtstamp", stamp)
-        entry.add("dtstart", event.day)
-        entry.add("dtend", event.last_day + dt.timedelta(days=1))  # exclusive: all-day
+        entry.add("dtstart", first)
+        entry.add("dtend", last + dt.timedelta(days=1))  # exclusive: all-day
         entry.add("summary", event.label)
         entry.add("url", page_of(event.iri))
         if event.location is not None:

@@ -17,6 +17,7 @@ __all__ = [
     "graph_path",
     "is_safe_path",
     "local_path",
+    "own_path",
     "rebase",
     "rebase_graph",
     "thing_path",
@@ -87,6 +88,14 @@ def local_path(iri: str, base: str) -> str | None:
     if path is None:
         return None
     return document_path(path) or path
+
+
+def own_path(iri: str, base: str) -> str:
+    """local_path of an IRI known to be one of ours (a member of a kind); ValueError if not."""
+    path = local_path(iri, base)
+    if path is None:
+        raise ValueError(f"<{iri}> is not under the base {base}")
+    return path
 
 
 def rebase(term, old: str, new: str):

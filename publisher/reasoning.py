@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeGuard
 
 import owlrl
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from publisher.labels import LABELS_FILE
 from publisher.namespaces import ORG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, kg
@@ -78,7 +80,7 @@ class Finding:
     """One conclusion the check refuses, with the statement that leads to it."""
 
     focus: URIRef
-    path: URIRef
+    path: Node  # a property: what the graph's predicates are typed as
     value: URIRef | None
     message_de: str
     message_en: str
@@ -153,7 +155,7 @@ def findings(data: Graph, base: str, vocabularies: Graph | None = None) -> list[
     """What the OWL 2 RL closure concludes and must not: merged IRIs, concepts that are not."""
     closed = closure(data, vocabularies)
 
-    def ours(node) -> bool:
+    def ours(node: Node) -> TypeGuard[URIRef]:
         return isinstance(node, URIRef) and node.startswith(base)
 
     found = []
@@ -177,10 +179,10 @@ def findings(data: Graph, base: str, vocabularies: Graph | None = None) -> list[
             f"(owl:sameAs): {names}. Cause: {english}. Mostly a property is used the wrong way "
             f"round, e.g. org:hasMembership on the collaboration instead of org:organization "
             f"on the membership: turn the statement round or use the fitting property."))
-    for thing in sorted(set(closed.subjects(RDF.type, SKOS.Concept))):
+    for thing in sorted({t for t in closed.subjects(RDF.type, SKOS.Concept) if ours(t)}):
         kinds = [k for k in (*_NOT_CONCEPTS, kg(base).CooperationAgreement)
                  if (thing, RDF.type, k) in closed]
-        if not ours(thing) or not kinds:
+        if not kinds:
             continue
         relations = set(closed.subjects(RDFS.subPropertyOf, SKOS.semanticRelation))
         relations |= {SKOS.semanticRelation, SKOS.inScheme, SKOS.topConceptOf,

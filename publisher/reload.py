@@ -22,14 +22,15 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 
 from publisher import metrics
+from publisher.config import Settings
 from publisher.layout import BUILD_INFO, CURRENT, GRAPH_FILE, METADATA_FILE, VALIDATION_FILE
-from publisher.releases import current_release, sha256_file
-from publisher.retention import hold
+from publisher.releases import Release, current_release, sha256_file
+from publisher.retention import Hold, hold
+from publisher.store import Store
 from publisher.store import open_store as default_open_store
 
 __all__ = ["ReleaseRefused", "Reloader", "check_release", "close_later", "current_build_id",
@@ -45,12 +46,13 @@ class ReleaseRefused(ValueError):
 def current_build_id(out: str | Path) -> str | None:
     """The build id out/current points at right now (None when there is no readable build)."""
     try:
-        return current_release(out).build_id
+        release = current_release(out)
+        return release.build_id if release is not None else None
     except (OSError, ValueError, KeyError, AttributeError):
         return None
 
 
-def fingerprint(release) -> dict[str, tuple[int, int, int] | None]:
+def fingerprint(release: Release) -> dict[str, tuple[int, int, int] | None]:
     """Size, modification time and inode of each file of a release (None: missing); cheap
     enough to compare every second, and any write to a file changes it."""
     folder = Path(release.path)
@@ -67,7 +69,7 @@ def fingerprint(release) -> dict[str, tuple[int, int, int] | None]:
     return prints
 
 
-def _check_files(release, names: set[str] | None = None) -> None:
+def _check_files(release: Release, names: set[str] | None = None) -> None:
     """Raise ReleaseRefused unless each file build.json lists (or those of `names`) has the
     size, and for those in `names` the SHA-256, it records."""
     folder = Path(release.path)
@@ -87,7 +89,7 @@ def _check_files(release, names: set[str] | None = None) -> None:
             raise ReleaseRefused(f"{name} does not match its SHA-256 in build.json")
 
 
-def check_release(release, changed: set[str] | None = None) -> None:
+def check_release(release: Release, changed: set[str] | None = None) -> None:
     """Raise ReleaseRefused unless the release is complete and its graph is what it promises.
 
     Every listed file must have its recorded size; with `changed`, those files are also
@@ -133,10 +135,11 @@ class Reloader:
     served build's files, which were found damaged. `release` is the build served at start.
     """
 
-    def __init__(self, settings, serving: str, *,
-                 install: Callable[[Any, Any], Any], refuse: Callable[[str | None], None],
-                 open_store: Callable[[Any, Any], Any] | None = None,
-                 grace: float | None = None, release: Any = None,
+    def __init__(self, settings: Settings, serving: str, *,
+                 install: Callable[[Release, Store], Store],
+                 refuse: Callable[[str | None], None],
+                 open_store: Callable[[Settings, Release | None], Store] | None = None,
+                 grace: float | None = None, release: Release | None = None,
                  detach: Callable[[], None] | None = None):
         self.settings = settings
         self.out = Path(settings.out).absolute()
@@ -150,7 +153,8 @@ class Reloader:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._release = release
+        self._release: Release | None = release
+        self._hold: Hold | None
         self._hold = hold(release.path) if release is not None else None
         self._prints = fingerprint(release) if release is not None else {}
         self.damaged: str | None = None
@@ -175,6 +179,8 @@ class Reloader:
         if build_id == self.refused:
             return "unchanged"
         release = current_release(self.out)
+        if release is None:  # out/current changed again between the two reads
+            return self._refused(build_id, "it is no longer out/current")
         try:
             check_release(release)
             store = self._open(self.settings, release)
@@ -263,7 +269,7 @@ class Reloader:
             self._hold.release()
 
 
-def close_later(store, delay: float, held=None) -> None:
+def close_later(store: Store, delay: float, held: Hold | None = None) -> None:
     """Close a replaced store (and its SPARQL workers) once requests on it have finished,
     then give up the hold on its build (a build may remove it from then on)."""
     close = getattr(store, "close", None)

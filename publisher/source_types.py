@@ -82,11 +82,11 @@ class Sources:
             local = re.split(r"[:/#]", path)[-1] if path else None
             column = self.columns.get(node, {}).get(local) if local else None
             return self.places[node] + (f" › Spalte „{column}“" if column else ""), None
-        for iri, path in self.files.items():
+        for iri, file in self.files.items():
             graph = self.dataset.graph(iri)
             if (node, None, None) not in graph:
                 continue
-            relative = self.project.relative(path)
+            relative = self.project.relative(file)
             if not isinstance(node, URIRef):
                 return relative, None
             needles = [f"<{node}>"]
@@ -97,7 +97,7 @@ class Sources:
                 pass
             if node.startswith(self.base):
                 needles.append(f"<{node[len(self.base):]}>")
-            for number, text in enumerate(self.texts.get(path, []), start=1):
+            for number, text in enumerate(self.texts.get(file, []), start=1):
                 if any(_token_in(needle, text) for needle in needles):
                     return relative, number
             return relative, None

@@ -119,8 +119,9 @@ def _add_headers(variants: dict[str, dict[str, str]], source: str, prefix: str,
     for lower, name in names.items():
         values = {v: next((x for k, x in h.items() if k.lower() == lower), None)
                   for v, h in variants.items()}
-        if len(set(values.values())) == 1 and None not in values.values():
-            lines.append(f"add_header {name} {_quote(values.popitem()[1], rest)};")
+        first = next(iter(values.values()))
+        if first is not None and all(x == first for x in values.values()):  # one value
+            lines.append(f"add_header {name} {_quote(first, rest)};")
             continue
         variable = f"{prefix}_{re.sub(r'[^a-z0-9]', '_', lower)}"
         body = "".join(f"    {_quote(v)} {_quote(x, rest)};\n"

@@ -287,7 +287,7 @@ def summarise(store, iri: URIRef, base: str, lang: str = "de") -> Summary | None
             found.setdefault(str(row["key"]), []).append(row["v"])
     named = {v for values in found.values() for v in values if isinstance(v, URIRef)}
     labels = describe.labels(store, named)
-    facts = []
+    facts: list[Fact] = []
     for rule in profile.rules:
         values = found.get(rule.key, [])
         if rule.instead_of and found.get(rule.instead_of):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from publisher.namespaces import ORG, OWL, PROV, RDF, RDFS, SKOS, VANN, XSD, kg
 from publisher.reasoning import VOCABULARIES
@@ -46,8 +47,8 @@ _EXAMPLES = {
 class Problem:
     """One statement the gate refuses: its subject, property and value, and why (de, en)."""
 
-    focus: URIRef
-    path: URIRef
+    focus: Node  # a statement's subject: an IRI or a blank node
+    path: Node
     value: object
     message_de: str
     message_en: str
@@ -91,9 +92,10 @@ def _term_problems(data: Graph, ontology: Graph, base: str) -> list[Problem]:
     defined = {s for s in ontology.subjects() if isinstance(s, URIRef) and s.startswith(ours)}
     allowed = _declared(ontology)
     problems = []
-    used: dict[URIRef, tuple] = {}
+    used: dict[URIRef, tuple[Node, Node, Node]] = {}
     for s, p, o in data:
-        used.setdefault(p, (s, p, o))
+        if isinstance(p, URIRef):  # as every predicate RDF allows is
+            used.setdefault(p, (s, p, o))
         if p == RDF.type and isinstance(o, URIRef):
             used.setdefault(o, (s, p, o))
     for term, (s, p, o) in sorted(used.items(), key=lambda item: str(item[0])):
@@ -179,8 +181,8 @@ def _base_problems(data: Graph, base: str) -> list[Problem]:
 def _literal_problems(data: Graph) -> list[Problem]:
     problems = []
     for s, p, o in sorted(data, key=lambda t: (str(t[0]), str(t[1]), str(t[2]))):
-        if not isinstance(o, Literal) or not o.ill_typed:
-            continue
+        if not isinstance(o, Literal) or not o.ill_typed or o.datatype is None:
+            continue  # (an ill-typed literal always has its datatype)
         datatype = _short(data, o.datatype)
         example, form_de, form_en = _EXAMPLES.get(
             o.datatype, (f'"…"^^{datatype}', "die Schreibweise des Datentyps",

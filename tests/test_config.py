@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from publisher.config import SETTINGS, ConfigError, load_settings
+from publisher.config import SETTINGS, ConfigError, Setting, Settings, field_problems, load_settings
 from tests.conftest import ROOT
 
 
@@ -20,6 +20,39 @@ def test_every_setting_is_documented_in_the_readme():
 def test_every_setting_has_help_text():
     assert all(len(s.help) > 10 for s in SETTINGS)
     assert len({s.name for s in SETTINGS}) == len(SETTINGS)
+
+
+def test_every_setting_has_a_typed_field_of_its_type():
+    assert field_problems() == []
+
+
+def test_a_row_without_its_typed_field_is_caught():
+    extra = Setting("colour", "blue", "A setting that Settings has no field for.")
+    assert field_problems((*SETTINGS, extra)) == [
+        "setting 'colour' has no field in Settings"]
+    port_as_text = tuple(Setting(s.name, str(s.default), s.help, str) if s.name == "port" else s
+                         for s in SETTINGS)
+    assert field_problems(port_as_text) == [
+        "setting 'port' is a str in the table but int in Settings"]
+    assert field_problems(SETTINGS[1:]) == [
+        "field 'base_uri' of Settings is no row of the table"]
+    wrong_default = tuple(Setting(s.name, "eighty", s.help, int) if s.name == "port" else s
+                          for s in SETTINGS)
+    assert field_problems(wrong_default) == ["setting 'port': default 'eighty' is no int"]
+    assert field_problems(SETTINGS[::-1]) == [
+        "the fields of Settings are not in the table's order"]
+
+
+def test_settings_read_by_attribute_key_and_as_a_mapping():
+    settings = load_settings(env={})
+    assert settings.port == settings["port"] == dict(settings)["port"] == 8080
+    assert list(settings) == [s.name for s in SETTINGS]
+    assert Settings.from_mapping(dict(settings)) == settings
+    assert settings.replace(port="9000").port == 9000
+    with pytest.raises(ConfigError, match="unknown setting"):
+        settings.replace(colour="blue")
+    with pytest.raises(ConfigError, match="port"):  # a typed field holds only its type
+        Settings.from_mapping({**settings, "port": "eighty"})
 
 
 def test_layers_apply_in_order(tmp_path):
@@ -53,4 +86,5 @@ def test_booleans_and_secrets():
                                   "KIEZGRAPH_STORE_PASSWORD": "s3cret"})
     assert settings.rewrite_base is False
     assert "s3cret" not in repr(settings.public())
+    assert "s3cret" not in repr(settings)
     assert re.fullmatch(r"\*+", settings.public()["store_password"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from publisher.config import Settings
 from publisher.formats import RDF_FORMATS
 from publisher.metadata.catalog import DESCRIPTION, KEYWORDS, PUBLISHER_NAME, TITLE, dump_entries
 from publisher.metadata.names import Names
@@ -26,7 +27,7 @@ class BerlinRecordError(ValueError):
     """The settings do not give what the Datenregister requires."""
 
 
-def berlin_record(base: str, info: dict, settings) -> dict:
+def berlin_record(base: str, info: dict, settings: Settings) -> dict:
     """The Datenregister JSON of a build: title, name, licence id, groups, resources, …"""
     names = Names(base)
     license_id = BERLIN_LICENSES.get(settings.license)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
+from publisher.config import Settings
 from publisher.formats import RDF_FORMATS
 from publisher.metadata.names import Names
 from publisher.namespaces import DCAT, DCATDE, DCTERMS, FOAF, RDF, SKOS, SPDX, VCARD, XSD, bind
@@ -102,6 +103,8 @@ def temporal_extent(graph_file: str | Path) -> tuple[str, str] | None:
              GRAPH ?g {{ ?s ?p ?d }}
              FILTER(CONTAINS(STR(?g), "/graph/data/")
                     && DATATYPE(?d) = <{XSD.date}>) }}""")
+    if not isinstance(result, ox.QuerySolutions):  # a SELECT answers with solutions
+        raise TypeError(f"a SELECT query answered with {type(result).__name__}")
     for row in result:
         if row["start"] is not None:
             return row["start"].value, row["end"].value
@@ -127,7 +130,7 @@ def _agent(graph: Graph, names: Names) -> URIRef:
     return agent
 
 
-def _contact(graph: Graph, names: Names, settings) -> URIRef | None:
+def _contact(graph: Graph, names: Names, settings: Settings) -> URIRef | None:
     if not (settings.contact_email or settings.contact_url):
         return None
     contact = names.contact
@@ -171,7 +174,7 @@ def _distribution(graph: Graph, names: Names, entry: dict, info: dict, license_:
     return dist
 
 
-def catalog_graph(base: str, info: dict, settings) -> Graph:
+def catalog_graph(base: str, info: dict, settings: Settings) -> Graph:
     """The DCAT-AP.de catalogue of a build, every IRI under `base` (request's or configured)."""
     names = Names(base)
     license_ = URIRef(settings.license)

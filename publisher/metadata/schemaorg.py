@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from publisher.config import Settings
 from publisher.formats import RDF_FORMATS
 from publisher.metadata.catalog import DESCRIPTION, KEYWORDS, PUBLISHER_NAME, TITLE, dump_entries
 from publisher.metadata.names import Names
@@ -10,7 +11,7 @@ from publisher.namespaces import SCHEMA_HTTPS
 __all__ = ["dataset_jsonld"]
 
 
-def dataset_jsonld(base: str, info: dict, settings, lang: str = "de") -> dict:
+def dataset_jsonld(base: str, info: dict, settings: Settings, lang: str = "de") -> dict:
     """A schema.org Dataset (with its downloads) as a JSON-LD object, texts in `lang`."""
     names = Names(base)
     lang = lang if lang in TITLE else "de"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rdflib import Dataset
 
+from publisher.config import Settings
 from publisher.layout import CATALOG_FILE, GRAPH_FILE, METADATA_FILE, VOID_FILE
 from publisher.metadata.catalog import catalog_graph, temporal_extent
 from publisher.metadata.names import Names
@@ -15,7 +16,7 @@ from publisher.metadata.void import compute_statistics, void_graph
 __all__ = ["CATALOG_FILE", "METADATA_FILE", "VOID_FILE", "metadata_dataset", "write_metadata"]
 
 
-def metadata_dataset(base: str, info: dict, settings) -> Dataset:
+def metadata_dataset(base: str, info: dict, settings: Settings) -> Dataset:
     """Catalogue and VoID together in the named graph <base>graph/metadata."""
     dataset = Dataset()
     graph = dataset.graph(Names(base).graph)
@@ -32,7 +33,7 @@ def _entry(path: Path) -> dict:
             "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def write_metadata(release_dir: Path, info: dict, settings, sources=None) -> None:
+def write_metadata(release_dir: Path, info: dict, settings: Settings, sources=None) -> None:
     """Compute the VoID statistics, then write catalog.ttl, void.ttl and metadata.nq."""
     base = info["base_uri"]
     graph_file = Path(release_dir) / GRAPH_FILE

@@ -34,6 +34,8 @@ def _namespace(iri: str) -> str:
 
 def _rows(store: ox.Store, query: str) -> list[tuple]:
     result = store.query(query, use_default_graph_as_union=True)
+    if not isinstance(result, ox.QuerySolutions):  # a SELECT answers with solutions
+        raise TypeError(f"a SELECT query answered with {type(result).__name__}")
     return [tuple(solution[v] for v in result.variables) for solution in result]
 
 

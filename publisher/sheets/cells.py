@@ -64,7 +64,7 @@ def parse_date(value: Any) -> Literal:
     if isinstance(value, dt.date):
         return Literal(value.isoformat(), datatype=XSD.date)
     text = text_of(value) if isinstance(value, str) else ""
-    day = None
+    day: tuple[int, ...] | None = None  # (year, month, day)
     if match := GERMAN_DATE.match(text):
         d, m, y = (int(g) for g in match.groups())
         day = (y, m, d)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from publisher.namespaces import RDF, RDFS, SCHEMA, SKOS
 from publisher.sheets.cells import (
@@ -139,9 +140,9 @@ def find_table(book: Workbook, shown: str) -> tuple[Table | None, list[Problem]]
     problems += [Problem(shown, sheet, 1, c.title_de, "Pflichtspalte fehlt",
                          "required column missing")
                  for c in mapping.columns if c.required and c.name not in found]
-    rows = [(number, row) for number, row in enumerate(book.sheets[sheet], start=1)
-            if number > 1 and any(text_of(v) for v in row)]
-    return Table(shown, sheet, mapping, found, rows), problems
+    data_rows = [(number, row) for number, row in enumerate(book.sheets[sheet], start=1)
+                 if number > 1 and any(text_of(v) for v in row)]
+    return Table(shown, sheet, mapping, found, data_rows), problems
 
 
 class Names:
@@ -156,7 +157,7 @@ class Names:
                     self.add(subject, name)
 
     @staticmethod
-    def _names_of(graph: Graph, subject: URIRef) -> list[str]:
+    def _names_of(graph: Graph, subject: Node) -> list[str]:
         return [str(o) for p in (SKOS.prefLabel, RDFS.label, SCHEMA.name)
                 for o in graph.objects(subject, p)
                 if isinstance(o, Literal) and o.language in ("de", None)]
@@ -217,7 +218,7 @@ def _lookup(column: Column, text: str, names: Names) -> URIRef:
 
 
 def _values(column: Column, raw: Any, table: Table, row: list[Any], base: str,
-            names: Names) -> list:
+            names: Names) -> list[URIRef | Literal]:
     """The RDF terms one cell stands for."""
     if column.datatype == "date":
         return [parse_date(raw)] if text_of(raw) else []
@@ -226,7 +227,7 @@ def _values(column: Column, raw: Any, table: Table, row: list[Any], base: str,
         text = column.default
         if text.startswith("{") and text.endswith("}"):
             text = text_of(table.cell(row, text[1:-1]))
-    values = []
+    values: list[URIRef | Literal] = []
     for part in split_values(text, column.separator):
         if column.lookup:
             values.append(_lookup(column, part, names))
@@ -300,7 +301,7 @@ def convert_tables(tables: list[Table], base: str, names: Names, taken: dict[URI
                 continue
             seen[subject] = out.places[subject] = (table.file, table.sheet, number)
             out.columns[subject] = by_local
-            triples = [(subject, RDF.type, t) for t in types]
+            triples: list[tuple[Node, Node, Node]] = [(subject, RDF.type, t) for t in types]
             for column in table.mapping.columns:
                 raw = table.cell(row, column.name)
                 if column.required and not text_of(raw) and column.name in table.columns:

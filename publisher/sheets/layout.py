@@ -8,6 +8,7 @@ from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Identifier, Node
 
 from publisher.namespaces import kg
 from publisher.sheets.cells import split_values
@@ -32,7 +33,7 @@ def things_of(graph: Graph, mapping: Mapping, base: str) -> list[URIRef]:
                   if isinstance(s, URIRef) and s.startswith(prefix))
 
 
-def _compact(iri: URIRef, base: str) -> str:
+def _compact(iri: Identifier, base: str) -> str:
     ours = kg(base)
     if iri.startswith(ours):
         return "kg:" + iri[len(ours):]
@@ -42,7 +43,7 @@ def _compact(iri: URIRef, base: str) -> str:
     raise ExportError(f"{iri}: no compact form")
 
 
-def _name_of(graph: Graph, names: Names, column: Column, iri: URIRef) -> str:
+def _name_of(graph: Graph, names: Names, column: Column, iri: Identifier) -> str:
     """The name a look-up cell writes for a thing: its German name where that is unique."""
     for name in Names._names_of(graph, iri):
         if names.find(column.lookup, name) == {iri}:
@@ -54,17 +55,18 @@ def _cell(graph: Graph, names: Names, column: Column, subject: URIRef, base: str
     if not column.properties:
         return subject.rsplit("/", 1)[-1]
     prop = expand(column.properties[0], base)
-    objects = [o for o in graph.objects(subject, prop)
-               if not (column.lang and isinstance(o, Literal) and o.language != column.lang)]
+    objects = [o for o in graph.objects(subject, prop)  # a graph's terms are Identifiers
+               if isinstance(o, Identifier)
+               and not (column.lang and isinstance(o, Literal) and o.language != column.lang)]
     if column.datatype == "date":
-        dates = sorted(o.toPython() for o in objects)
+        dates = sorted(o.toPython() if isinstance(o, Literal) else str(o) for o in objects)
         if len(dates) > 1 or (dates and not isinstance(dates[0], dt.date)):
             raise ExportError(f"{subject}: {column.name} holds {dates}")
         return dates[0] if dates else None
     if column.lookup:
         texts = [_name_of(graph, names, column, o) for o in objects]
     elif column.choices:
-        back = {expand(v, base): k for k, v in column.choices.items()}
+        back: dict[Node, str] = {expand(v, base): k for k, v in column.choices.items()}
         texts = [back[o] for o in objects if o in back]
     elif column.datatype == "kg:curie":
         texts = [_compact(o, base) for o in objects]
@@ -91,7 +93,8 @@ def _example_row(mapping: Mapping, lists: dict[str, list[str]]) -> list[Any]:
     for column in mapping.columns:
         value: Any = column.example or None
         if value == "@first":
-            value = (lists.get(column.name) or [None])[0]
+            choices = lists.get(column.name)
+            value = choices[0] if choices else None
         elif value and column.datatype == "date":
             value = dt.date.fromisoformat(value)
         row.append(value)
@@ -106,8 +109,9 @@ def workbook_sheets(mapping: Mapping, graph: Graph, base: str,
              for c in mapping.columns if c.lookup or c.choices}
     header = [c.title_de for c in mapping.columns]
     notes = {(0, i): f"{c.title_en}: {c.description_en}" for i, c in enumerate(mapping.columns)}
-    data = SheetSpec(mapping.title_de, [header, *(rows if rows is not None
-                                                   else [_example_row(mapping, lists)])],
+    data_rows: list[list[Any]] = [header, *(rows if rows is not None
+                                            else [_example_row(mapping, lists)])]
+    data = SheetSpec(mapping.title_de, data_rows,
                      notes=notes, widths={i: 4.5 for i in range(len(header))})
     list_rows: list[list[Any]] = [[mapping.column(n).title_de for n in lists]]
     for r in range(max([len(v) for v in lists.values()] + [0])):
@@ -123,8 +127,9 @@ def workbook_sheets(mapping: Mapping, graph: Graph, base: str,
                        "kiezgraph build; Änderungen ansehen: /changes."],
                   ["One row per entry. Check: kiezgraph validate; publish: kiezgraph build; "
                    "see the changes: /changes."]]
-    meta = [["kiezgraph", "Diese Tabelle wird von kiezgraph gelesen / read by kiezgraph"],
-            ["Art / kind", mapping.kind], ["Version", 1]]
+    meta: list[list[Any]] = [
+        ["kiezgraph", "Diese Tabelle wird von kiezgraph gelesen / read by kiezgraph"],
+        ["Art / kind", mapping.kind], ["Version", 1]]
     return [data,
             SheetSpec(HELP_SHEET, help_rows, widths={0: 4, 1: 4, 2: 3, 3: 12, 4: 12}),
             SheetSpec(LIST_SHEET, list_rows, hidden=True),

@@ -49,7 +49,8 @@ def add_workbooks(sources: Sources) -> None:
     taken: dict[URIRef, str] = {}
     for iri, path in sources.files.items():
         for subject in set(sources.dataset.graph(iri).subjects()):
-            taken.setdefault(subject, project.relative(path))
+            if isinstance(subject, URIRef):  # what a cell may name; blank nodes it cannot
+                taken.setdefault(subject, project.relative(path))
 
     def graph_iri(shown: str) -> URIRef:
         return URIRef(f"{base}graph/{quote(shown, safe='/-._~')}")  # maintainers use spaces

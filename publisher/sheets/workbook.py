@@ -227,7 +227,8 @@ def _write_xlsx(path: Path, sheets: list[SheetSpec]) -> None:
     from openpyxl.worksheet.datavalidation import DataValidation
 
     book = openpyxl.Workbook()
-    book.remove(book.active)
+    if book.active is not None:  # the empty sheet a new workbook starts with
+        book.remove(book.active)
     for spec in sheets:
         ws = book.create_sheet(spec.name)
         for r, row in enumerate(spec.rows, start=1):

@@ -8,11 +8,14 @@ if TYPE_CHECKING:  # importing the package stays cheap: granian's main process i
     from flask import Flask  # publisher.web.granian_main and nothing of the app
 
     from publisher.config import Settings
+    from publisher.releases import Release
+    from publisher.store import Store
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None, *, release=None, store=None) -> Flask:
+def create_app(settings: Settings | None = None, *, release: Release | None = None,
+               store: Store | None = None) -> Flask:
     """Build the app for a release (default: the current build in settings.out) and its store."""
     # Imported here, not above, for the reason at the top: the package itself stays cheap.
     from flask import Flask
@@ -20,7 +23,7 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
     from publisher.config import load_settings
     from publisher.releases import current_release
     from publisher.store import open_store
-    from publisher.web.state import Published, Served
+    from publisher.web.state import SERVED, Published, Served
 
     settings = settings or load_settings()
     if release is None:
@@ -29,8 +32,7 @@ def create_app(settings: Settings | None = None, *, release=None, store=None) ->
         store = open_store(settings, release)
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
-    app.extensions["kiezgraph"] = Served(settings=settings,
-                                         published=Published(release=release, store=store))
+    SERVED.put(app, Served(settings=settings, published=Published(release=release, store=store)))
 
     from publisher.web import (
         catalogue,

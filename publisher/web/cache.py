@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 
 from publisher.budget import Budget, Shelf
+from publisher.web.state import Slot, served
 
 __all__ = ["RenderCache", "Rendered", "budget", "render_cache"]
 
@@ -70,25 +71,24 @@ class RenderCache(Shelf):
         return found
 
 
-_BUDGET = "kiezgraph.budget"
-_KEY = "kiezgraph.render_cache"
+_BUDGET = Slot("kiezgraph.budget", Budget)
+_RENDERED = Slot("kiezgraph.render_cache", RenderCache)
 
 
 def budget(app: Flask | None = None) -> Budget:
     """The app's budget for everything kept for repeated requests (setting `cache_bytes`),
     made on first use."""
     app = app or current_app
-    found = app.extensions.get(_BUDGET)
+    found = _BUDGET.find(app)
     if found is None:
-        size = app.extensions["kiezgraph"].settings.cache_bytes
-        found = app.extensions.setdefault(_BUDGET, Budget(size))
+        found = _BUDGET.setdefault(app, Budget(served(app).settings.cache_bytes))
     return found
 
 
 def render_cache(app: Flask | None = None) -> RenderCache:
     """The app's cache of rendered representations (made on first use)."""
     app = app or current_app
-    cache = app.extensions.get(_KEY)
+    cache = _RENDERED.find(app)
     if cache is None:
-        cache = app.extensions.setdefault(_KEY, RenderCache(budget(app)))
+        cache = _RENDERED.setdefault(app, RenderCache(budget(app)))
     return cache

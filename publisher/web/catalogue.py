@@ -13,6 +13,7 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, VOID
 
 from publisher import describe
+from publisher.config import Settings
 from publisher.describe import label_of, text_of
 from publisher.formats import rdf_format_by_name
 from publisher.iris import rebase, rebase_graph
@@ -21,13 +22,13 @@ from publisher.metadata.catalog import catalog_graph
 from publisher.metadata.schemaorg import dataset_jsonld
 from publisher.metadata.signposting import signposting_links
 from publisher.metadata.void import void_graph
-from publisher.releases import list_releases
+from publisher.releases import Release, list_releases
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.http import add_vary, error_response, page_language, public_base, send
 from publisher.web.links import page_root
 from publisher.web.negotiation import HTML, OFFERS, choose, offer_by_suffix
 from publisher.web.state import served
-from publisher.web.view import Linker, rows_of
+from publisher.web.view import Linker, ordered, rows_of
 
 __all__ = ["KnownFile", "bp", "dataset_script", "init_app", "known_files", "page_signposting"]
 
@@ -60,7 +61,7 @@ class KnownFile:
     alias_of: str | None = None
 
 
-def known_files(settings, current) -> dict[str, KnownFile]:
+def known_files(settings: Settings, current: Release | None) -> dict[str, KnownFile]:
     """Every downloadable file by public name: each kept release's files, the `latest`
     aliases of the current release, and SHA256SUMS. Only these names are ever served."""
     files: dict[str, KnownFile] = {}
@@ -110,7 +111,8 @@ def _listed(sums: Path, current, known: dict[str, KnownFile]) -> dict[str, Known
 def _negotiated(kind: str, suffix: str | None, make_graph) -> Response:
     state = served()
     published = state.published
-    if published.release is None:
+    release = published.release
+    if release is None:
         abort(404, "Noch kein Build. / No build yet.")
     if suffix is not None:
         offer = offer_by_suffix(suffix) if suffix in SUFFIXES else None
@@ -127,7 +129,7 @@ def _negotiated(kind: str, suffix: str | None, make_graph) -> Response:
     key = (kind, published.build_id, base, offer.name, lang, keep_lang, request.url_root)
 
     def render() -> Rendered:
-        graph = make_graph(base, published.release.info, state.settings)
+        graph = make_graph(base, release.info, state.settings)
         if offer is HTML:
             page = _page(kind, graph + _labels(published.store, graph, state.settings.base_uri,
                                                base), base, lang, keep_lang)
@@ -180,9 +182,10 @@ def _labels(store, graph: Graph, content_base: str, base: str) -> Graph:
 def _page(kind: str, graph: Graph, base: str, lang: str, keep_lang: bool) -> str:
     """The catalogue or VoID description as a page in the site's look."""
     linker = Linker(graph, base, base, request.url_root, lang, keep_lang)
-    sections, seen = [], set()
+    sections: list[dict] = []
+    seen: set[URIRef] = set()
     for cls in _SECTIONS:
-        for subject in sorted(set(graph.subjects(RDF.type, cls))):
+        for subject in ordered(set(graph.subjects(RDF.type, cls))):
             if not isinstance(subject, URIRef) or subject in seen:
                 continue
             if set(graph.predicates(subject)) <= {RDF.type}:
@@ -215,8 +218,8 @@ def _section(graph: Graph, subject: URIRef, linker: Linker, lang: str, index: in
     return {"anchor": f"s{index}",
             "title": str(title) if title is not None else label_of(graph, subject, lang),
             "iri": str(subject),
-            "types": [linker.link(t, term=True) for t in sorted(graph.objects(subject,
-                                                                              RDF.type))],
+            "types": [linker.link(t, term=True) for t in ordered(graph.objects(subject,
+                                                                               RDF.type))],
             "rows": rows_of(graph, subject, linker, skip=(RDF.type, *_PARTITIONS)),
             "classes": classes, "properties": properties}
 
@@ -328,7 +331,7 @@ def _literal(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def page_signposting(base: str, settings, cite_as: str | None = None) -> str:
+def page_signposting(base: str, settings: Settings, cite_as: str | None = None) -> str:
     """The Signposting Link header value for a page under base (see publisher.metadata)."""
     return signposting_links(base, settings.license, cite_as=cite_as)
 

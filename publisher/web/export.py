@@ -7,7 +7,9 @@ from pathlib import Path
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.http import parse_accept_header
 
+from publisher.config import Settings
 from publisher.iris import DOC, document_path, graph_path, is_safe_path
+from publisher.releases import Release
 from publisher.static import (
     COMMON_ACCEPT,
     COMMON_ACCEPT_LANGUAGE,
@@ -16,11 +18,13 @@ from publisher.static import (
     Representation,
     write_export,
 )
+from publisher.store import Store
 from publisher.web import create_app
 from publisher.web.http import build_time
 from publisher.web.links import EXPORT_FLAG
 from publisher.web.negotiation import OFFERS, choose, choose_language
 from publisher.web.security import INTERNAL
+from publisher.web.state import served
 
 __all__ = ["accept_maps", "documents", "export_app", "export_static", "representations"]
 
@@ -91,7 +95,8 @@ def accept_maps() -> tuple[dict[str, str], dict[str, str]]:
     return formats, languages
 
 
-def export_static(settings, release, out: Path, store=None, url: str | None = None) -> dict:
+def export_static(settings: Settings, release: Release, out: Path, store: Store | None = None,
+                  url: str | None = None) -> dict:
     """Write the static export of a release into out (see publisher.static)."""
     app = create_app(settings.replace(rewrite_base=False), release=release, store=store)
     return export_app(app, out, url)
@@ -104,7 +109,7 @@ def export_app(app, out: Path, url: str | None = None) -> dict:
     representations and the 303s point there, the IRIs in the documents stay the base's.
     The app renders as the export from then on: its pages link only what the export holds
     (publisher.web.links), and the export holds the pages' style sheets and icons."""
-    state = app.extensions["kiezgraph"]
+    state = served(app)
     settings, published = state.settings, state.published
     if settings.rewrite_base:
         raise ExportError("the export is written for the real base: turn rewrite_base off")

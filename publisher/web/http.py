@@ -9,9 +9,12 @@ import re
 
 from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, RequestURITooLarge
+from werkzeug.wrappers import Response as BaseResponse
 
+from publisher.config import Settings
 from publisher.iris import MAX_PATH
 from publisher.namespaces import RDF
+from publisher.releases import Release
 from publisher.store import StoreError, StoreUnavailable
 from publisher.web.cache import GZIP_LEVEL, Rendered
 from publisher.web.negotiation import HTML, OFFERS, Offer, choose, choose_language
@@ -63,7 +66,7 @@ def add_vary(response: Response, *headers: str) -> None:
         response.vary.add(header)
 
 
-def public_base(settings) -> str:
+def public_base(settings: Settings) -> str:
     """The base the representations use: the request's host when rewriting, else the base."""
     if not settings.rewrite_base:
         return settings.base_uri
@@ -75,7 +78,7 @@ def page_language() -> str:
     return choose_language(request.args.get("lang"), request.accept_languages)
 
 
-def build_time(release) -> dt.datetime | None:
+def build_time(release: Release | None) -> dt.datetime | None:
     """When the release was built (Last-Modified of everything rendered from it)."""
     if release is None:
         return None
@@ -90,7 +93,7 @@ def _accepts_gzip() -> bool:
     return request.accept_encodings.quality("gzip") > 0
 
 
-def send(rendered: Rendered, *, release=None, status: int = 200,
+def send(rendered: Rendered, *, release: Release | None = None, status: int = 200,
          headers: dict[str, str] | None = None, max_age: int = 300) -> Response:
     """A response for a cached representation: gzip when allowed, validators, 304 on a match."""
     body = rendered.body
@@ -179,7 +182,7 @@ def error_response(status: int, message: str = "", *, offered: list[str] | None 
     return response
 
 
-def _http_error(exc: HTTPException) -> Response:
+def _http_error(exc: HTTPException) -> BaseResponse:
     status = exc.code or 500
     if status < 400:  # redirects raised as exceptions (RequestRedirect) pass through
         return exc.get_response()
@@ -250,7 +253,7 @@ def _compress(response: Response) -> Response:
     response.content_encoding = "gzip"
     etag, weak = response.get_etag()
     if etag:
-        response.set_etag(etag + "-gz", weak=weak)
+        response.set_etag(etag + "-gz", weak=bool(weak))
     return response
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     redirect,
     render_template,
     request,
 )
+from werkzeug.wrappers import Response as BaseResponse
 
-from publisher.iris import local_path
+from publisher.iris import local_path, own_path
 from publisher.listing import KIND_PATTERN, list_kind
 from publisher.web.cache import Rendered, render_cache
 from publisher.web.facts import kind_list_name
@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
 
 # No automatic slash redirect: /doc/<anything> would answer 308 before the kind is checked.
 @bp.get("/doc/<kind>/", strict_slashes=False)
-def kind_list(kind: str) -> Response:
+def kind_list(kind: str) -> BaseResponse:
     """Every thing of one kind (id/<kind>/…), labelled in the page language, sorted."""
     if not KIND_PATTERN.fullmatch(kind):
         abort(404)
@@ -53,16 +53,16 @@ def kind_list(kind: str) -> Response:
         if listing is None:
             raise LookupError(kind)
         suffix = f"?lang={lang}" if keep_lang else ""
-        members = [{"label": label, "href": page_root() + local_path(str(m), base) + suffix}
+        members = [{"label": label, "href": page_root() + own_path(str(m), base) + suffix}
                    for m, label in listing.sorted(lang)]
+        type_path = (local_path(str(listing.main_type), base)
+                     if listing.main_type is not None else None)
         type_label = (term_label(listing.labels, listing.main_type, lang)
                       if listing.main_type is not None else None)
         html = render_template(
             "kind.html", lang=lang, kind=kind, title=kind_list_name(kind, lang),
             members=members, type_label=type_label,
-            type_href=(page_root() + local_path(str(listing.main_type), base) + suffix
-                       if listing.main_type is not None
-                       and local_path(str(listing.main_type), base) else None),
+            type_href=page_root() + type_path + suffix if type_path else None,
             home=page_root() + suffix,
             here=page_url("kinds.kind_list", kind=kind),
             other_lang="en" if lang == "de" else "de")

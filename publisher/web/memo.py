@@ -34,6 +34,7 @@ from publisher.budget import Shelf
 from publisher.web.cache import budget, render_cache
 from publisher.web.observability import record
 from publisher.web.security import MAX_HEADER_BYTES, MAX_HEADERS
+from publisher.web.state import Slot, served, set_wsgi_app
 
 __all__ = ["CHUNK", "ROUTE_KEY", "Memo", "ResponseMemo", "init_app", "mark"]
 
@@ -47,7 +48,6 @@ _KEYED = ("QUERY_STRING", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER
           "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH",
           "HTTP_IF_UNMODIFIED_SINCE", "HTTP_RANGE", "HTTP_IF_RANGE")
 _KEPT_STATUS = (200, 303, 304)
-_EXT = "kiezgraph.memo"
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class ResponseMemo:
         self.kept = kept if kept is not None else budget(app).shelf("responses")
 
     def _build_id(self) -> str:
-        return self.app.extensions["kiezgraph"].published.build_id
+        return served(self.app).published.build_id
 
     @staticmethod
     def replayable(environ: dict) -> bool:
@@ -165,6 +165,9 @@ def _now() -> str:
     return _date[1]
 
 
+_MEMO = Slot("kiezgraph.memo", ResponseMemo)
+
+
 def mark(response: Response) -> Response:
     """Tell the memo which route answered (after_request of the resource routes)."""
     if request.url_rule is not None:
@@ -176,6 +179,5 @@ def mark(response: Response) -> Response:
 def init_app(app: Flask) -> ResponseMemo:
     """Put the memo in front of the app (the resource routes must call `mark`)."""
     memo = ResponseMemo(app, app.wsgi_app)
-    app.wsgi_app = memo
-    app.extensions[_EXT] = memo
-    return memo
+    set_wsgi_app(app, memo)
+    return _MEMO.put(app, memo)

@@ -11,6 +11,7 @@ from publisher.formats import RDF_FORMATS
 
 __all__ = [
     "HTML",
+    "JSONLD",
     "LANGUAGES",
     "OFFERS",
     "Offer",
@@ -65,6 +66,9 @@ OFFERS: tuple[Offer, ...] = (
 )
 
 
+JSONLD = next(o for o in OFFERS if o.name == "jsonld")
+
+
 def offer_by_suffix(suffix: str) -> Offer | None:
     """The offer behind a suffix URL (ttl, jsonld, rdf, nt, html)."""
     return next((o for o in OFFERS if o.suffix == suffix), None)
@@ -116,7 +120,7 @@ def choose(accept: MIMEAccept, offers: tuple[Offer, ...] = OFFERS) -> Offer | No
     # A client that refuses one name of a format (text/turtle;q=0) refuses the format,
     # though */* would let an alias (application/x-turtle) through werkzeug's match.
     refused = {value.lower() for value, quality in accept if quality <= 0 and "*" not in value}
-    by_type = {}
+    by_type: dict[str, Offer] = {}
     for offer in offers:
         if refused.intersection(offer.accepts):
             continue

@@ -20,15 +20,15 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from publisher import metrics
+from publisher.releases import Release
 from publisher.store import StoreError
 from publisher.web.cache import render_cache
-from publisher.web.state import served
+from publisher.web.state import Slot, served
 
 __all__ = ["ACCESS_LOG", "METHODS", "OTHER", "bp", "init_app", "query_hash", "record",
            "registry"]
 
 ACCESS_LOG = logging.getLogger("kiezgraph.access")
-_EXT = "kiezgraph.metrics"
 _UNMATCHED = "<unmatched>"
 # Every label takes its values from a fixed set, so no client can make new series: methods
 # outside this set count as "other", paths by their route template (or _UNMATCHED), status
@@ -75,14 +75,17 @@ class _AppMetrics:
         self.registry.register(_CacheCollector(app))
 
 
+_METRICS = Slot("kiezgraph.metrics", _AppMetrics)
+
+
 def registry(app: Flask | None = None) -> CollectorRegistry:
     """The app's own metrics registry (the process-wide counters are in publisher.metrics)."""
-    return (app or current_app).extensions[_EXT].registry
+    return _METRICS.get(app).registry
 
 
 def init_app(app: Flask) -> None:
     """Time and log every request, and register /ready and /metrics."""
-    app.extensions[_EXT] = _AppMetrics(app)
+    _METRICS.put(app, _AppMetrics(app))
     app.before_request(_start)
     app.after_request(_finish)
     app.register_blueprint(bp)
@@ -109,7 +112,7 @@ def _sparql_text() -> str | None:
 
 def _start() -> None:
     g.kiezgraph_started = time.perf_counter()
-    current_app.extensions[_EXT].in_flight.inc()
+    _METRICS.get().in_flight.inc()
     g.kiezgraph_in_flight = True
 
 
@@ -117,7 +120,7 @@ def _finish(response: Response) -> Response:
     started = g.get("kiezgraph_started")
     seconds = time.perf_counter() - started if started is not None else 0.0
     if g.pop("kiezgraph_in_flight", False):
-        current_app.extensions[_EXT].in_flight.dec()
+        _METRICS.get().in_flight.dec()
     route = request.url_rule.rule if request.url_rule is not None else _UNMATCHED
     extra = {}
     if request.endpoint == "sparql.endpoint" and ACCESS_LOG.isEnabledFor(logging.INFO):
@@ -132,7 +135,7 @@ def _finish(response: Response) -> Response:
 def record(app: Flask, method: str, path: str, route: str, status: int, seconds: float,
            extra: dict | None = None) -> None:
     """Count and log one answered request (also for answers sent without Flask's dispatch)."""
-    state = app.extensions[_EXT]
+    state = _METRICS.get(app)
     known = method if method in METHODS else OTHER
     state.requests.labels(known, route, str(status) if 100 <= status <= 599 else OTHER).inc()
     state.latency.labels(route).observe(seconds)
@@ -151,7 +154,7 @@ def metrics_view() -> Response:
     return response
 
 
-def _release_valid(release) -> str | None:
+def _release_valid(release: Release) -> str | None:
     """Why a release cannot be served, or None (build refuses invalid data; check it did)."""
     report = Path(release.path) / "validation.txt"
     try:

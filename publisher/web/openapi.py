@@ -21,7 +21,8 @@ bp = Blueprint("openapi", __name__)
 RDF = ("text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples")
 SPARQL_RESULTS = ("application/sparql-results+json", "application/sparql-results+xml",
                   "text/csv", "text/tab-separated-values")
-_ANY = {"schema": {}}  # negotiated bodies: documented by media type, not by shape
+# Negotiated bodies: documented by media type, not by shape.
+_ANY: dict[str, dict[str, object]] = {"schema": {}}
 
 
 def init_app(app: Flask) -> None:
@@ -29,7 +30,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _content(*types: str) -> dict:
+def _content(*types: str) -> dict[str, dict[str, dict[str, object]]]:
     return {t: _ANY for t in types}
 
 

@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 
 from publisher import describe
-from publisher.iris import local_path
+from publisher.iris import own_path
 from publisher.overview import read_overview
 from publisher.store import StoreError
 from publisher.web.cache import Rendered, render_cache
@@ -53,7 +53,7 @@ def home() -> Response:
             label = _kind_label(kind, labels, lang)
             members = sorted(
                 ({"label": describe.label_of(labels, m, lang),
-                  "href": page_root() + local_path(str(m), base) + suffix}
+                  "href": page_root() + own_path(str(m), base) + suffix}
                  for m in kind.members[:HOME_LIMIT]), key=lambda m: m["label"].lower())
             kinds.append({"name": kind.name, "label": label, "count": kind.count,
                           "members": members, "more": max(0, kind.count - HOME_LIMIT)})

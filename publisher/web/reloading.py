@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from flask import Flask
 
+from publisher.releases import Release
 from publisher.reload import Reloader, close_later
+from publisher.store import Store
 from publisher.store.embedded import EmbeddedStore
-from publisher.web.state import Published, Served
+from publisher.web.state import Published, served
 
 __all__ = ["reloader_for"]
 
 
-def reloader_for(app: Flask, **options) -> Reloader:
+def reloader_for(app: Flask, *, grace: float | None = None) -> Reloader:
     """A Reloader that swaps the app's snapshot and reports refusals in /health and /ready."""
-    state: Served = app.extensions["kiezgraph"]
+    state = served(app)
 
-    def install(release, store):
+    def install(release: Release, store: Store) -> Store:
         old = state.published.store
         state.swap(Published(release=release, store=store))
         return old
@@ -34,13 +36,13 @@ def reloader_for(app: Flask, **options) -> Reloader:
                 state.problems = [reloader.damaged] if reloader.damaged else []
             close_later(published.store, reloader.grace)
 
-    options.setdefault("release", state.published.release)
     reloader = Reloader(state.settings, state.published.build_id, install=install,
-                        refuse=refuse, detach=detach, **options)
+                        refuse=refuse, detach=detach, release=state.published.release,
+                        grace=grace)
     return reloader
 
 
-def _detached(store):
+def _detached(store: Store) -> EmbeddedStore | None:
     """A store over the same in-memory graph whose SPARQL workers load a copy of it rather
     than the build's files (None: the store does not read them, or holds no copy)."""
     if not isinstance(store, EmbeddedStore) or not any(s.endswith(".nq") for s in store.sources):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
@@ -39,14 +40,16 @@ from publisher.web.http import (
     send,
 )
 from publisher.web.links import page_root
-from publisher.web.negotiation import HTML, OFFERS, Offer, choose, offer_by_suffix
+from publisher.web.negotiation import HTML, JSONLD, OFFERS, Offer, choose, offer_by_suffix
 from publisher.web.serialisation import render_graph
-from publisher.web.state import served
+from publisher.web.state import Slot, served
 from publisher.web.view import (
     DESCRIPTIONS,
     SOURCES,
+    Link,
     Linker,
     incoming_rows,
+    ordered,
     rows_of,
     schema_org,
     term_label,
@@ -96,7 +99,10 @@ def _see_other(path: str) -> Response:
     store = served().published.store
     if not describe.exists(store, URIRef(settings.base_uri + path)):
         abort(404)
-    return _redirect(request.url_root + document_path(path))
+    document = document_path(path)
+    if document is None:  # not under id/ or ontology/ (the routes only ask for those)
+        abort(404)
+    return _redirect(request.url_root + document)
 
 
 @bp.route("/id/<path:rest>")
@@ -226,7 +232,7 @@ def _alternate(offer: Offer) -> Offer:
     JSON-LD, and the JSON-LD names the page. All formats stay listed in the page's
     <link rel="alternate"> elements and reachable by suffix.
     """
-    return HTML if offer.name == "jsonld" else offer_by_suffix("jsonld")
+    return HTML if offer.name == "jsonld" else JSONLD
 
 
 def _render_description(store, iri: URIRef, offer: Offer, base: str, public: str, lang: str,
@@ -243,7 +249,7 @@ def _render_description(store, iri: URIRef, offer: Offer, base: str, public: str
 def _term_labels(store, graph: Graph) -> Graph:
     """Labels of the predicates and classes a page shows, and the classes' superclasses."""
     terms = {p for _s, p, _o in graph} | set(graph.objects(None, RDF.type))
-    terms |= {o.datatype for o in graph.objects() if getattr(o, "datatype", None)}
+    terms |= {o.datatype for o in graph.objects() if isinstance(o, Literal) and o.datatype}
     return describe.labels(store, terms)
 
 
@@ -255,7 +261,7 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
     linker = Linker(page_graph, base, public, page_root(), lang, keep_lang)
     path = graph_path(str(iri), base) or ""
     here = request.url_root + (document_path(path) or path)
-    types = [linker.link(t, term=True) for t in sorted(graph.objects(iri, RDF.type))]
+    types = [linker.link(t, term=True) for t in ordered(graph.objects(iri, RDF.type))]
     description = describe.text_of(graph, iri, DESCRIPTIONS, lang)
     rows = rows_of(page_graph, iri, linker, skip=(RDF.type, *SOURCES))
     sources = sorted({str(o) for p in SOURCES for o in graph.objects(iri, p)})
@@ -284,7 +290,8 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
         other_lang="en" if lang == "de" else "de", here=here)
 
 
-_GRAPHS = "kiezgraph.resources.graphs"
+# The served store's named graphs and their sizes, keyed by (id of the store, build id).
+_GRAPHS: Slot[dict[tuple[int, str], dict[str, int]]] = Slot("kiezgraph.resources.graphs", dict)
 
 
 def _graph_count(store, iri: URIRef) -> int:
@@ -293,7 +300,7 @@ def _graph_count(store, iri: URIRef) -> int:
     The store's named graphs and their sizes, asked once per served store and build: asking
     `GRAPH <iri>` alone is no test of existence (Virtuoso counts a triple in a graph it does
     not hold), the list of graphs the store has is."""
-    cache = current_app.extensions.setdefault(_GRAPHS, {})
+    cache = _GRAPHS.setdefault(current_app, {})
     key = (id(store), served().published.build_id)
     counts = cache.get(key)
     if counts is None:
@@ -364,15 +371,15 @@ def _render_ontology(store, iri: URIRef, offer: Offer, base: str, public: str, l
     linker = Linker(graph, base, public, page_root(), lang, keep_lang)
     sections = []
     for cls, de, en in _TERM_KINDS:
-        terms = []
-        for subject in sorted(set(graph.subjects(RDF.type, cls))):
+        terms: list[dict[str, Any]] = []  # what the template shows of each term
+        for subject in ordered(set(graph.subjects(RDF.type, cls))):
             if not isinstance(subject, URIRef):
                 continue
             text = describe.text_of(graph, subject, (SKOS.definition, RDFS.comment), lang)
             rows = rows_of(graph, subject, linker, skip=(RDF.type, RDFS.label, SKOS.prefLabel,
                                                          RDFS.comment, SKOS.definition,
                                                          RDFS.isDefinedBy))
-            members = []
+            members: list[Link] = []
             if cls == SKOS.ConceptScheme:
                 members = sorted((linker.link(c) for c in graph.subjects(SKOS.inScheme,
                                                                          subject)),

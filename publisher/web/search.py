@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 
 from publisher.iris import local_path
 from publisher.search import SearchIndex, build_index
 from publisher.web.http import error_response, page_language, public_base
 from publisher.web.links import page_root
 from publisher.web.negotiation import without_parameters
-from publisher.web.state import served
+from publisher.web.state import Published, Slot, served
 
 __all__ = ["KIND_NAMES", "bp", "current_index", "init_app", "local_url", "page_lang"]
 
@@ -19,7 +21,17 @@ bp = Blueprint("search", __name__)
 
 MAX_QUERY = 200
 MAX_LIMIT = 100
-EXTENSION = "kiezgraph.search"
+
+
+@dataclass
+class _IndexCache:
+    """The search index of the last snapshot asked about (rebuilt after each swap)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    entry: tuple[Published, SearchIndex] | None = None
+
+
+_INDEX = Slot("kiezgraph.search", _IndexCache)
 
 # What each kind of resource is called on the pages, by language.
 KIND_NAMES: dict[str, dict[str, str]] = {
@@ -42,7 +54,7 @@ KIND_NAMES: dict[str, dict[str, str]] = {
 
 def init_app(app: Flask) -> None:
     """Register the search routes and the per-snapshot index cache on the app."""
-    app.extensions[EXTENSION] = {"lock": threading.Lock(), "entry": None}
+    _INDEX.put(app, _IndexCache())
     app.register_blueprint(bp)
 
 
@@ -50,13 +62,12 @@ def current_index() -> SearchIndex:
     """The search index of the snapshot being served, built on first use after each swap."""
     state = served()
     published = state.published
-    cache = current_app.extensions[EXTENSION]
-    with cache["lock"]:
-        entry = cache["entry"]
-        if entry is not None and entry[0] is published:
-            return entry[1]
+    cache = _INDEX.get()
+    with cache.lock:
+        if cache.entry is not None and cache.entry[0] is published:
+            return cache.entry[1]
         index = build_index(published.store, state.settings.base_uri)
-        cache["entry"] = (published, index)
+        cache.entry = (published, index)
         return index
 
 
@@ -109,7 +120,7 @@ def _limit() -> int:
 
 
 @bp.get("/search")
-def search():
+def search() -> ResponseReturnValue:
     """Resources whose labels match ?q=, ranked; HTML page or JSON (Accept or ?format=json)."""
     as_json = None
     try:
@@ -142,7 +153,7 @@ def search():
     rows = [{"url": local_url(h.iri), "label": h.label(lang), "matched": h.matched,
              "kind": h.kind, "kind_name": KIND_NAMES.get(h.kind, {}).get(lang, h.kind),
              "iri": _shown_iri(h.iri)} for h in hits]
-    response = render_template("search.html", lang=lang, query=query, rows=rows, kind=kind,
-                               limit=limit)
-    return response, 200, {"Vary": "Accept, Accept-Language"}
+    page = render_template("search.html", lang=lang, query=query, rows=rows, kind=kind,
+                           limit=limit)
+    return page, 200, {"Vary": "Accept, Accept-Language"}
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import socket
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from publisher.config import Settings
+from publisher.web.state import Slot, served, set_wsgi_app
 
 __all__ = ["CSP", "INTERNAL", "LINKABLE_SCHEMES", "LOCAL_HOSTS", "MAX_HEADERS", "MAX_HEADER_BYTES",
            "SECURITY_HEADERS", "allowed_hosts", "host_allowed", "init_app", "linkable",
@@ -58,6 +61,7 @@ INTERNAL = "kiezgraph.internal"
 # The probes name no host and are never cached: they answer whatever Host a monitor uses.
 _PROBES = frozenset({"/health", "/ready", "/metrics"})
 _ANY_ADDRESS = ("", "0.0.0.0", "::", "[::]")
+_HOSTS: Slot[tuple[str, ...]] = Slot("kiezgraph.hosts", tuple)  # allowed_hosts, made once
 
 
 def _split_host(host: str) -> tuple[str, str | None]:
@@ -73,7 +77,7 @@ def _split_host(host: str) -> tuple[str, str | None]:
     return name, (port if colon else None)
 
 
-def allowed_hosts(settings) -> tuple[str, ...]:
+def allowed_hosts(settings: Settings) -> tuple[str, ...]:
     """The host names requests may name: the `allowed_hosts` setting, else the base IRI's
     host, the loopback names and the address the server listens on (its host name when it
     listens on every address)."""
@@ -108,16 +112,16 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
 def outermost(app: Flask) -> None:
     """Believe X-Forwarded-* from `trusted_proxies` proxies, before anything else reads the
     request (the response memos key on the scheme and host this sets)."""
-    hops = app.extensions["kiezgraph"].settings.trusted_proxies
+    hops = served(app).settings.trusted_proxies
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
-                                x_port=hops, x_prefix=hops)
+        set_wsgi_app(app, ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                   x_port=hops, x_prefix=hops))
 
 
 def init_app(app: Flask) -> None:
     """Apply the body limit from the settings, check each request, and add the headers."""
-    settings = app.extensions["kiezgraph"].settings
-    app.extensions["kiezgraph.hosts"] = allowed_hosts(settings)
+    settings = served(app).settings
+    _HOSTS.put(app, allowed_hosts(settings))
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
     app.config["MAX_FORM_PARTS"] = 100
@@ -133,7 +137,7 @@ def _check_request() -> None:
     if len(headers) > MAX_HEADERS or \
             sum(len(k) + len(v) for k, v in headers.items()) > MAX_HEADER_BYTES:
         raise RequestHeaderFieldsTooLarge()
-    allowed = current_app.extensions["kiezgraph.hosts"]
+    allowed = _HOSTS.get()
     if request.path not in _PROBES and not request.environ.get(INTERNAL) \
             and not host_allowed(request.host, allowed):
         raise BadRequest(description=(
@@ -150,7 +154,7 @@ def _add_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if not response.cache_control.no_store and (
             "Location" in response.headers
-            or current_app.extensions["kiezgraph"].settings.rewrite_base):
+            or served().settings.rewrite_base):
         # A Location, and with rewrite_base every IRI and link, names the host asked for:
         # a shared cache must keep a copy per host (nginx's default key leaves it out).
         response.vary.add("Host")

@@ -7,6 +7,7 @@ static export must match the server byte for byte - and it needs nothing of a re
 
 from __future__ import annotations
 
+import io
 import json
 
 import pyoxigraph as ox
@@ -23,6 +24,9 @@ __all__ = ["render_graph"]
 
 def render_graph(graph: Graph, offer: Offer) -> bytes:
     """Serialise a graph in an RDF offer (Turtle with prefixes, JSON-LD compacted, …)."""
+    rdflib_format = offer.rdflib_format
+    if rdflib_format is None:
+        raise ValueError(f"{offer.name} is not an RDF format")
     # rdflib writes N-Triples, RDF/XML and JSON-LD in the order the store yields triples,
     # which follows set order and so differs between processes; the same document must be
     # the same bytes in every worker and in the static export, so feed it sorted triples.
@@ -39,10 +43,12 @@ def render_graph(graph: Graph, offer: Offer) -> bytes:
         # rdflib's pretty RDF/XML writer orders subjects and namespace declarations by hash
         # order; pyoxigraph's writes the sorted triples as they come, one element a subject.
         prefixes = _used_prefixes(graph)
-        return ox.serialize([ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in sorted(graph)],
-                            format=ox.RdfFormat.RDF_XML, prefixes=prefixes)
+        written = io.BytesIO()
+        ox.serialize([ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in sorted(graph)],
+                     written, format=ox.RdfFormat.RDF_XML, prefixes=prefixes)
+        return written.getvalue()
     else:
-        text = graph.serialize(format=offer.rdflib_format)
+        text = graph.serialize(format=rdflib_format)
     data = text.encode("utf-8") if isinstance(text, str) else text
     if offer.name == "ntriples":  # one triple a line: sorted lines are the same in every process
         data = b"".join(sorted(data.splitlines(keepends=True)))

@@ -22,12 +22,15 @@ import socket
 
 from flask import Flask
 
+from publisher.config import Settings
+from publisher.releases import Release
+
 __all__ = ["SERVERS", "app_for", "granian_app", "port_taken", "run"]
 
 SERVERS = ("waitress", "granian")
 
 
-def app_for(settings, release) -> Flask | None:
+def app_for(settings: Settings, release: Release) -> Flask | None:
     """The app `run` serves: built here for waitress, which serves it in this process; None
     for granian, whose worker process builds its own (the graph is held once, not twice),
     the store checked here all the same. Raises StoreError when the release cannot be served."""
@@ -65,7 +68,7 @@ def port_taken(host: str, port: int) -> str | None:
     return None
 
 
-def run(app: Flask | None, settings) -> None:
+def run(app: Flask | None, settings: Settings) -> None:
     """Serve until interrupted; SIGHUP (or a new build, with reload_on_change) swaps in a new
     build once it checks out. granian needs no app: its worker builds one (pass None)."""
     if settings.server == "granian":
@@ -73,6 +76,8 @@ def run(app: Flask | None, settings) -> None:
         return
     if settings.server != "waitress":
         raise ValueError(f"unknown server {settings.server!r}: one of {', '.join(SERVERS)}")
+    if app is None:
+        raise ValueError("waitress serves the app that app_for built: pass it")
     from waitress import serve
 
     from publisher.web.security import MAX_HEADER_BYTES
@@ -89,12 +94,12 @@ def run(app: Flask | None, settings) -> None:
           max_request_body_size=settings.max_body_bytes)
 
 
-def _logging(settings) -> None:
+def _logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
-def _reloading(app: Flask, settings) -> None:
+def _reloading(app: Flask, settings: Settings) -> None:
     """Start the reloader and let SIGHUP ask it for the new build (main thread only)."""
     from publisher.web.reloading import reloader_for
 
@@ -106,12 +111,11 @@ def _reloading(app: Flask, settings) -> None:
 
 def granian_app() -> Flask:
     """The app in granian's worker process, from the settings `kiezgraph serve` resolved."""
-    from publisher.config import Settings
     from publisher.store import StoreError
     from publisher.web import create_app
     from publisher.web.granian_main import SETTINGS_ENV
 
-    settings = Settings(json.loads(os.environ[SETTINGS_ENV]))
+    settings = Settings.from_mapping(json.loads(os.environ[SETTINGS_ENV]))
     _logging(settings)
     try:
         app = create_app(settings)
@@ -121,11 +125,12 @@ def granian_app() -> Flask:
         logging.getLogger(__name__).error("cannot serve: %s", exc)
         os._exit(1)
     from publisher.web.bodies import BodyGate
+    from publisher.web.state import set_wsgi_app
 
     # granian hands a request to a thread before its body has arrived: slow bodies may
     # hold at most threads - 2 of them (publisher.web.bodies).
-    app.wsgi_app = BodyGate(app, app.wsgi_app, max_bytes=settings.max_body_bytes,
-                            threads=settings.threads)
+    set_wsgi_app(app, BodyGate(app, app.wsgi_app, max_bytes=settings.max_body_bytes,
+                               threads=settings.threads))
     _reloading(app, settings)
     _exit_with_parent()
     return app
@@ -150,7 +155,7 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="kiezgraph-parent-watch", daemon=True).start()
 
 
-def _run_granian(settings) -> None:
+def _run_granian(settings: Settings) -> None:
     """Replace this process by granian's main process (publisher.web.granian_main).
 
     The main process only accepts connections and watches its worker, yet after `kiezgraph

@@ -40,11 +40,12 @@ from publisher.web.sparql_protocol import (
     run,
     wants_html,
 )
-from publisher.web.state import served
+from publisher.web.state import Slot, served, set_wsgi_app
 
 __all__ = ["bp", "init_app"]
 
 bp = Blueprint("sparql", __name__)
+_ANSWER_MEMO = Slot("kiezgraph.sparql.memo", memo.ResponseMemo)
 
 # What a query answer depends on besides the build: the query string (query, dataset,
 # format), content negotiation, gzip, the conditional header, and the address (as the
@@ -57,21 +58,25 @@ _KEYED = ("QUERY_STRING", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER
 
 def init_app(app: Flask) -> None:
     """Register the sparql routes and the query admission (sized from the settings)."""
-    settings = app.extensions["kiezgraph"].settings
+    settings = served(app).settings
     # Reserve two web-server threads for everything else: queries (running or waiting for a
     # slot) never occupy all of them, so dereferencing never queues behind SPARQL.
     spare = max(1, settings.threads - 2)
     limit = min(settings.max_concurrent_queries, spare)
-    app.extensions[ADMISSION] = Admission(limit=limit, waiting=min(limit, spare - limit))
-    app.extensions[ANSWERS] = AnswerCache(budget(app))  # shared with the other caches
+    ADMISSION.put(app, Admission(limit=limit, waiting=min(limit, spare - limit)))
+    ANSWERS.put(app, AnswerCache(budget(app)))  # shared with the other caches
     app.register_blueprint(bp)
     app.before_request(_warm)
     # Whole responses of repeated GET queries, sent again before Flask (publisher.web.memo);
     # sits beneath the resource routes' memo when there is one, which stays outermost.
-    outer = app.wsgi_app if isinstance(app.wsgi_app, memo.ResponseMemo) else app
-    answers = _AnswerMemo(app, outer.wsgi_app)
-    outer.wsgi_app = answers
-    app.extensions[ADMISSION + ".memo"] = answers
+    outer = app.wsgi_app
+    if isinstance(outer, memo.ResponseMemo):
+        answers = _AnswerMemo(app, outer.wsgi_app)
+        outer.wsgi_app = answers
+    else:
+        answers = _AnswerMemo(app, outer)
+        set_wsgi_app(app, answers)
+    _ANSWER_MEMO.put(app, answers)
 
 
 def _warm() -> None:

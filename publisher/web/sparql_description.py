@@ -16,22 +16,24 @@ from publisher.sparql.results import GRAPH_FORMATS, format_by_name
 from publisher.sparql.service_description import service_description
 from publisher.store.base import StoreError
 from publisher.web.sparql_protocol import ProtocolError, accept_ranges, outward, values
-from publisher.web.state import served
+from publisher.web.state import Published, Slot, served
 
 __all__ = ["description"]
 
 log = logging.getLogger("publisher.web.sparql")  # the endpoint's log, as before the split
 
-_CACHE = "kiezgraph.sparql.counts"  # app.extensions: the counts of the served snapshot
+# The counts of the served snapshot, keyed by (id of the store, build id).
+_CACHE: Slot[dict[tuple[int, str], tuple[int, dict[str, int]]]] = Slot(
+    "kiezgraph.sparql.counts", dict)
 _COUNTS = ("SELECT ?g (COUNT(*) AS ?n) WHERE { { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } } "
            "GROUP BY ?g",
            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
 
 
-def _counts(published) -> tuple[int, dict[str, int]]:
+def _counts(published: Published) -> tuple[int, dict[str, int]]:
     """Distinct triples of the default graph and of each named graph, asked of the store
     (once per snapshot): the store knows every graph it holds, the build info only some."""
-    cache = current_app.extensions.setdefault(_CACHE, {})
+    cache = _CACHE.setdefault(current_app, {})
     key = id(published.store), published.build_id
     if key not in cache:
         settings = served().settings

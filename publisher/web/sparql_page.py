@@ -89,8 +89,17 @@ def _downloads(checked: CheckedQuery) -> list[dict]:
     params = [("query", _shown(checked.text))]
     params += [("default-graph-uri", g) for g in values("default-graph-uri")]
     params += [("named-graph-uri", g) for g in values("named-graph-uri")]
-    return [{"label": f.label, "href": page_url("sparql.endpoint") + "?" +
+    return [{"label": f.label, "href": _endpoint_url() + "?" +
              urlencode([*params, ("format", f.name)])} for f in formats_for(checked.form)]
+
+
+def _endpoint_url() -> str:
+    """The endpoint relative to the page (the query page is never part of a static export,
+    for which page_url says None)."""
+    url = page_url("sparql.endpoint")
+    if url is None:
+        raise RuntimeError("the SPARQL query page is not part of the static export")
+    return url
 
 
 def page_answer(checked: CheckedQuery) -> Response:
@@ -155,7 +164,7 @@ def page(query: str | None, result: dict | None = None,
     if not query:
         query = prologue(prefixes) + "\nSELECT ?s ?p ?o\nWHERE { ?s ?p ?o }\nLIMIT 25\n"
     examples = [{"slug": e.slug, "title": e.title, "title_en": e.title_en,
-                 "href": page_url("sparql.endpoint") + "?" + urlencode({"query": e.text})}
+                 "href": _endpoint_url() + "?" + urlencode({"query": e.text})}
                 for e in load_examples()]
     return render_template(
         "sparql.html", lang="de", query=query, result=result, error=error,

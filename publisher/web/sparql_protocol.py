@@ -13,10 +13,11 @@ import logging
 import time
 
 import pyoxigraph as ox
-from flask import Response, current_app, request
+from flask import Response, request
 from werkzeug.datastructures import MIMEAccept
 
 from publisher import metrics
+from publisher.config import Settings
 from publisher.formats import RdfFormatInfo, ResultFormatInfo
 from publisher.sparql.answers import AnswerCache, answer_key
 from publisher.sparql.guard import CheckedQuery, QueryRejected, scan, syntax_error
@@ -32,7 +33,7 @@ from publisher.store.base import (
 )
 from publisher.web.http import public_base
 from publisher.web.negotiation import without_parameters
-from publisher.web.state import served
+from publisher.web.state import Published, Slot, served
 
 __all__ = [
     "ADMISSION",
@@ -55,9 +56,9 @@ __all__ = [
 
 log = logging.getLogger("publisher.web.sparql")  # the endpoint's log, as before the split
 
-# app.extensions keys: the query admission, and the per-build answer cache
-ADMISSION = "kiezgraph.sparql"
-ANSWERS = "kiezgraph.sparql.answers"
+# In app.extensions: the query admission, and the per-build answer cache
+ADMISSION = Slot("kiezgraph.sparql", Admission)
+ANSWERS = Slot("kiezgraph.sparql.answers", AnswerCache)
 HTML = "text/html"
 _FORM = "application/x-www-form-urlencoded"
 _DIRECT = "application/sparql-query"
@@ -208,11 +209,11 @@ def error_response(exc: ProtocolError) -> Response:
     return response
 
 
-def _settings():
+def _settings() -> Settings:
     return served().settings
 
 
-def cache_key(checked: CheckedQuery, media_type: str, published,
+def cache_key(checked: CheckedQuery, media_type: str, published: Published,
               max_bytes: int | None = None) -> tuple | None:
     """The answer cache key of this request's query, or None when its answer may change."""
     if not checked.deterministic:
@@ -235,19 +236,19 @@ def _check_dataset() -> None:
                                          f"({exc})") from None
 
 
-def run(checked: CheckedQuery, media_type: str, published, key: tuple | None = None,
+def run(checked: CheckedQuery, media_type: str, published: Published, key: tuple | None = None,
         max_bytes: int | None = None):
     """Run a checked query on the snapshot's store, within the admission and the limits;
     a cached answer first (it needs no slot). max_bytes: the byte cap, when not the
     setting's (the page's)."""
     _check_dataset()
-    answers: AnswerCache = current_app.extensions[ANSWERS]
+    answers = ANSWERS.get()
     if key is not None:
         found = answers.get(key)
         if found is not None:
             return found
     settings = _settings()
-    admission: Admission = current_app.extensions[ADMISSION]
+    admission = ADMISSION.get()
     store = published.store
     prefixes = prefixes_for(published.release, settings.base_uri)
     asked = time.monotonic()

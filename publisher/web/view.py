@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Identifier, Node
 
 from publisher import labels
 from publisher.describe import LABEL_PROPERTIES, label_of, text_of
@@ -24,8 +26,8 @@ from publisher.namespaces import (
 )
 from publisher.web.security import linkable
 
-__all__ = ["Link", "Linker", "Row", "Value", "incoming_rows", "rows_of", "schema_org",
-           "term_label"]
+__all__ = ["Link", "Linker", "Row", "Value", "incoming_rows", "ordered", "rows_of",
+           "schema_org", "term_label"]
 
 DESCRIPTIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
 SOURCES = (DCTERMS.source, PROV.wasDerivedFrom, PROV.hadPrimarySource)
@@ -113,6 +115,12 @@ class Linker:
                     external=local_path(str(iri), self.base) is None)
 
 
+def ordered(nodes: Iterable[Node]) -> list[Identifier]:
+    """A graph's terms in rdflib's order (by kind of term, then text), as pages list them
+    (a graph's terms are Identifiers; rdflib types them as any Node)."""
+    return sorted(n for n in nodes if isinstance(n, Identifier))
+
+
 def _value(graph: Graph, node, linker: Linker, seen: set) -> Value:
     if isinstance(node, Literal):
         datatype = None
@@ -123,7 +131,7 @@ def _value(graph: Graph, node, linker: Linker, seen: set) -> Value:
         if node in seen:
             return Value(text="…")
         seen = seen | {node}
-        types = [linker.link(t, term=True) for t in sorted(graph.objects(node, RDF.type))]
+        types = [linker.link(t, term=True) for t in ordered(graph.objects(node, RDF.type))]
         return Value(rows=rows_of(graph, node, linker, seen, skip=(RDF.type,)), types=types)
     return Value(link=linker.link(node))
 
@@ -156,12 +164,12 @@ def incoming_rows(graph: Graph, iri: URIRef, linker: Linker) -> list[tuple[Link,
             for owner, via in graph.subject_predicates(subject):
                 if isinstance(owner, URIRef) and owner != iri:
                     groups[(via, predicate)].append(linker.link(owner))
-    result = []
+    result: list[tuple[Link, list[Link]]] = []
     for chain, links in groups.items():
         label = " › ".join(term_label(graph, p, linker.lang) for p in chain)
-        predicate = linker.link(chain[-1], label=label, term=True)
+        heading = linker.link(chain[-1], label=label, term=True)
         unique = {link.iri: link for link in links}
-        result.append((predicate, sorted(unique.values(),
+        result.append((heading, sorted(unique.values(),
                                          key=lambda k: (k.label.lower(), str(k.iri)))))
     # Ties broken by IRI: the same page must be the same bytes in every process.
     result.sort(key=lambda item: (item[0].label.lower(), str(item[0].iri)))
