@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import gc
 import gzip
 import hashlib
@@ -26,6 +27,7 @@ from publisher.config import Settings
 from publisher.formats import RDF_FORMATS
 from publisher.layout import (
     BUILD_INFO,
+    BUILD_LOCK,
     BUILDS,
     CURRENT,
     DATASET_NAME,
@@ -188,6 +190,31 @@ def _build(project: Project, settings: Settings, out: str | Path) -> BuildResult
     content_hash = hashlib.sha256(nquads).hexdigest()
     out = out_folder(out)
     out.mkdir(parents=True, exist_ok=True)
+    # Validation above runs side by side; from reading the release index to writing it
+    # again, one build at a time per output folder (issue #24: two builds at once lost
+    # releases and deleted each other's folders).
+    with _exclusive(out / BUILD_LOCK):
+        return _write_release(project, settings, out, sources, shapes, report, nquads,
+                              content_hash, started, began)
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on path, waiting for another build to finish; the kernel drops
+    it when the process ends, however it ends."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor drops the lock
+
+
+def _write_release(project: Project, settings: Settings, out: Path, sources: Sources,
+                   shapes: Any, report: Report, nquads: bytes, content_hash: str,
+                   started: float, began: float) -> BuildResult:
+    """Write the release of a validated graph and make it current (under the build lock)."""
+    base = settings.base_uri
     index = read_index(out)
     previous = next((e for e in reversed(index) if e.get("base_uri", base) == base), None)
     today = dt.datetime.now(dt.UTC).date().isoformat()

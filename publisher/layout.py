@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "BUILDS",
     "BUILD_INFO",
+    "BUILD_LOCK",
     "CATALOG_FILE",
     "CURRENT",
     "DATASET_NAME",
@@ -28,6 +29,7 @@ DATASET_NAME = "kiezgraph-pankow"  # dumps are <DATASET_NAME>-<version>.<suffix>
 INDEX = "releases.json"  # the releases kept, oldest first
 CURRENT = "current"  # symbolic link to the build being published
 BUILDS = "builds"  # one folder per build, named by its build id
+BUILD_LOCK = ".build.lock"  # held by the build writing a release (publisher.build)
 
 # In a build's folder:
 GRAPH_FILE = "graph.nq"  # the canonical N-Quads the stores load
