@@ -235,10 +235,14 @@ def test_no_route_accepts_writes(app, client):
 
 
 @pytest.mark.parametrize("path", ["/graph?default", "/rdf-graph-store?graph=x", "/data",
-                                  "/sparql/update", "/upload"])
-def test_graph_store_writes_find_nothing(client, path):
-    response = client.put(path, data=b"<a> <b> <c> .", content_type="text/turtle")
-    assert response.status_code in (404, 405)
+                                  "/sparql/update", "/upload", "/no/such/path"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_issue24_writes_get_405_on_every_path(client, path, method):
+    """SECURITY.md promises 405 for write methods on every path, defined or not."""
+    response = client.open(path, method=method, data=b"<a> <b> <c> .",
+                           content_type="text/turtle")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
 
 
 UPDATES = ["INSERT DATA { <urn:a> <urn:b> <urn:c> }", "DELETE WHERE { ?s ?p ?o }",

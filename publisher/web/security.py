@@ -13,7 +13,12 @@ import socket
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
+from werkzeug.exceptions import (
+    BadRequest,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+    RequestHeaderFieldsTooLarge,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from publisher.config import Settings
@@ -60,6 +65,8 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 INTERNAL = "kiezgraph.internal"
 # The probes name no host and are never cached: they answer whatever Host a monitor uses.
 _PROBES = frozenset({"/health", "/ready", "/metrics"})
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_POSTS = frozenset({"/sparql"})  # the only path that takes POST: queries
 _ANY_ADDRESS = ("", "0.0.0.0", "::", "[::]")
 _HOSTS: Slot[tuple[str, ...]] = Slot("kiezgraph.hosts", tuple)  # allowed_hosts, made once
 
@@ -147,6 +154,11 @@ def _check_request() -> None:
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
+    # Read-only: a write method gets 405 on every path, defined or not (a 404 for an
+    # undefined one would tell a scanner less, but SECURITY.md promises 405 everywhere).
+    if request.method not in _READS and not (request.method == "POST"
+                                             and request.path in _POSTS):
+        raise MethodNotAllowed(valid_methods=["GET", "HEAD", "OPTIONS"])
 
 
 def _add_headers(response: Response) -> Response:
