@@ -61,6 +61,20 @@ def test_sparql_lines_carry_a_hash_of_the_query_never_its_text(client, caplog):
     assert "Kennwort" not in caplog.text
 
 
+def test_issue24_replayed_sparql_answers_carry_the_query_hash_too(client, caplog):
+    """An answer sent again from memory (before Flask) is logged with its query's hash,
+    like the first."""
+    caplog.set_level(logging.INFO, logger="kiezgraph.access")
+    query = 'ASK { ?s ?p "noch-einmal" }'
+    for _ in range(3):
+        response = client.get("/sparql", query_string={"query": query},
+                              headers={"Accept": "application/sparql-results+json"})
+        assert response.status_code == 200
+    lines = [line for line in _access_lines(caplog) if line["path"] == "/sparql"]
+    assert len(lines) == 3
+    assert {line.get("query_hash") for line in lines} == {query_hash(query)}
+
+
 def test_metrics_count_requests_by_route_not_by_path(client):
     before = client.get("/metrics").get_data(as_text=True)
     for slug in ("bezirksamt-pankow", "senias"):

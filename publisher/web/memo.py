@@ -120,8 +120,13 @@ class ResponseMemo:
         start_response(found.status, [("Date", _now()) if k == "Date" else (k, v)
                                       for k, v in found.headers])
         record(self.app, key[1], environ.get("PATH_INFO", ""), found.route,
-               int(found.status[:3]), time.perf_counter() - started)
+               int(found.status[:3]), time.perf_counter() - started, self.log_extra(environ))
         return _slices(found.body)
+
+    def log_extra(self, environ: dict) -> dict | None:
+        """What the access log line of a replayed answer says beyond method, path and status
+        (as Flask's answer of the same request would)."""
+        return None
 
     def _through(self, key: tuple, environ: dict, start_response: Callable) -> Iterable[bytes]:
         """Let Flask answer; keep the answer when it is one that can be sent again."""

@@ -15,6 +15,9 @@ description publisher.web.sparql_description, the page publisher.web.sparql_page
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import parse_qs
+
 from flask import Blueprint, Flask, Response, request
 
 from publisher.budget import Shelf
@@ -22,6 +25,7 @@ from publisher.sparql.answers import AnswerCache, answer_hits, etag_of
 from publisher.sparql.limits import Admission
 from publisher.web import memo
 from publisher.web.cache import budget
+from publisher.web.observability import ACCESS_LOG, query_hash
 from publisher.web.sparql_description import description
 from publisher.web.sparql_page import error_page, page, page_answer
 from publisher.web.sparql_protocol import (
@@ -105,6 +109,13 @@ class _AnswerMemo(memo.ResponseMemo):
 
     def __init__(self, app: Flask, wsgi_app):
         super().__init__(app, wsgi_app, _CountedKept(budget(app), "sparql-responses"))
+
+    def log_extra(self, environ: dict) -> dict | None:
+        """The query's fingerprint, as on every SPARQL log line (issue #24)."""
+        if not ACCESS_LOG.isEnabledFor(logging.INFO):
+            return None
+        found = parse_qs(environ.get("QUERY_STRING", "")).get("query")
+        return {"query_hash": query_hash(found[0])} if found else None
 
     def key(self, environ: dict) -> tuple | None:
         """The parts of the request the answer depends on, or None to leave it to Flask."""
