@@ -63,3 +63,17 @@ def test_issue14_reserved_bytes_are_on_top_and_memory_under_the_limit_is_given()
     set_to, _, outcome, size = _probe(limit, 512 << 20, 32 << 20)
     assert int(set_to) > (512 << 20) + limit
     assert outcome == "allocated" and int(size) == 32 << 20
+
+
+def test_issue24_a_small_limit_still_starts_workers(settings, release):
+    """The limit is set once a worker has started (its job thread's stack reserved, the
+    store open): at 100 MiB every trivial query is answered. Before, the limit was set
+    first and workers died at start below ~320 MiB (4 of 10 queries got 503 at 200 MiB)."""
+    from publisher.web import create_app
+
+    app = create_app(settings.replace(query_memory=100 << 20), release=release)
+    client = app.test_client()
+    statuses = [client.get("/sparql", query_string={"query": f"SELECT * {{ ?s ?p ?o }} LIMIT {n}"},
+                           headers={"Accept": "application/sparql-results+json"}).status_code
+                for n in range(1, 11)]
+    assert statuses == [200] * 10

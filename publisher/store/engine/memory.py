@@ -67,9 +67,10 @@ def _data_bytes() -> int:
 def apply_memory_limit(reserved: int = 0) -> int:
     """Limit this process's private writable memory to the limit in ENV; the limit set.
 
-    The limit is counted on top of what the process holds at start (the interpreter) and
-    of `reserved` bytes it will reserve without using them (the job thread's stack), so
-    `query_memory` is what the graph in memory and the queries may take. 0 when no limit
+    The limit is counted on top of what the process holds when it is set (the worker sets
+    it once started: interpreter, job thread's stack, open store) and of `reserved` bytes it
+    will still reserve without using them, so `query_memory` is what the graph in memory
+    and the queries may take. 0 when no limit
     is asked for or the platform has none (the query time limit still applies).
     """
     try:

@@ -12,6 +12,7 @@ answer's body as raw bytes): the parent never unpickles what a worker sends.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -96,45 +97,56 @@ def load(sources: str | Path | Sequence[str | Path]):
 def serve(channel: Channel, sources: Sequence[str]) -> None:
     """Load the store, say ready, then answer jobs until the channel closes.
 
-    The network goes first, the memory limit second, before anything is read: a worker
-    exits with its parent already (publisher.children.attach)."""
+    The network goes first, before anything is read: a worker exits with its parent already
+    (publisher.children.attach). The memory limit comes once the worker has started (its
+    job thread's stack reserved, the store open), before any job is read, so `query_memory`
+    counts what the graph loaded into memory and the queries take, not the start-up: a
+    limit set first left too little for the start under ~320 MiB (issue #24)."""
     confine_or_exit()  # no network from here on: SERVICE reaches nothing (see sandbox)
     import os
-    import threading
 
     from publisher.store.engine.memory import apply_memory_limit
 
-    apply_memory_limit(reserved=STACK_BYTES)  # setting query_memory; see that module
     if hasattr(os, "nice"):  # a runaway query must not take the CPU from dereferencing
         os.nice(10)
+    # pyoxigraph parses and evaluates recursively: a query nesting a few thousand groups,
+    # parentheses or operators (`!!!…`, `1+1+…`) overflows the main thread's 8 MB stack and
+    # kills the process. Jobs run in a thread whose stack is deep enough for any query of
+    # the accepted length (measured: 20,000 characters of nesting need well under 512 MB;
+    # the stack is reserved address space, only the pages used cost memory). It starts
+    # first, so its reservation is made before the limit, and waits for the store.
+    holder: list = []
+    ready = threading.Event()
+    threading.stack_size(STACK_BYTES)
+    # (a daemon: should opening the store fail, the worker exits rather than wait on it)
+    runner = threading.Thread(target=_answer_jobs, args=(channel, holder, ready),
+                              name="kiezgraph-job", daemon=True)
+    runner.start()
+    threading.stack_size(0)
     paths = list(sources)
-    if len(paths) > 1 and Path(paths[0]).is_dir():
+    on_disk = len(paths) > 1 and Path(paths[0]).is_dir()
+    if on_disk:
         # An on-disk store and the files of the same graph: answer from the store at once
         # (it opens in milliseconds) and switch to the in-memory copy, 2-8x faster, once it
         # is loaded (a second or more from 100k triples), so no query waits for the load.
-        holder = [load(paths[0])]
+        holder.append(load(paths[0]))
+        apply_memory_limit()  # setting query_memory; see that module
 
         def load_in_memory() -> None:
             holder[0] = load(paths[1:])
 
         threading.Thread(target=load_in_memory, daemon=True).start()
     else:
-        holder = [load(paths)]
+        apply_memory_limit()  # the graph loaded into memory counts against it
+        holder.append(load(paths))
     channel.send(READY)
-    # pyoxigraph parses and evaluates recursively: a query nesting a few thousand groups,
-    # parentheses or operators (`!!!…`, `1+1+…`) overflows the main thread's 8 MB stack and
-    # kills the process. Jobs run in a thread whose stack is deep enough for any query of
-    # the accepted length (measured: 20,000 characters of nesting need well under 512 MB;
-    # the stack is reserved address space, only the pages used cost memory).
-    threading.stack_size(STACK_BYTES)
-    runner = threading.Thread(target=_answer_jobs, args=(channel, holder),
-                              name="kiezgraph-job")
-    runner.start()
+    ready.set()
     runner.join()
 
 
-def _answer_jobs(channel: Channel, holder: list) -> None:
+def _answer_jobs(channel: Channel, holder: list, ready: threading.Event) -> None:
     """Answer jobs with the store in holder[0] (it may be replaced) until the channel closes."""
+    ready.wait()
     while True:
         try:
             header, _ = channel.receive()
