@@ -101,10 +101,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("log_level", "INFO", "Level of the server's log (DEBUG, INFO, WARNING, ERROR)."),
     Setting("max_body_bytes", 1 << 20, "Largest request body accepted, in bytes (larger: 413).",
             int),
-    Setting("allowed_hosts", "", "Host names a request may name in its Host header, comma-"
-            "separated; `.example.org` admits its subdomains, `*` any host (empty: the "
-            "base_uri's host, localhost, 127.0.0.1, [::1] and the host the server listens "
-            "on). Any other host gets 400."),
+    Setting("allowed_hosts", "", "Hosts a request may name in its Host header, comma-"
+            "separated: `name` on the default ports (none, 80, 443), `name:port`, `name:*` "
+            "on any port; `.example.org` admits its subdomains, `*` any host (empty: the "
+            "base_uri's host on the default ports, and localhost, 127.0.0.1, [::1] and the "
+            "host the server listens on, on any port). Any other host gets 400."),
     Setting("trusted_proxies", 0, "Reverse proxies in front of the server whose "
             "X-Forwarded-For, -Proto, -Host, -Port and -Prefix headers are believed, counted "
             "from the server (0: none; 1: one nginx).", int),

@@ -149,6 +149,23 @@ def test_issue14_redirects_vary_by_host_even_without_rewriting(settings, release
     assert response.status_code == 303 and "Host" in response.headers["Vary"]
 
 
+@pytest.mark.parametrize("host", ["w3id.org:1234", "w3id.org:8080", "evil.example:443"])
+def test_issue24_an_allowed_host_on_another_port_is_a_400(client, host):
+    """A bare name admits the default ports only: no Location names a port a client chose."""
+    response = client.get(THING, headers={"Host": host, "Accept": "text/turtle"})
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+
+
+def test_issue24_allowed_hosts_entries_name_their_ports(settings, release):
+    chosen = _app(settings, release, allowed_hosts="kiez.example:*, dev.example:8080")
+    client = chosen.test_client()
+    for host, status in [("kiez.example:1234", 303), ("kiez.example", 303),
+                         ("dev.example:8080", 303), ("dev.example", 400),
+                         ("dev.example:8081", 400)]:
+        assert client.get(THING, headers={"Host": host}).status_code == status, host
+
+
 @pytest.mark.parametrize("host", ["localhost", "localhost:8080", "127.0.0.1:5000", "[::1]:8080",
                                   "[::1]", "w3id.org", "W3ID.org:443"])
 def test_issue14_the_default_hosts_are_served(client, host):
@@ -163,10 +180,11 @@ def test_issue14_the_listen_address_and_allowed_hosts_are_served(settings, relea
     listening = _app(settings, release, host="10.1.2.3").test_client()
     assert listening.get(THING, headers={"Host": "10.1.2.3:8080"}).status_code == 303
     assert listening.get(THING, headers={"Host": "10.1.2.4:8080"}).status_code == 400
-    assert "localhost" in allowed_hosts(settings.replace(host="0.0.0.0"))
+    assert "localhost:*" in allowed_hosts(settings.replace(host="0.0.0.0"))
     chosen = _app(settings, release, allowed_hosts="kiez.example, .pankow.example, "
                                                    "only.example:8443").test_client()
-    for host, status in [("kiez.example", 303), ("kiez.example:8123", 303),
+    for host, status in [("kiez.example", 303), ("kiez.example:8123", 400),
+                         ("kiez.example:443", 303), ("kiez.example:80", 303),
                          ("pankow.example", 303), ("www.pankow.example", 303),
                          ("only.example:8443", 303), ("only.example", 400),
                          ("only.example:8080", 400), ("localhost", 400),

@@ -1,11 +1,27 @@
 """Where the published graph is queried from: the embedded store or a remote SPARQL endpoint."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from publisher.store.base import Store, StoreError, StoreUnavailable
-from publisher.store.embedded import EmbeddedStore
+
+if TYPE_CHECKING:
+    from publisher.store.embedded import EmbeddedStore
 
 __all__ = ["EmbeddedStore", "Store", "StoreError", "StoreUnavailable", "check_store", "open_store"]
+
+
+def __getattr__(name: str) -> Any:
+    """EmbeddedStore on first use: a query worker (`python -m publisher.store.engine.worker`)
+    imports this package first, and must not import the store that starts it (its own
+    module would then be imported twice, once as __main__)."""
+    if name == "EmbeddedStore":
+        from publisher.store.embedded import EmbeddedStore
+
+        return EmbeddedStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_store(settings, release=None) -> Store:
@@ -14,6 +30,8 @@ def open_store(settings, release=None) -> Store:
         from publisher.store.remote import RemoteStore
 
         return RemoteStore.from_settings(settings)
+    from publisher.store.embedded import EmbeddedStore
+
     return EmbeddedStore.from_release(
         release, query_workers=settings.query_workers,
         in_memory_max_triples=settings.store_in_memory_max_triples,

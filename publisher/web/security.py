@@ -85,30 +85,40 @@ def _split_host(host: str) -> tuple[str, str | None]:
 
 
 def allowed_hosts(settings: Settings) -> tuple[str, ...]:
-    """The host names requests may name: the `allowed_hosts` setting, else the base IRI's
-    host, the loopback names and the address the server listens on (its host name when it
-    listens on every address)."""
+    """The hosts requests may name: the `allowed_hosts` setting, else the base IRI's host
+    (on the default ports), and on any port the loopback names and the address the server
+    listens on (its host name when it listens on every address)."""
     given = tuple(h.strip().lower() for h in settings.allowed_hosts.split(",") if h.strip())
     if given:
         return given
-    hosts = [_split_host(urlsplit(settings.base_uri).netloc)[0], *LOCAL_HOSTS]
+    hosts = [urlsplit(settings.base_uri).netloc.lower(),
+             *(f"{name}:*" for name in LOCAL_HOSTS)]
     listen = settings.host.strip().lower()
     if listen in _ANY_ADDRESS:
-        hosts.append(socket.gethostname().lower())
+        hosts.append(f"{socket.gethostname().lower()}:*")
     else:
-        hosts.append(f"[{listen}]" if ":" in listen and not listen.startswith("[") else listen)
+        hosts.append(f"[{listen}]:*" if ":" in listen and not listen.startswith("[")
+                     else f"{listen}:*")
     return tuple(dict.fromkeys(hosts))
 
 
+_DEFAULT_PORTS = (None, "80", "443")
+
+
 def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
-    """Whether a Host value names an allowed host: `name` (any port), `name:port`,
-    `.suffix` (the name and its subdomains) or `*`."""
+    """Whether a Host value names an allowed host: `name` (on the default ports: none, 80 or
+    443), `name:port`, `name:*` (any port), `.suffix` (the name and its subdomains, with
+    the same port rules) or `*` (anything). A bare name admitting any port let
+    `Host: w3id.org:1234` put that port into every Location (issue #24)."""
     name, port = _split_host(host)
     for entry in allowed:
         if entry == "*":
             return True
         want, want_port = _split_host(entry)
-        if want_port is not None and want_port != port:
+        if want_port is None:
+            if port not in _DEFAULT_PORTS:
+                continue
+        elif want_port != "*" and want_port != port:
             continue
         if name == want or (want.startswith(".") and (name == want[1:] or
                                                       name.endswith(want))):
