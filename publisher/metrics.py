@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, disable_created_metrics
 
-__all__ = ["REGISTRY", "counter", "query_timeouts", "reloads"]
+__all__ = ["REGISTRY", "counter", "network_attempts", "query_timeouts", "reloads"]
 
 # `*_created` timestamps only add noise to a small server's scrape.
 disable_created_metrics()
@@ -35,6 +35,13 @@ def query_timeouts() -> Counter:
     """SPARQL queries stopped at the time limit."""
     return counter("kiezgraph_sparql_query_timeouts",
                    "SPARQL queries stopped because they ran longer than query_timeout.")
+
+
+def network_attempts() -> Counter:
+    """Queries whose engine tried the network past the check (the sandbox refused it)."""
+    return counter("kiezgraph_sparql_network_attempts",
+                   "SPARQL queries whose engine tried to open a connection that the check "
+                   "did not foresee; the sandbox refused it and the client got 403.")
 
 
 def reloads() -> Counter:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "EngineReachedOut",
     "QueryAborted",
     "QueryAnswer",
+    "QueryFailed",
     "QuerySyntaxError",
     "QueryTimeout",
     "StoreError",
@@ -38,6 +40,16 @@ class QueryAborted(StoreError):
 
 class QuerySyntaxError(StoreError):
     """The engine could not parse a query; the message names the position."""
+
+
+class QueryFailed(StoreError):
+    """The engine refused to evaluate a query (an unknown function, a type it cannot
+    handle, …): the query's fault, answered 400 with the engine's words."""
+
+
+class EngineReachedOut(QueryFailed):
+    """The engine tried to open a connection for a query (SERVICE the check did not see)
+    and the sandbox refused it: answered as any SERVICE refusal, logged and counted."""
 
 
 @dataclass(frozen=True)

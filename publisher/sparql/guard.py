@@ -183,9 +183,11 @@ def check(text: str, max_length: int | None = None, timeout: float = 10.0) -> Ch
 # word holding the letters "service" is refused.
 #
 # Where two readings are possible the scanner assumes the worse one:
-# - `<` is an IRI's start or "less than" (inside an expression, after an operand). When
-#   such an IRI holds a quote, a `#` or the letters "service", the two readings may
-#   tokenise the rest differently; from there on any "service" is refused.
+# - `<` is an IRI's start or "less than" (inside an expression, after an operand). Where an
+#   IRI stands in that place, the two readings may tokenise the rest differently, and the
+#   brackets counted from there on may be wrong (issue #24: `1<2&&(3>0)` read as an IRI lost
+#   a bracket, and a later `'…#'` hid SERVICE): from there on any "service" is refused,
+#   whatever the IRI holds.
 # - A prefixed name is tried as a whole (PNAME_LN) and, when its IRI is not valid, as the
 #   prefix alone with the rest read as code: `PREFIX p: <http://h:>` makes `p:SERVICE<…>`
 #   a SERVICE clause. A name holding the letters "service" passes only when that cannot
@@ -239,7 +241,6 @@ _TOKEN = re.compile("|".join([
 _OPERATORS = frozenset("(,=<>!+-*/&|^")
 _OPENS, _CLOSES = frozenset("([{"), frozenset(")]}")
 _PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_-]+")
-_AMBIGUOUS_IRI = re.compile(r"['#]|service", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ def _lex(text: str) -> _Lexed:
                 kind == "pname" and maybe_service
                 and not _plain_name(match["prefix"] or "", match["local"] or "", declared)) or (
                 kind == "iri" and brackets[-1:] == ["("] and tokens
-                and tokens[-1][2][-1:] not in _OPERATORS and _AMBIGUOUS_IRI.search(value)):
+                and tokens[-1][2][-1:] not in _OPERATORS):
             unsure_at = at if unsure_at is None else unsure_at
         if value == "<<(":
             brackets.append("(")  # closed by the `)` of `)>>`

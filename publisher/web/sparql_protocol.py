@@ -20,10 +20,12 @@ from publisher import metrics
 from publisher.config import Settings
 from publisher.formats import RdfFormatInfo, ResultFormatInfo
 from publisher.sparql.answers import AnswerCache, answer_key
+from publisher.sparql.errors import EngineReachedOut, QueryFailed
 from publisher.sparql.guard import CheckedQuery, QueryRejected, scan, syntax_error
 from publisher.sparql.limits import Admission, Busy
 from publisher.sparql.prefixes import prefixes_for
 from publisher.sparql.results import GRAPH_FORMATS, NotSerialisable, format_by_name, formats_for
+from publisher.sparql.strict import NO_SERVICE
 from publisher.store.base import (
     QueryAborted,
     QuerySyntaxError,
@@ -33,6 +35,7 @@ from publisher.store.base import (
 )
 from publisher.web.http import public_base
 from publisher.web.negotiation import without_parameters
+from publisher.web.observability import query_hash
 from publisher.web.state import Published, Slot, served
 
 __all__ = [
@@ -287,9 +290,20 @@ def run(checked: CheckedQuery, media_type: str, published: Published, key: tuple
         raise ProtocolError(400, rejected.message, rejected.line, rejected.column) from None
     except QueryRejected as exc:  # a remote store's full parse, done inside the slot
         raise ProtocolError(exc.status, exc.message, exc.line, exc.column) from None
+    except EngineReachedOut as exc:
+        # The check missed a SERVICE the engine then tried; the sandbox held. The client is
+        # refused as any SERVICE query is (never a 5xx that tells a disguise got through),
+        # and the operator is told.
+        metrics.network_attempts().inc()
+        log.error("SPARQL engine tried the network past the check (sandbox refused): %s "
+                  "query_hash=%s", exc, query_hash(checked.text))
+        raise ProtocolError(403, NO_SERVICE) from None
+    except QueryFailed as exc:  # the engine's reason, the query's fault
+        raise ProtocolError(400, f"the query could not be evaluated: {exc}") from None
     except StoreError as exc:
         log.warning("SPARQL store error: %s", exc)
-        raise ProtocolError(502, "the store could not evaluate the query") from None
+        raise ProtocolError(503, "the store could not evaluate the query; try again "
+                            "shortly", headers={"Retry-After": "2"}) from None
     if key is not None:
         answers.put(key, answer)
     return answer

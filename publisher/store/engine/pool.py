@@ -29,11 +29,12 @@ from typing import Any
 from publisher import children
 from publisher.children import Child, Member
 from publisher.sparql.errors import (
+    EngineReachedOut,
     QueryAborted,
     QueryAnswer,
+    QueryFailed,
     QuerySyntaxError,
     QueryTimeout,
-    StoreError,
     StoreUnavailable,
 )
 from publisher.sparql.results import NotSerialisable
@@ -41,6 +42,9 @@ from publisher.store.engine.memory import OUT_OF_MEMORY, describe, worker_env
 from publisher.store.engine.worker import READY, Job
 
 __all__ = ["Job", "WorkerPool"]
+
+# What pyoxigraph's HTTP client reports when the seccomp filter refuses its socket (EPERM).
+_NETWORK_REFUSED = "Operation not permitted"
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +178,10 @@ class WorkerPool:
             self._pool.put(worker)
             if error == NotSerialisable.__name__:
                 raise NotSerialisable(text)
-            raise StoreError(message)
+            if _NETWORK_REFUSED in text:
+                # the engine opened a socket (SERVICE), the sandbox said no (sandbox.py)
+                raise EngineReachedOut(message)
+            raise QueryFailed(message)
         raise self._misbehaved(worker, "a header that is no answer")
 
     def close(self) -> None:

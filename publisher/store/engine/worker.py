@@ -136,6 +136,9 @@ def serve(channel: Channel, sources: Sequence[str]) -> None:
             holder[0] = load(paths[1:])
 
         threading.Thread(target=load_in_memory, daemon=True).start()
+    elif Path(paths[0]).is_dir():  # the on-disk store alone: opening it is the start
+        holder.append(load(paths))
+        apply_memory_limit()
     else:
         apply_memory_limit()  # the graph loaded into memory counts against it
         holder.append(load(paths))
