@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from publisher.children import tie
 from publisher.children.channel import _CHUNK
-from publisher.children.tie import tie_to_parent
+from publisher.children.tie import Prctl, tie_to_parent
 
 __all__ = ["Forked", "fork"]
 
@@ -91,7 +91,7 @@ def fork(work: Callable[[], tuple[bytes, int]], close: Iterable[int] = ()) -> Fo
 
 
 def _forked(work: Callable[[], tuple[bytes, int]], write: int, close: list[int], parent: int,
-            prctl: Callable | None, mask: set) -> NoReturn:
+            prctl: Prctl | None, mask: set[int | signal.Signals]) -> NoReturn:
     """In the forked process: do the work, send its outcome through the pipe, leave."""
     code = 1
     try:

@@ -10,7 +10,6 @@ after which the caller kills the child (`Child.kill`, which also reaps it).
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import queue
@@ -20,7 +19,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 from publisher.children.channel import Channel
 from publisher.children.tie import tie_to_parent
@@ -28,6 +27,10 @@ from publisher.children.tie import tie_to_parent
 __all__ = ["Child", "attach", "spawn"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+# What the starter thread is handed: a call to make, and the future its outcome goes to.
+_Job = tuple[Callable[[], Any], Future[Any]]
 
 
 def attach(argv: Sequence[str]) -> tuple[Channel, list[str]]:
@@ -43,23 +46,23 @@ class _Starter:
     the parent-death signal follows the thread that forked)."""
 
     _lock = threading.Lock()
-    _jobs: queue.SimpleQueue | None = None
+    _jobs: queue.SimpleQueue[_Job] | None = None
     _pid = 0
 
     @classmethod
-    def run(cls, call: Callable[[], Any]) -> Any:
+    def run(cls, call: Callable[[], _T]) -> _T:
         with cls._lock:
             if cls._jobs is None or cls._pid != os.getpid():  # none yet, or we are a fork
                 cls._jobs, cls._pid = queue.SimpleQueue(), os.getpid()
                 threading.Thread(target=cls._serve, args=(cls._jobs,), daemon=True,
                                  name="kiezgraph-child-starter").start()
             jobs = cls._jobs
-        future: Future = Future()
+        future: Future[_T] = Future()
         jobs.put((call, future))
         return future.result()
 
     @staticmethod
-    def _serve(jobs: queue.SimpleQueue) -> None:
+    def _serve(jobs: queue.SimpleQueue[_Job]) -> None:
         while True:
             call, future = jobs.get()
             try:
@@ -71,23 +74,25 @@ class _Starter:
 class Child:
     """A spawned child process and our end of its channel."""
 
-    def __init__(self, process: subprocess.Popen, channel: Channel,
+    def __init__(self, process: subprocess.Popen[bytes], channel: Channel,
                  on_stderr: Callable[[int, str], None] | None = None):
         self.process = process
         self.pid = process.pid
         self.channel = channel
-        self._reader = None
+        self._reader: threading.Thread | None = None
         if on_stderr is not None:
             self._reader = threading.Thread(target=self._read_stderr, args=(on_stderr,),
                                             daemon=True, name="kiezgraph-child-stderr")
             self._reader.start()
 
     def _read_stderr(self, on_stderr: Callable[[int, str], None]) -> None:
-        for raw in self.process.stderr:
+        stderr = self.process.stderr
+        assert stderr is not None  # spawn pipes it whenever there is an on_stderr
+        for raw in stderr:
             line = raw.decode("utf-8", "replace").rstrip()
             if line:
                 on_stderr(self.pid, line)
-        self.process.stderr.close()
+        stderr.close()
 
     @property
     def returncode(self) -> int | None:
@@ -140,9 +145,14 @@ def spawn(module: str, args: Sequence[str] = (), *, env: dict[str, str] | None =
     try:
         argv = [sys.executable, "-m", module, str(theirs.fileno()), str(os.getpid()),
                 *map(str, args)]
-        process = _Starter.run(functools.partial(
-            subprocess.Popen, argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-            stderr=subprocess.PIPE if on_stderr else None, close_fds=True, env=env))
+
+        def start() -> subprocess.Popen[bytes]:  # run by the starter thread, theirs still open
+            # (a def, not functools.partial: mypy types a partial of Popen as Popen[str])
+            return subprocess.Popen(
+                argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                stderr=subprocess.PIPE if on_stderr else None, close_fds=True, env=env)
+
+        process = _Starter.run(start)
     except BaseException:
         ours.close()
         raise

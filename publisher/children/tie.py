@@ -17,13 +17,16 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["tie_to_parent"]
+__all__ = ["Prctl", "tie_to_parent"]
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
+# libc's prctl(option, arg2, arg3, arg4, arg5) as ctypes calls it: 0 on success, else -1.
+Prctl = Callable[[int, int, int, int, int], int]
+
 
 @functools.cache
-def _prctl() -> Callable | None:
+def _prctl() -> Prctl | None:
     """libc's prctl, or None where there is none (not Linux, not glibc/musl).
 
     Looked up before any fork: a forked copy of a threaded process must not load libraries.
@@ -42,7 +45,7 @@ def _watch_parent(parent: int) -> None:
     os._exit(0)
 
 
-def tie_to_parent(parent: int, prctl: Callable | None = None) -> None:
+def tie_to_parent(parent: int, prctl: Prctl | None = None) -> None:
     """End this process when its parent (process id `parent`) ends: SIGKILL from the kernel
     where prctl(PR_SET_PDEATHSIG) is there, else a thread that checks the parent's id every
     second. A parent already gone ends it at once."""
