@@ -37,7 +37,14 @@ from rdflib.plugins.sparql.parser import expandUnicodeEscapes
 
 from publisher.sparql.errors import QueryTimeout
 from publisher.sparql.functions import VENDOR_TEXT
-from publisher.sparql.strict import FORMS, NO_SERVICE, READ_ONLY, ParseTimeout, pool
+from publisher.sparql.strict import (
+    FORMS,
+    NO_SERVICE,
+    READ_ONLY,
+    ParseOutcome,
+    ParseTimeout,
+    pool,
+)
 
 __all__ = [
     "FORMS",
@@ -91,12 +98,12 @@ class CheckedQuery:
         return self.form in ("CONSTRUCT", "DESCRIBE")
 
 
-_OUTCOMES: dict[str, tuple] = {}  # text -> outcome of the full parse (a small LRU)
+_OUTCOMES: dict[str, ParseOutcome] = {}  # text -> outcome of the full parse (a small LRU)
 _OUTCOMES_LOCK = threading.Lock()  # guards the dict only, never held during a parse
 _OUTCOMES_MAX = 512
 
 
-def _outcome(text: str, timeout: float) -> tuple:
+def _outcome(text: str, timeout: float) -> ParseOutcome:
     """The full parse's outcome for a text: remembered, or asked of a parser process."""
     with _OUTCOMES_LOCK:
         found = _OUTCOMES.pop(text, None)
@@ -247,7 +254,9 @@ _PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_-]+")
 class _Lexed:
     """What the scanner read: the significant tokens and where the reading became unsure."""
 
-    tokens: tuple[tuple[str, int, str], ...]  # (kind, offset, text), no whitespace/comments
+    # (kind, offset, text), no whitespace/comments; kind is the name of the token's group
+    # (re types lastgroup as optional: every alternative of _TOKEN is a named group)
+    tokens: tuple[tuple[str | None, int, str], ...]
     service_at: int | None  # offset of a SERVICE keyword (or what may be one), else None
     unsure_at: int | None  # from here on, pyoxigraph may read the text otherwise
     deterministic: bool
@@ -255,7 +264,7 @@ class _Lexed:
 
 def _lex(text: str) -> _Lexed:
     """Tokenise the text as pyoxigraph does; note SERVICE and where the reading is unsure."""
-    tokens: list[tuple[str, int, str]] = []
+    tokens: list[tuple[str | None, int, str]] = []
     declared: dict[str, list[str]] = {}
     brackets: list[str] = []
     service_at = unsure_at = None

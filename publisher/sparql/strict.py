@@ -22,7 +22,8 @@ import re
 import sys
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Literal, TypeAlias
 
 from pyparsing import ParseBaseException
 from rdflib.plugins.sparql.algebra import translateQuery
@@ -38,6 +39,9 @@ __all__ = [
     "NO_FUNCTION",
     "NO_SERVICE",
     "READ_ONLY",
+    "ParseAccepted",
+    "ParseOutcome",
+    "ParseRejected",
     "ParseTimeout",
     "ParserPool",
     "parse_in_process",
@@ -60,10 +64,17 @@ NO_FUNCTION = ("the function <{iri}> is not accepted: this endpoint allows SPARQ
 READ_ONLY = ("SPARQL Update is not accepted: this endpoint is read-only (no INSERT, DELETE, "
               "LOAD, CLEAR, CREATE, DROP, COPY, MOVE, ADD).")
 
+# What `parse_in_process` answers, as plain data that crosses the process boundary as a JSON
+# list (checked field by field by `_outcome`): ("ok", form, has_dataset, (default graphs,
+# named graphs)) or ("rejected", status, message, line, column).
+ParseAccepted: TypeAlias = tuple[Literal["ok"], str, bool, tuple[tuple[str, ...], tuple[str, ...]]]
+ParseRejected: TypeAlias = tuple[Literal["rejected"], int, str, int | None, int | None]
+ParseOutcome: TypeAlias = ParseAccepted | ParseRejected
 
-def _walk(node):
+
+def _walk(node: object) -> Iterator[CompValue]:
     """Every CompValue in a parse tree (the tree mixes CompValues, lists and dicts)."""
-    stack = [node]
+    stack: list[Any] = [node]  # pyparsing's trees hold anything: every item is tested
     while stack:
         item = stack.pop()
         if isinstance(item, CompValue):
@@ -94,7 +105,7 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def _dataset(algebra) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _dataset(algebra: CompValue) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The graphs of a translated query's FROM and FROM NAMED clauses (names resolved)."""
     # dict.get: CompValue.get answers a missing key with the key's name
     clauses = dict.get(algebra, "datasetClause") or []
@@ -103,7 +114,7 @@ def _dataset(algebra) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return defaults, named
 
 
-def _called(algebra):
+def _called(algebra: CompValue) -> Iterator[object]:
     """The IRIs of every function called by IRI in a translated query (rdflib names SPARQL's
     own built-ins Builtin_*, aggregates Aggregate_*; a call by IRI is a `Function`)."""
     for node in _walk(algebra):
@@ -111,7 +122,7 @@ def _called(algebra):
             yield dict.get(node, "iri")
 
 
-def parse_in_process(text: str) -> tuple:
+def parse_in_process(text: str) -> ParseOutcome:
     """rdflib's full parse of a query, as plain data (run in a parser process, never in the
     web process): ("ok", form, has_dataset, (default graphs, named graphs)) or
     ("rejected", status, message, line, column)."""
@@ -151,15 +162,15 @@ class ParseTimeout(RuntimeError):
 
 
 _PARSER = "publisher.sparql.strict"  # the module a parser process runs
-_UNPARSABLE = ("rejected", 400, "the query could not be parsed (nested too deeply?)", None,
-               None)
+_UNPARSABLE: ParseRejected = (
+    "rejected", 400, "the query could not be parsed (nested too deeply?)", None, None)
 
 
 def _start() -> children.Child:
     return children.spawn(_PARSER)
 
 
-def _outcome(answer: Any) -> tuple:
+def _outcome(answer: Any) -> ParseOutcome:
     """parse_in_process's tuple from a parser process's JSON; ProtocolError for anything
     that is not one (guard.check relies on the types)."""
     match answer:
@@ -176,10 +187,10 @@ def _outcome(answer: Any) -> tuple:
 class ParserPool:
     """Parser processes started on demand, reused while they behave, killed when late."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._pool = children.Pool(_start, name="SPARQL parser process")
 
-    def parse(self, text: str, timeout: float) -> tuple:
+    def parse(self, text: str, timeout: float) -> ParseOutcome:
         """`parse_in_process(text)` in a parser process, within timeout seconds."""
         parser = self._pool.take()
         try:
@@ -204,7 +215,7 @@ class ParserPool:
         """Every parser process with its state: "idle" or "busy" (parsing)."""
         return self._pool.members()
 
-    def wait_until(self, condition, timeout: float) -> bool:
+    def wait_until(self, condition: Callable[[list[Member]], bool], timeout: float) -> bool:
         """Wait until condition(members()) holds, for at most timeout seconds (see
         publisher.children.Pool.wait_until); whether it held."""
         return self._pool.wait_until(condition, timeout)
