@@ -10,20 +10,25 @@ RAND(), NOW(), UUID() or STRUUID() are never kept (guard.CheckedQuery.determinis
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
+
+from prometheus_client import Counter
 
 from publisher import metrics
 from publisher.budget import Budget
 from publisher.sparql.errors import QueryAnswer
 
-__all__ = ["AnswerCache", "answer_hits", "answer_key", "etag_of"]
+__all__ = ["AnswerCache", "AnswerKey", "answer_hits", "answer_key", "etag_of"]
 
 _OVERHEAD = 120  # bytes an answer holds beyond its body and media type (the objects)
 
+# build id, text, media type, default graphs, named graphs, max results, base IRI, max bytes
+AnswerKey = tuple[str, str, str, tuple[str, ...], tuple[str, ...], int, str, int]
 
-def answer_key(build_id: str, text: str, media_type: str, default_graphs=(),
-               named_graphs=(), max_results: int = 0, base_iri: str | None = None,
-               max_bytes: int = 0) -> tuple:
+
+def answer_key(build_id: str, text: str, media_type: str, default_graphs: Iterable[str] = (),
+               named_graphs: Iterable[str] = (), max_results: int = 0,
+               base_iri: str | None = None, max_bytes: int = 0) -> AnswerKey:
     """The cache key of one answer (the text stripped: outer whitespace never changes it)."""
     return (build_id, text.strip(), media_type, tuple(default_graphs), tuple(named_graphs),
             max_results, base_iri or "", max_bytes)
@@ -34,12 +39,12 @@ def etag_of(key: Hashable) -> str:
     return hashlib.sha256(repr(key).encode("utf-8")).hexdigest()[:32]
 
 
-def _lookups():
+def _lookups() -> Counter:
     return metrics.counter("kiezgraph_sparql_cache_lookups",
                            "Lookups in the cache of SPARQL answers, by result.", ("result",))
 
 
-def answer_hits():
+def answer_hits() -> Counter:
     """The hit counter (also counts answers sent again from a whole-response memo)."""
     return _lookups().labels("hit")
 

@@ -21,6 +21,7 @@ parser reads the rest. It refuses those letters anywhere, in strings and comment
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from publisher.namespaces import XSD
 
@@ -35,6 +36,6 @@ ALLOWED_FUNCTIONS: frozenset[str] = frozenset(
 VENDOR_TEXT = re.compile(r"bif:|sql:", re.IGNORECASE)
 
 
-def refused_function(iris) -> str | None:
+def refused_function(iris: Iterable[object]) -> str | None:
     """The first IRI among called functions' IRIs that is not allowed, else None."""
     return next((str(iri) for iri in iris if str(iri) not in ALLOWED_FUNCTIONS), None)

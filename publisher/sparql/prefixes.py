@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, Protocol
 
 from publisher.namespaces import kg, prefixes
 
-__all__ = ["STANDARD", "prefixes_for", "prologue"]
+__all__ = ["STANDARD", "ReleaseFiles", "prefixes_for", "prologue"]
 
 # Declared whatever the dump holds, so the example queries and the page always have them.
 STANDARD = prefixes("rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "org", "prov", "schema")
@@ -16,7 +18,18 @@ STANDARD = prefixes("rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "org", "prov
 _PREFIX = re.compile(r"^@prefix\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>\s*\.\s*$")
 
 
-def _dump_prefixes(release) -> dict[str, str]:
+class ReleaseFiles(Protocol):
+    """What the prefixes are read from: a build on disk (publisher.releases.Release), its
+    folder and its build info, whose "files" list the dumps written."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def info(self) -> Mapping[str, Any]: ...
+
+
+def _dump_prefixes(release: ReleaseFiles) -> dict[str, str]:
     """The @prefix lines at the head of the release's Turtle dump (written by the build)."""
     for entry in release.info.get("files", []):
         if entry.get("format") == "turtle" and not entry.get("compressed"):
@@ -41,7 +54,7 @@ def _read_prefixes(path: str) -> tuple[tuple[str, str], ...]:
     return tuple(found.items())
 
 
-def prefixes_for(release, base: str) -> dict[str, str]:
+def prefixes_for(release: ReleaseFiles | None, base: str) -> dict[str, str]:
     """Standard prefixes, the graph's own (kg: for the ontology), and those of the dump."""
     found = dict(STANDARD)
     found["kg"] = str(kg(base))

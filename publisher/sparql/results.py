@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _quote
+from typing import TypeAlias, TypedDict, TypeVar
 
 import pyoxigraph as ox
 
@@ -23,8 +24,11 @@ __all__ = [
     "CONSTRUCT_FORMATS",
     "GRAPH_FORMATS",
     "TABLE_FORMATS",
+    "EngineResult",
     "NotSerialisable",
     "Serialised",
+    "Term",
+    "TermJson",
     "format_by_media_type",
     "format_by_name",
     "formats_for",
@@ -53,12 +57,32 @@ _GRAPH_ALIASES = {"ttl": "turtle", "n3": "turtle", "json-ld": "jsonld", "json": 
                   "n-triples": "ntriples", "nq": "nquads", "n-quads": "nquads"}
 
 Format = ResultFormatInfo | RdfFormatInfo
+_F = TypeVar("_F", bound=Format)
+_T = TypeVar("_T")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+# An RDF term as pyoxigraph gives it in a solution or a triple (RDF 1.2: triple terms too).
+Term: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+# One term in the SPARQL 1.1 JSON results form: "type", "value", maybe "xml:lang" or
+# "datatype"; a triple term's value holds its subject, predicate and object the same way.
+TermJson: TypeAlias = dict[str, "str | dict[str, TermJson]"]
+# What `serialise` is given: pyoxigraph's answer to a query (solutions, a boolean or
+# triples), or a remote store's triples once parsed.
+EngineResult: TypeAlias = ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple]
 
 
 def formats_for(form: str) -> tuple[Format, ...]:
     """The formats a query form can be answered in, the default first."""
     return CONSTRUCT_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else TABLE_FORMATS
+
+
+def _by_media_type(formats: tuple[_F, ...], media_type: str) -> _F | None:
+    """The format among these served under a media type, if any."""
+    media_type = media_type.split(";")[0].strip().lower()
+    for fmt in formats:
+        if media_type in fmt.media_types:
+            return fmt
+    return None
 
 
 def format_by_name(form: str, name: str) -> Format | None:
@@ -76,11 +100,7 @@ def format_by_name(form: str, name: str) -> Format | None:
 
 def format_by_media_type(form: str, media_type: str) -> Format | None:
     """The format of this query form served under a media type, if any."""
-    media_type = media_type.split(";")[0].strip().lower()
-    for fmt in formats_for(form):
-        if media_type in fmt.media_types:
-            return fmt
-    return None
+    return _by_media_type(formats_for(form), media_type)
 
 
 @dataclass(frozen=True)
@@ -93,14 +113,14 @@ class Serialised:
     truncated: bool
 
 
-def term_json(term) -> dict:
+def term_json(term: Term) -> TermJson:
     """One RDF term in the SPARQL 1.1 JSON results form."""
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, ox.BlankNode):
         return {"type": "bnode", "value": term.value}
     if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
+        out: TermJson = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
         elif term.datatype.value != _XSD_STRING:
@@ -113,15 +133,16 @@ def term_json(term) -> dict:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def _term_text(term) -> str:
+def _term_text(term: Term) -> str:
     """One RDF term as the JSON text of its SPARQL 1.1 JSON results object."""
     # Written out as text rather than built as a dict and handed to json.dumps: for an
     # answer of hundreds of rows this is 2-3x faster, and json's C string escaper keeps
     # the escaping exactly json.dumps's. The output is byte-identical to term_json's.
-    kind = type(term)
-    if kind is ox.NamedNode:
+    # `type(term) is` (pyoxigraph's classes are final) is as fast as isinstance, and
+    # narrows the term's type for mypy.
+    if type(term) is ox.NamedNode:
         return '{"type":"uri","value":' + _quote(term.value) + "}"
-    if kind is ox.Literal:
+    if type(term) is ox.Literal:
         language = term.language
         if language:
             return ('{"type":"literal","value":' + _quote(term.value) + ',"xml:lang":'
@@ -131,7 +152,7 @@ def _term_text(term) -> str:
             return '{"type":"literal","value":' + _quote(term.value) + "}"
         return ('{"type":"literal","value":' + _quote(term.value) + ',"datatype":'
                 + _quote(datatype) + "}")
-    if kind is ox.BlankNode:
+    if type(term) is ox.BlankNode:
         return '{"type":"bnode","value":' + _quote(term.value) + "}"
     return json.dumps(term_json(term), ensure_ascii=False, separators=(",", ":"))
 
@@ -141,14 +162,14 @@ class NotSerialisable(ValueError):
     JSON-LD): the client should ask for another format (406)."""
 
 
-def _value_chars(term) -> int:
+def _value_chars(term: Term) -> int:
     """Characters of a term's lexical form: a lower bound of its bytes in any format,
     known before the term is written out (a huge literal is never quoted to be dropped)."""
     value = getattr(term, "value", None)
     return len(value) if isinstance(value, str) else len(str(term))
 
 
-def _bindings(variables: list[str], solutions: Iterable, max_results: int,
+def _bindings(variables: list[str], solutions: Iterable[ox.QuerySolution], max_results: int,
               max_bytes: int) -> tuple[list[bytes], bool]:
     """Up to max_results solutions as SPARQL JSON binding objects holding at most about
     max_bytes together; whether the answer was cut (by rows or by bytes)."""
@@ -184,7 +205,8 @@ def _solutions_json(variables: list[str], rows: list[bytes]) -> bytes:
             + b",".join(rows) + b"]}}")
 
 
-def _fit(items: list, write, max_bytes: int) -> tuple[list, bytes]:
+def _fit(items: list[_T], write: Callable[[list[_T]], bytes],
+         max_bytes: int) -> tuple[list[_T], bytes]:
     """Items written by write(items), fewer until the bytes fit max_bytes (0: no limit).
 
     The cut before writing is by an estimate (the JSON form, lexical forms); another
@@ -199,7 +221,13 @@ def _fit(items: list, write, max_bytes: int) -> tuple[list, bytes]:
     return items, body
 
 
-def serialise(result, media_type: str, max_results: int,
+class _SerializeOptions(TypedDict, total=False):
+    """The keyword arguments `serialise` passes to pyoxigraph's serialize beyond the format."""
+
+    prefixes: dict[str, str]
+
+
+def serialise(result: EngineResult, media_type: str, max_results: int,
               prefixes: dict[str, str] | None = None, max_bytes: int = 0) -> Serialised:
     """Serialise a pyoxigraph query result in media_type, keeping at most max_results items
     and, when max_bytes is set, at most max_bytes bytes (cut items end the answer early
@@ -208,12 +236,15 @@ def serialise(result, media_type: str, max_results: int,
     A media type that does not fit the result's form falls back to that form's default.
     """
     if isinstance(result, ox.QueryBoolean):
-        fmt = format_by_media_type("ASK", media_type) or TABLE_FORMATS[0]
+        fmt = _by_media_type(TABLE_FORMATS, media_type) or TABLE_FORMATS[0]
         if fmt.name in ("csv", "tsv"):
             return Serialised(_ask_table(bool(result), fmt.name), fmt.media_type, 1, False)
-        return Serialised(result.serialize(format=fmt.oxigraph), fmt.media_type, 1, False)
+        # pyoxigraph's stubs type serialize() as `bytes | None` for every call; without an
+        # `output` it always returns the bytes.
+        return Serialised(result.serialize(format=fmt.oxigraph),  # type: ignore[arg-type]
+                          fmt.media_type, 1, False)
     if isinstance(result, ox.QuerySolutions):
-        fmt = format_by_media_type("SELECT", media_type) or TABLE_FORMATS[0]
+        fmt = _by_media_type(TABLE_FORMATS, media_type) or TABLE_FORMATS[0]
         variables = [v.value for v in result.variables]
         head = len(_solutions_json(variables, []))
         rows, truncated = _bindings(variables, result, max_results,
@@ -222,25 +253,31 @@ def serialise(result, media_type: str, max_results: int,
         def write(kept: list[bytes]) -> bytes:
             body = _solutions_json(variables, kept)
             if fmt.oxigraph != ox.QueryResultsFormat.JSON:
-                body = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON) \
-                    .serialize(format=fmt.oxigraph)
+                body = ox.parse_query_results(  # type: ignore[assignment]  # as above
+                    body, format=ox.QueryResultsFormat.JSON).serialize(format=fmt.oxigraph)
             return body
 
-        kept, body = _fit(rows, write, max_bytes)
-        return Serialised(body, fmt.media_type, len(kept), truncated or len(kept) < len(rows))
-    fmt = format_by_media_type("CONSTRUCT", media_type) or GRAPH_FORMATS[0]
+        kept_rows, body = _fit(rows, write, max_bytes)
+        return Serialised(body, fmt.media_type, len(kept_rows),
+                          truncated or len(kept_rows) < len(rows))
+    rdf_fmt = _by_media_type(CONSTRUCT_FORMATS, media_type) or GRAPH_FORMATS[0]
     triples, truncated = _triples(result, max_results, max_bytes)
     triples = _restore_datatypes(triples)
-    kwargs = {}
-    if prefixes and fmt.name in ("turtle", "rdfxml", "jsonld", "trig"):
-        kwargs["prefixes"] = prefixes
-    if fmt.name == "jsonld" and any(isinstance(t.subject, ox.Triple)
-                                    or isinstance(t.object, ox.Triple) for t in triples):
+    options: _SerializeOptions = {}
+    if prefixes and rdf_fmt.name in ("turtle", "rdfxml", "jsonld", "trig"):
+        options["prefixes"] = prefixes
+    if rdf_fmt.name == "jsonld" and any(isinstance(t.subject, ox.Triple)
+                                        or isinstance(t.object, ox.Triple) for t in triples):
         raise NotSerialisable("JSON-LD cannot hold the triple terms (RDF 1.2) of this answer; "
                               "ask for Turtle, N-Triples or RDF/XML")
-    kept, body = _fit(triples, lambda kept: ox.serialize(kept, format=fmt.oxigraph, **kwargs),
-                      max_bytes)
-    return Serialised(body, fmt.media_type, len(kept), truncated or len(kept) < len(triples))
+
+    def write_graph(kept: list[ox.Triple]) -> bytes:
+        return ox.serialize(  # type: ignore[return-value]  # bytes without `output`, as above
+            kept, format=rdf_fmt.oxigraph, **options)
+
+    kept, body = _fit(triples, write_graph, max_bytes)
+    return Serialised(body, rdf_fmt.media_type, len(kept),
+                      truncated or len(kept) < len(triples))
 
 
 
@@ -248,11 +285,11 @@ _DERIVED = {ox.NamedNode(p): ox.NamedNode(d) for p, d in DERIVED_DATATYPES.items
 _XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 
 
-def _restore_datatypes(triples: list) -> list:
+def _restore_datatypes(triples: list[ox.Triple]) -> list[ox.Triple]:
     """The triples with the datatypes the store dropped put back (see DERIVED_DATATYPES)."""
     if not any(t.predicate in _DERIVED for t in triples):
         return triples
-    restored = []
+    restored: list[ox.Triple] = []
     for triple in triples:
         datatype = _DERIVED.get(triple.predicate)
         value = triple.object
@@ -272,10 +309,11 @@ def _ask_table(value: bool, name: str) -> bytes:
     return f"?{ASK_VARIABLE}\n{word}\n".encode("ascii")  # TSV: ?var, then a boolean literal
 
 
-def _triples(result: Iterable, max_results: int, max_bytes: int) -> tuple[list, bool]:
+def _triples(result: Iterable[ox.Triple], max_results: int,
+             max_bytes: int) -> tuple[list[ox.Triple], bool]:
     """Up to max_results triples whose terms' lexical forms hold at most max_bytes
     together; whether the answer was cut."""
-    triples = []
+    triples: list[ox.Triple] = []
     left = max_bytes if max_bytes > 0 else None
     for triple in result:
         if len(triples) == max_results:
