@@ -98,9 +98,10 @@ class WorkerPool:
             header, _ = worker.channel.receive(time.monotonic() + self.start_timeout)
         except (children.Deadline, children.Gone, children.ProtocolError):
             header = None
-        if header != READY and not self._closed:
+        ready: bool = header == READY
+        if not ready and not self._closed:
             log.error("a SPARQL worker did not come up; sources %s", self.sources)
-        return header == READY
+        return ready
 
     def _died(self, worker: Child) -> QueryAborted:
         """Replace a worker that died during a query; the error that says why."""
@@ -192,7 +193,7 @@ class WorkerPool:
     def __enter__(self) -> WorkerPool:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def workers_alive(self) -> Sequence[int]:

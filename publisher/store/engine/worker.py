@@ -16,17 +16,31 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from publisher.children import Channel, Gone, attach
 from publisher.sparql.sandbox import confine_or_exit
 
-__all__ = ["READY", "STACK_BYTES", "UNION", "Job", "evaluate", "load", "serve"]
+if TYPE_CHECKING:  # imported where used, so a worker starts before it needs them
+    import pyoxigraph as ox
+
+    from publisher.sparql.results import Serialised
+
+__all__ = ["READY", "STACK_BYTES", "UNION", "Job", "QueryOptions", "evaluate", "load", "serve"]
 
 READY = {"kind": "ready"}  # the first frame a worker sends, once its store is loaded
 STACK_BYTES = 512 << 20  # the evaluating thread's stack (see serve)
 # Materialises the default graph as the union of the named graphs, as a set of triples.
 UNION = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+class QueryOptions(TypedDict, total=False):
+    """The keyword arguments of pyoxigraph's Store.query that the stores pass."""
+
+    base_iri: str | None
+    use_default_graph_as_union: bool
+    default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]
+    named_graphs: list[ox.NamedNode | ox.BlankNode]
 
 
 @dataclass(frozen=True)
@@ -57,13 +71,13 @@ class Job:
                    max_bytes=header["max_bytes"])
 
 
-def evaluate(store, job: Job):
+def evaluate(store: ox.Store, job: Job) -> Serialised:
     """Run a job on a pyoxigraph store and serialise its answer."""
     import pyoxigraph as ox
 
     from publisher.sparql.results import serialise
 
-    options: dict = {"base_iri": job.base_iri}
+    options: QueryOptions = {"base_iri": job.base_iri}
     if job.default_graphs or job.named_graphs:
         options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
         options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
@@ -72,7 +86,7 @@ def evaluate(store, job: Job):
                      max_bytes=job.max_bytes)
 
 
-def load(sources: str | Path | Sequence[str | Path]):
+def load(sources: str | Path | Sequence[str | Path]) -> ox.Store:
     """The store of a release: an on-disk store folder opened read-only, or N-Quads files
     loaded into memory with the default graph made the union of their graphs.
 
@@ -115,7 +129,7 @@ def serve(channel: Channel, sources: Sequence[str]) -> None:
     # the accepted length (measured: 20,000 characters of nesting need well under 512 MB;
     # the stack is reserved address space, only the pages used cost memory). It starts
     # first, so its reservation is made before the limit, and waits for the store.
-    holder: list = []
+    holder: list[ox.Store] = []
     ready = threading.Event()
     threading.stack_size(STACK_BYTES)
     # (a daemon: should opening the store fail, the worker exits rather than wait on it)
@@ -147,7 +161,7 @@ def serve(channel: Channel, sources: Sequence[str]) -> None:
     runner.join()
 
 
-def _answer_jobs(channel: Channel, holder: list, ready: threading.Event) -> None:
+def _answer_jobs(channel: Channel, holder: list[ox.Store], ready: threading.Event) -> None:
     """Answer jobs with the store in holder[0] (it may be replaced) until the channel closes."""
     ready.wait()
     while True:
