@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from publisher.store.base import Store, StoreError, StoreUnavailable
+from publisher.store.base import ReleaseOnDisk, Store, StoreError, StoreUnavailable
 
 if TYPE_CHECKING:
+    from publisher.config import Settings
     from publisher.store.embedded import EmbeddedStore
 
 __all__ = ["EmbeddedStore", "Store", "StoreError", "StoreUnavailable", "check_store", "open_store"]
@@ -24,7 +25,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def open_store(settings, release=None) -> Store:
+def open_store(settings: Settings, release: ReleaseOnDisk | None = None) -> Store:
     """The store the settings name: a remote endpoint when `store` is set, else embedded."""
     if settings.store:
         from publisher.store.remote import RemoteStore
@@ -38,7 +39,7 @@ def open_store(settings, release=None) -> Store:
         query_memory=settings.query_memory)
 
 
-def check_store(settings, release=None) -> None:
+def check_store(settings: Settings, release: ReleaseOnDisk | None = None) -> None:
     """Fail as open_store would, without loading the graph (for a server whose worker process
     opens the store itself: the graph is then held once, not twice)."""
     if settings.store:

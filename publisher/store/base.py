@@ -3,7 +3,8 @@ and the SPARQL layer, in publisher.sparql.errors, and named here for the stores'
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from rdflib import Graph
@@ -22,6 +23,7 @@ __all__ = [
     "QueryAnswer",
     "QuerySyntaxError",
     "QueryTimeout",
+    "ReleaseOnDisk",
     "Store",
     "StoreError",
     "StoreUnavailable",
@@ -37,7 +39,8 @@ class Store(Protocol):
         """Rows of a SELECT query, each variable bound to an rdflib term."""
         ...
 
-    def select_values(self, query: str, variables: Sequence[str]) -> Iterator[tuple]:
+    def select_values(self, query: str,
+                      variables: Sequence[str]) -> Iterator[tuple[str | None, ...]]:
         """Rows of a SELECT query as the lexical forms of these variables (None if unbound):
         plain strings, for answers too large to hold as rdflib terms."""
         ...
@@ -72,4 +75,28 @@ class Store(Protocol):
         default-graph-uri/named-graph-uri); else the query's FROM clauses, else the union.
         Relative IRIs resolve against base_iri; prefixes may shorten RDF output.
         """
+        ...
+
+
+class ReleaseOnDisk(Protocol):
+    """What the embedded store reads of a finished build (publisher.releases.Release)."""
+
+    @property
+    def path(self) -> Path:
+        """The build's folder."""
+        ...
+
+    @property
+    def info(self) -> Mapping[str, Any]:
+        """The build's info (build.json): "triples" among others."""
+        ...
+
+    @property
+    def build_id(self) -> str:
+        """Unique per build."""
+        ...
+
+    @property
+    def graph_file(self) -> Path:
+        """The canonical N-Quads file."""
         ...

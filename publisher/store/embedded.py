@@ -16,15 +16,17 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack, overload
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from publisher.sparql.guard import scan
-from publisher.store.base import QueryAnswer, StoreError
+from publisher.sparql.results import Term
+from publisher.store.base import QueryAnswer, ReleaseOnDisk, StoreError
 from publisher.store.engine.pool import WorkerPool
-from publisher.store.engine.worker import Job, load
+from publisher.store.engine.worker import Job, QueryOptions, load
 
 __all__ = ["METADATA_FILE", "STORE_DIR", "EmbeddedStore", "from_ox", "to_ox", "write_store"]
 
@@ -32,8 +34,12 @@ STORE_DIR = "store"  # the on-disk store in a release folder
 METADATA_FILE = "metadata.nq"  # catalogue + VoID in <base>graph/metadata (publisher.metadata)
 
 
-def from_ox(term) -> Any:
-    """An rdflib term for a pyoxigraph term."""
+@overload
+def from_ox(term: None) -> None: ...
+@overload
+def from_ox(term: Term) -> URIRef | BNode | Literal: ...
+def from_ox(term: Term | None) -> URIRef | BNode | Literal | None:
+    """An rdflib term for a pyoxigraph term (StoreError for a triple term)."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -47,8 +53,16 @@ def from_ox(term) -> Any:
     raise StoreError(f"unsupported term {term!r}")
 
 
-def to_ox(term) -> Any:
-    """A pyoxigraph term for an rdflib term."""
+@overload
+def to_ox(term: URIRef) -> ox.NamedNode: ...
+@overload
+def to_ox(term: BNode) -> ox.BlankNode: ...
+@overload
+def to_ox(term: Literal) -> ox.Literal: ...
+@overload
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal: ...
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A pyoxigraph term for an rdflib term (StoreError for any other node)."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
@@ -126,7 +140,7 @@ class EmbeddedStore:
                    union=True)
 
     @classmethod
-    def from_release(cls, release, query_workers: int = 0,
+    def from_release(cls, release: ReleaseOnDisk | None, query_workers: int = 0,
                      in_memory_max_triples: int = 250_000,
                      query_memory: int = 0) -> EmbeddedStore:
         """The graph of a build (see publisher.releases.Release): its on-disk store opened
@@ -151,13 +165,14 @@ class EmbeddedStore:
         files = [release.graph_file]
         if (folder / METADATA_FILE).is_file():
             files.append(folder / METADATA_FILE)
-        store = cls.from_files(files, release.build_id, query_workers or 2)
-        store.query_memory = query_memory
+        embedded = cls.from_files(files, release.build_id, query_workers or 2)
+        embedded.query_memory = query_memory
         if disk.is_dir():  # workers answer from it while they load the files
-            store.sources.insert(0, str(disk))
-        return store
+            embedded.sources.insert(0, str(disk))
+        return embedded
 
-    def query(self, query: str, **options: Any):
+    def query(self, query: str, **options: Unpack[QueryOptions]
+              ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run a query on pyoxigraph and return its raw result (default graph = union)."""
         if not self.union and not options.get("default_graph"):
             options.setdefault("use_default_graph_as_union", True)
@@ -168,11 +183,11 @@ class EmbeddedStore:
 
     def select(self, query: str) -> list[dict[str, Any]]:
         """Rows of a SELECT query, each variable bound to an rdflib term (unbound ones left out)."""
-        result = self.query(query)
+        result = self._solutions(query)
         names = [v.value for v in result.variables]
         rows = []
         for solution in result:
-            row = {}
+            row: dict[str, Any] = {}
             for name in names:
                 value = solution[name]
                 if value is not None:
@@ -180,10 +195,11 @@ class EmbeddedStore:
             rows.append(row)
         return rows
 
-    def select_values(self, query: str, variables: Sequence[str]) -> Iterator[tuple]:
+    def select_values(self, query: str,
+                      variables: Sequence[str]) -> Iterator[tuple[str | None, ...]]:
         """Rows of a SELECT query as the lexical forms of these variables (None if unbound),
         read straight from pyoxigraph: no rdflib term is made (a tenth of the memory)."""
-        for solution in self.query(query):
+        for solution in self._solutions(query):
             yield tuple(None if (term := solution[name]) is None else term.value
                         for name in variables)
 
@@ -194,10 +210,25 @@ class EmbeddedStore:
     def construct(self, query: str) -> Graph:
         """The graph of a CONSTRUCT or DESCRIBE query, as rdflib."""
         graph = Graph()
-        for triple in self.query(query):
+        for triple in self._triples(query):
             graph.add((from_ox(triple.subject), from_ox(triple.predicate),
                        from_ox(triple.object)))
         return graph
+
+    def _solutions(self, query: str) -> ox.QuerySolutions:
+        """The solutions of a SELECT query (TypeError for a query of another form)."""
+        result = self.query(query)
+        if not isinstance(result, ox.QuerySolutions):
+            raise TypeError(f"not a SELECT query: {type(result).__name__} answers it")
+        return result
+
+    def _triples(self, query: str) -> ox.QueryTriples:
+        """The triples of a CONSTRUCT or DESCRIBE query (TypeError for another form)."""
+        result = self.query(query)
+        if not isinstance(result, ox.QueryTriples):
+            raise TypeError(f"not a CONSTRUCT or DESCRIBE query: {type(result).__name__} "
+                            "answers it")
+        return result
 
     def triple_count(self) -> int:
         """How many distinct triples the union of the graphs holds."""

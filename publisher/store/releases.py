@@ -18,6 +18,7 @@ with the release's graphs as the dataset, so they never see a half-loaded releas
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from publisher.namespaces import DCTERMS, OWL, VOID, kg
 
@@ -85,7 +86,7 @@ class StoredRelease:
     sources: dict[str, str]  # data graph -> the source graph it stands for
 
     @classmethod
-    def from_rows(cls, rows: list[dict]) -> StoredRelease | None:
+    def from_rows(cls, rows: list[dict[str, Any]]) -> StoredRelease | None:
         """The release from the rows of CURRENT_QUERY (None when there is no pointer)."""
         if not rows:
             return None
