@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -38,6 +38,10 @@ from publisher.store.base import (
 from publisher.store.embedded import from_ox
 from publisher.store.releases import StoredRelease
 
+if TYPE_CHECKING:
+    from publisher.config import Settings
+    from publisher.sparql.results import EngineResult
+
 __all__ = ["RemoteStore", "from_json_term"]
 
 log = logging.getLogger(__name__)
@@ -53,7 +57,22 @@ _TIMEOUTS = ("S1TAT", "interrupted by result timeout", "ANYTIME timeout", "SR171
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def from_json_term(value: dict[str, str]) -> Any:
+class _Results(TypedDict, total=False):
+    """The "results" of SPARQL 1.1 JSON results: a binding per solution, a term per variable
+    (its "type", "value" and maybe "xml:lang" or "datatype")."""
+
+    bindings: list[dict[str, dict[str, str]]]
+
+
+class _ResultsJson(TypedDict, total=False):
+    """SPARQL 1.1 JSON results as the store sends them: a SELECT's or an ASK's."""
+
+    head: dict[str, list[str]]
+    results: _Results
+    boolean: bool
+
+
+def from_json_term(value: dict[str, str]) -> URIRef | BNode | Literal:
     """An rdflib term for one binding of SPARQL 1.1 JSON results (and Virtuoso's typed-literal)."""
     kind = value.get("type")
     if kind == "uri":
@@ -99,7 +118,7 @@ class RemoteStore:
         return f"RemoteStore({self.endpoint!r})"  # never the password
 
     @classmethod
-    def from_settings(cls, settings) -> RemoteStore:
+    def from_settings(cls, settings: Settings) -> RemoteStore:
         """The store the settings name; fails clearly when it cannot be reached or holds nothing."""
         store = cls(settings.store, settings.base_uri, user=settings.store_user,
                     password=settings.store_password, timeout=settings.query_timeout)
@@ -192,7 +211,8 @@ class RemoteStore:
         sparql.setOnlyConneg(True)
         # SPARQLWrapper's setTimeout takes whole seconds; urllib, which it hands the value
         # to, takes fractions (a probe's 0.8 s). Never 0, which would mean "wait for ever".
-        sparql.timeout = max(0.1, timeout or self.timeout)
+        # (SPARQLWrapper annotates the attribute as int | None, as setTimeout makes it.)
+        sparql.timeout = max(0.1, timeout or self.timeout)  # type: ignore[assignment]
         scheme, realm = self._auth_scheme()
         if scheme:
             sparql.setHTTPAuth(DIGEST if scheme == "digest" else BASIC)
@@ -239,7 +259,8 @@ class RemoteStore:
         return body, media_type.split(";")[0].strip()
 
     def _json(self, query: str, dataset: bool = True,
-              graphs: Iterable[str] | None = None, timeout: float | None = None) -> dict:
+              graphs: Iterable[str] | None = None,
+              timeout: float | None = None) -> _ResultsJson:
         mapped = dataset and graphs is None  # a reader's query over the current release
         release = self.current() if mapped else None
         if release is not None:  # one lookup: the mapping and the dataset agree
@@ -251,9 +272,10 @@ class RemoteStore:
             body = self.from_store(body, release)
         sparql_json = body.decode("utf-8")
         try:
-            return json.loads(sparql_json)
+            answer: _ResultsJson = json.loads(sparql_json)
         except ValueError:
             raise StoreError("the store's answer is not SPARQL JSON results") from None
+        return answer
 
     def _select(self, query: str, dataset: bool = True, graphs: Iterable[str] | None = None,
                 timeout: float | None = None) -> list[dict[str, Any]]:
@@ -267,7 +289,8 @@ class RemoteStore:
         """Rows of a SELECT query, each variable bound to an rdflib term (unbound ones left out)."""
         return self._select(query)
 
-    def select_values(self, query: str, variables: Sequence[str]) -> Iterator[tuple]:
+    def select_values(self, query: str,
+                      variables: Sequence[str]) -> Iterator[tuple[str | None, ...]]:
         """Rows of a SELECT query as the lexical forms of these variables (None if unbound)."""
         for row in self._select(query):
             yield tuple(str(row[name]) if name in row else None for name in variables)
@@ -369,6 +392,7 @@ class RemoteStore:
             # (it says so in X-SQL-State for some forms only): past the limit is a timeout.
             raise QueryTimeout(f"the query ran longer than the time limit ({timeout:g} s)")
         body = self.from_store(body, release)
+        result: EngineResult
         try:
             if checked.is_graph:
                 result = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
