@@ -25,6 +25,7 @@ def validate_graph(data: Graph, shapes: Graph, inplace: bool = False, processes:
     to be validated). A graph of at least min_triples triples is validated in up to
     processes processes where the system can fork and the shapes allow it.
     """
+    report_graph: Graph  # pyshacl's validate has no return annotation: a Graph, by its docs
     with _without_result_texts():
         plan = (_plan(data, shapes) if processes > 1 and _CAN_FORK and len(data) >= min_triples
                 else None)

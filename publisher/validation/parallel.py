@@ -14,12 +14,14 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import TypeAlias, TypeGuard
 
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
+from rdflib.term import Node
 
 from publisher import children
 from publisher.validation.shacl import _OPTIONS
@@ -37,6 +39,12 @@ _NESTING_LISTS = (SH["and"], SH["or"], SH.xone)
 _USE_SHAPES_SCHEMES = ("http:", "https:", "urn:", "file:")
 _CAN_FORK = sys.platform.startswith("linux") and hasattr(os, "fork")
 _EXIT_OK, _EXIT_ERROR = 0, 3
+
+# A triple pattern (None: any node), as rdflib's Graph.triples takes it.
+_Pattern: TypeAlias = tuple[Node | None, Node | None, Node | None]
+# What one batch's validation sends back: the batch's index, whether it conforms, and the
+# triples of its report graph.
+_Part: TypeAlias = tuple[int, bool, list[tuple[Node, Node, Node]]]
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,7 @@ def _plan(data: Graph, shapes: Graph) -> _Plan | None:
     # pyshacl's implicit class targets: a shape that is also an rdfs:Class (or of a subclass)
     for kind in (RDFS.Class, *shapes.subjects(RDFS.subClassOf, RDFS.Class)):
         targeted.update(shapes.subjects(RDF.type, kind))
-    nested = set()
+    nested: set[Node] = set()
     for predicate in _NESTING:
         nested.update(shapes.objects(None, predicate))
     for predicate in _NESTING_LISTS:
@@ -72,25 +80,30 @@ def _plan(data: Graph, shapes: Graph) -> _Plan | None:
             nested.update(shapes.items(items))
     named = {n for n in nested if isinstance(n, URIRef)}
     if (len(targeted) < 2 or targeted & nested
-            or any(not isinstance(s, URIRef) or not s.lower().startswith(_USE_SHAPES_SCHEMES)
-                   for s in targeted | named)
+            or not _use_shapes_iris(targeted) or not _use_shapes_iris(named)
             or any((n, None, None) not in shapes for n in named)):
         return None
-    counts: dict[tuple, int] = {}
+    counts: dict[_Pattern, int] = {}
     cost = {shape: _cost(data, shapes, shape, named, counts) for shape in targeted}
     return _Plan(shapes=tuple(sorted(targeted, key=lambda s: (-cost[s], str(s)))),
                  nested=tuple(sorted(named, key=str)))
 
 
-def _cost(data: Graph, shapes: Graph, shape: URIRef, named: set[URIRef],
-          counts: dict[tuple, int]) -> int:
+def _use_shapes_iris(nodes: Collection[Node]) -> TypeGuard[Collection[URIRef]]:
+    """Whether every node is an IRI that pyshacl's use_shapes takes."""
+    return all(isinstance(s, URIRef) and s.lower().startswith(_USE_SHAPES_SCHEMES)
+               for s in nodes)
+
+
+def _cost(data: Graph, shapes: Graph, shape: URIRef, named: Collection[URIRef],
+          counts: dict[_Pattern, int]) -> int:
     """A guess at the work a shape is: its focus nodes times the size of its description
     (with the named shapes it uses).
 
     Only the order in which the processes take the shapes depends on it (costliest first,
     so that no large one is left for last), never the report.
     """
-    def count(pattern: tuple) -> int:
+    def count(pattern: _Pattern) -> int:
         if pattern not in counts:
             counts[pattern] = sum(1 for _ in data.triples(pattern))
         return counts[pattern]
@@ -103,7 +116,9 @@ def _cost(data: Graph, shapes: Graph, shape: URIRef, named: set[URIRef],
             focus += count((None, value, None))
         elif predicate in (SH.targetNode, SH.target):
             focus += 1
-    size, todo, seen = 0, [shape], {shape}
+    size = 0
+    todo: list[Node] = [shape]
+    seen: set[Node] = {shape}
     while todo:
         description = shapes.cbd(todo.pop())
         size += len(description)
@@ -133,10 +148,10 @@ def _tickets(count: int) -> int:
     return read
 
 
-def _validate_batches(data: Graph, shapes: Graph, plan: _Plan, tickets: int) -> list[tuple]:
+def _validate_batches(data: Graph, shapes: Graph, plan: _Plan, tickets: int) -> list[_Part]:
     """Validate batch after batch, each the next one no process has taken yet."""
     batches = _batches(plan)
-    parts = []
+    parts: list[_Part] = []
     while ticket := os.read(tickets, 1):
         index = ticket[0]
         conforms, report, _text = shacl_validate(
@@ -146,7 +161,7 @@ def _validate_batches(data: Graph, shapes: Graph, plan: _Plan, tickets: int) -> 
     return parts
 
 
-def _merge(parts: list[tuple], shapes: Graph) -> tuple[bool, Graph]:
+def _merge(parts: list[_Part], shapes: Graph) -> tuple[bool, Graph]:
     """One report graph from the parts' reports, as pyshacl writes it for a whole run.
 
     rdflib names new blank nodes by uuid4, so the parts' results do not clash; blank nodes
@@ -169,7 +184,7 @@ def _merge(parts: list[tuple], shapes: Graph) -> tuple[bool, Graph]:
     return conforms, merged
 
 
-def _in_fork(work: Callable[[], list]) -> tuple[bytes, int]:
+def _in_fork(work: Callable[[], list[_Part]]) -> tuple[bytes, int]:
     """In a forked process: the parts it validated (or the error that stopped it) for the
     parent, and the exit code that says which.
 
@@ -195,7 +210,7 @@ def _pickled_error(exc: Exception) -> bytes:
         return pickle.dumps(("error", error), pickle.HIGHEST_PROTOCOL)
 
 
-def _outcome(pid: int, payload: bytes, code: int) -> list[tuple]:
+def _outcome(pid: int, payload: bytes, code: int) -> list[_Part]:
     """The parts a child validated, or the error that says why there are none."""
     if code < 0:
         name = signal.Signals(-code).name
@@ -208,7 +223,8 @@ def _outcome(pid: int, payload: bytes, code: int) -> list[tuple]:
         except Exception:
             kind, value = None, None
         if kind == "parts" and code == _EXIT_OK:
-            return value
+            parts: list[_Part] = value  # what _in_fork pickled in our own fork
+            return parts
         if kind == "error" and code == _EXIT_ERROR:
             raise value
     raise ValidationProcessError(f"validation process {pid}, forked to share the work, ended "

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
+from rdflib.term import Node
 
 __all__ = ["Report", "Violation"]
 
@@ -28,9 +30,9 @@ class Violation:
     shape: str | None
     file: str | None = None
     line: int | None = None
-    node: object = field(default=None, repr=False, compare=False)
+    node: Node | None = field(default=None, repr=False, compare=False)  # the focus node
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The violation as plain JSON-ready values."""
         data = asdict(self)
         data.pop("node")
@@ -92,7 +94,9 @@ class Report:
         return {"text": self.as_text, "json": self.as_json, "turtle": self.as_turtle}[fmt]()
 
 
-def _short(graph: Graph, node) -> str:
+def _short(graph: Graph, node: object) -> str:
+    """A node as the report writes it: an IRI by its prefixed name where it has one, any
+    other value as text, None as ""."""
     if isinstance(node, URIRef):
         try:
             return graph.namespace_manager.normalizeUri(node)
@@ -101,7 +105,7 @@ def _short(graph: Graph, node) -> str:
     return str(node) if node is not None else ""
 
 
-def _messages(report: Graph, result) -> tuple[str, str]:
+def _messages(report: Graph, result: Node) -> tuple[str, str]:
     german = english = other = ""
     for message in report.objects(result, SH.resultMessage):
         lang = message.language if isinstance(message, Literal) else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypedDict
 
 from pyshacl.constraints.constraint_component import ConstraintComponent
 
@@ -18,7 +19,7 @@ __all__: list[str] = []  # nothing public: the package's own modules use it
 _TEXTS_LOCK = threading.Lock()
 
 
-def _no_text(self, *args, **kwargs) -> str:
+def _no_text(self: ConstraintComponent, *args: object, **kwargs: object) -> str:
     return ""
 
 
@@ -36,14 +37,24 @@ def _without_result_texts() -> Iterator[None]:
     if original is None:  # a pyshacl that renders its texts elsewhere: nothing to skip
         yield
         return
+    # Assigning to a method of pyshacl's class is what mypy refuses (method-assign); swapping
+    # it for the run is the point here, and the replacement takes the same call.
     with _TEXTS_LOCK:
-        ConstraintComponent.make_v_result_description = _no_text
+        ConstraintComponent.make_v_result_description = _no_text  # type: ignore[method-assign]
         try:
             yield
         finally:
-            ConstraintComponent.make_v_result_description = original
+            ConstraintComponent.make_v_result_description = original  # type: ignore[method-assign]
+
+
+class _Options(TypedDict):
+    """Keyword arguments of pyshacl's validate, by name, so mypy checks them against it."""
+
+    inference: str
+    advanced: bool
+    allow_warnings: bool
 
 
 # pyshacl's options for our gate: no inference (what is checked is what is published),
 # SHACL-AF, and warnings do not fail the gate.
-_OPTIONS = {"inference": "none", "advanced": True, "allow_warnings": True}
+_OPTIONS: _Options = {"inference": "none", "advanced": True, "allow_warnings": True}

@@ -21,7 +21,8 @@ REASONING_CHECK = "shapes/ReasoningCheck"
 TERMS_CHECK = "shapes/VocabularyCheck"
 
 
-def _places(sources: Sources, data: Graph, violation: Violation) -> list[tuple]:
+def _places(sources: Sources, data: Graph,
+            violation: Violation) -> list[tuple[str, int | None]]:
     """Where each value of a violation's subject and path is stated, when it has no value."""
     if violation.node is None or violation.value or not violation.path:
         return []
@@ -29,7 +30,7 @@ def _places(sources: Sources, data: Graph, violation: Violation) -> list[tuple]:
         path = data.namespace_manager.expand_curie(violation.path)
     except (ValueError, TypeError):
         return []
-    places = []
+    places: list[tuple[str, int | None]] = []
     for value in data.objects(violation.node, path):
         needle = f'"{value}"' if isinstance(value, Literal) else _short(data, value)
         where = sources.locate_statement(violation.node, [needle, violation.path],
@@ -119,6 +120,7 @@ def validate_sources(sources: Sources, shapes: Graph, processes: int = 1,
         report.violations.extend(problems)
         report.conforms = False
     if reason:
+        assert report.graph is not None  # validate_graph's report holds pyshacl's graph
         found = _reasoning_violations(data, sources.base, report.graph)
         if found:
             report.violations.extend(found)
@@ -127,7 +129,9 @@ def validate_sources(sources: Sources, shapes: Graph, processes: int = 1,
         if violation.file:
             continue
         if violation.node in sources.places:  # a workbook's thing: file › sheet › row › column
-            violation.file, violation.line = sources.locate(violation.node, violation.path)
+            place = sources.locate(violation.node, violation.path)
+            assert place is not None  # locate finds every node of sources.places
+            violation.file, violation.line = place
             continue
         places = _places(sources, data, violation)
         if len(places) > 1:  # e.g. a second date: where each value is stated
