@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -37,6 +37,7 @@ from publisher.store.base import (
 )
 from publisher.store.embedded import from_ox
 from publisher.store.releases import StoredRelease
+from publisher.store.results_json import ResultsJson, relabel_blank_nodes
 
 if TYPE_CHECKING:
     from publisher.config import Settings
@@ -55,21 +56,6 @@ _COST_REFUSAL = "estimated execution time"  # Virtuoso: refused before running, 
 # with Retry-After (as the embedded store's), not a failure of the store (502).
 _TIMEOUTS = ("S1TAT", "interrupted by result timeout", "ANYTIME timeout", "SR171")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-class _Results(TypedDict, total=False):
-    """The "results" of SPARQL 1.1 JSON results: a binding per solution, a term per variable
-    (its "type", "value" and maybe "xml:lang" or "datatype")."""
-
-    bindings: list[dict[str, dict[str, str]]]
-
-
-class _ResultsJson(TypedDict, total=False):
-    """SPARQL 1.1 JSON results as the store sends them: a SELECT's or an ASK's."""
-
-    head: dict[str, list[str]]
-    results: _Results
-    boolean: bool
 
 
 def from_json_term(value: dict[str, str]) -> URIRef | BNode | Literal:
@@ -260,7 +246,7 @@ class RemoteStore:
 
     def _json(self, query: str, dataset: bool = True,
               graphs: Iterable[str] | None = None,
-              timeout: float | None = None) -> _ResultsJson:
+              timeout: float | None = None) -> ResultsJson:
         mapped = dataset and graphs is None  # a reader's query over the current release
         release = self.current() if mapped else None
         if release is not None:  # one lookup: the mapping and the dataset agree
@@ -272,7 +258,7 @@ class RemoteStore:
             body = self.from_store(body, release)
         sparql_json = body.decode("utf-8")
         try:
-            answer: _ResultsJson = json.loads(sparql_json)
+            answer: ResultsJson = json.loads(sparql_json)
         except ValueError:
             raise StoreError("the store's answer is not SPARQL JSON results") from None
         return answer
@@ -397,7 +383,7 @@ class RemoteStore:
             if checked.is_graph:
                 result = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
             else:
-                result = ox.parse_query_results(_blank_nodes(body),
+                result = ox.parse_query_results(relabel_blank_nodes(body),
                                                 format=ox.QueryResultsFormat.JSON)
         except SyntaxError as exc:
             raise StoreError(f"the store's answer could not be read: {exc}") from None
@@ -436,28 +422,6 @@ def _allow_headers(graphs: int) -> None:
     needed = graphs + 100
     if getattr(http.client, "_MAXHEADERS", 100) < needed:
         http.client._MAXHEADERS = needed  # type: ignore[attr-defined]
-
-
-_NODE_ID = b"nodeID://"
-
-
-def _blank_nodes(body: bytes) -> bytes:
-    """SPARQL JSON results with Virtuoso's blank nodes (`{"type": "bnode", "value":
-    "nodeID://b10006"}`) as blank node labels pyoxigraph reads (`b10006`); other answers as
-    they are. Re-encoded only when a `nodeID://` occurs, which few answers hold."""
-    if _NODE_ID not in body:
-        return body
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return body  # the caller reports what pyoxigraph finds wrong with it
-    for row in data.get("results", {}).get("bindings", []):
-        for value in row.values():
-            if value.get("type") == "bnode":
-                label = value.get("value", "").removeprefix("nodeID://")
-                # a label of letters, digits and _ only: a valid BLANK_NODE_LABEL
-                value["value"] = "b" + "".join(c if c.isalnum() else "_" for c in label)
-    return json.dumps(data).encode()
 
 
 def _message(exc: SPARQLWrapperException) -> str:
