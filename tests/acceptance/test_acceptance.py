@@ -28,7 +28,7 @@ from rdflib import Dataset, URIRef
 from tests.acceptance.crawler import CRAWLS, RAPPER, crawl
 from tests.conftest import BASE, ROOT
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.slow]  # a wheel installed, builds, 3 crawls
 
 START = ["/", "/robots.txt", "/sitemap.xml", "/catalog", "/.well-known/void", "/sparql",
          "/ontology", "/download/", "/download/SHA256SUMS"]
