@@ -113,6 +113,16 @@ def live_server(app):
         yield server
 
 
-# The Virtuoso fixtures live in their own module; imported here, not in each test module,
-# so that a test session starts one Virtuoso, not one per module that uses it.
+# The markers of what a test needs (live, virtuoso, browser, slow), the fast loop (--fast),
+# the watch that fails an expensive test without its marker, and the xdist groups: hooks from
+# tests/markers.py. The Virtuoso fixtures live in their own module; imported here, not in each
+# test module, so that a test session starts one Virtuoso, not one per module that uses it.
+from tests.markers import (  # noqa: E402,F401
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_fixture_setup,
+    pytest_runtest_makereport,
+    pytest_runtest_protocol,
+)
 from tests.virtuoso_server import loaded_virtuoso, virtuoso  # noqa: E402,F401

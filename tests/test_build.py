@@ -48,6 +48,7 @@ def test_every_dump_parses_to_the_same_graph(release, suffix, fmt):
     assert isomorphic(graph, reference)
 
 
+@pytest.mark.slow
 def test_unchanged_data_keeps_version_and_dates(project, tmp_path):
     first = build(project, _settings(tmp_path), tmp_path).release
     second = build(project, _settings(tmp_path), tmp_path)
@@ -63,6 +64,7 @@ def test_unchanged_data_keeps_version_and_dates(project, tmp_path):
     assert second.release.path.is_dir() and third.path.is_dir()
 
 
+@pytest.mark.slow
 def test_changed_data_makes_a_new_version_and_keeps_the_old(workdir, tmp_path):
     out = tmp_path / "out"
     first = build(Project(workdir), _settings(out), out).release
@@ -77,6 +79,7 @@ def test_changed_data_makes_a_new_version_and_keeps_the_old(workdir, tmp_path):
     assert current_release(out).version == second.release.version
 
 
+@pytest.mark.slow
 def test_refused_build_keeps_the_last_good_one(workdir, tmp_path):
     out = tmp_path / "out"
     good = build(Project(workdir), _settings(out), out).release
@@ -95,6 +98,7 @@ def test_refused_build_keeps_the_last_good_one(workdir, tmp_path):
     assert info["build_id"] == good.build_id
 
 
+@pytest.mark.slow
 def test_partial_folders_of_dead_builds_are_removed(project, tmp_path):
     builds = tmp_path / "builds"
     builds.mkdir()
@@ -119,6 +123,7 @@ def test_canonical_nquads_equal_the_whole_dataset_canonicalised(project):
     assert nquads == b"\n".join(expected) + b"\n"
 
 
+@pytest.mark.slow
 def test_a_build_gives_the_cycle_collector_back_as_it_found_it(workdir, tmp_path):
     """The build pauses Python's cyclic garbage collector; a refused one must resume it too."""
     import gc

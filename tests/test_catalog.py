@@ -105,6 +105,7 @@ def _build(root, out):
     return build(Project(root), settings, out).release, settings
 
 
+@pytest.mark.slow
 def test_identifiers_and_modified_stable_until_the_data_changes(tmp_path):
     root = tmp_path / "project"
     shutil.copytree(FIXTURES / "metadata", root)

@@ -84,6 +84,7 @@ def test_download_page_lists_files_with_signposting(client, release):
         assert f'rel="{rel}"' in link
 
 
+@pytest.mark.slow
 def test_older_releases_stay_downloadable(tmp_path):
     from publisher.web import create_app
 

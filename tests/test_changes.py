@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from publisher.build import build
 from publisher.changes import summary_text
 from publisher.config import load_settings
@@ -26,6 +28,7 @@ def _build(workdir, out):
     return build(Project(workdir), settings, out)
 
 
+@pytest.mark.slow
 def test_issue17_build_records_added_and_removed_triples_per_graph(workdir, tmp_path):
     out = tmp_path / "out"
     first = _build(workdir, out)
@@ -65,6 +68,7 @@ def test_issue17_summary_words():
     assert summary_text(removed) == "1 entfernte Organisation: Verein X"
 
 
+@pytest.mark.slow
 def test_issue17_changes_page_and_quads(workdir, tmp_path):
     from publisher.web import create_app
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from publisher.cli import main
 
 
@@ -61,6 +63,7 @@ def test_iri_outside_the_base_is_a_violation(runner, workdir):
     assert "elsewhere" in result.output
 
 
+@pytest.mark.slow
 def test_build_refuses_and_keeps_the_last_good_build(runner, workdir, tmp_path):
     out = tmp_path / "out"
     assert runner.invoke(main, ["build", "--root", str(workdir), "--out", str(out)]).exit_code == 0
@@ -79,6 +82,7 @@ def test_unknown_root_and_bad_settings_exit_2(runner, tmp_path):
     assert result.exit_code == 2 and "base_uri" in result.output
 
 
+@pytest.mark.slow
 def test_issue8_a_killed_validation_process_is_a_clear_error(tmp_path):
     import os
     import signal
@@ -134,6 +138,7 @@ def _copy_build(build_dir, folder):
     shutil.copytree(build_dir, folder / "build", symlinks=True)
 
 
+@pytest.mark.live
 def test_issue15_every_download_answers_under_a_relative_out(build_dir, tmp_path):
     import re
 
@@ -179,6 +184,7 @@ def _refused_at_once(folder, port: int) -> str:
     return output
 
 
+@pytest.mark.live
 def test_issue15_a_second_serve_on_a_port_in_use_fails_clearly(build_dir, tmp_path):
     from tests.test_reload import _wait_health
     from tests.test_server import _stop
@@ -194,6 +200,7 @@ def test_issue15_a_second_serve_on_a_port_in_use_fails_clearly(build_dir, tmp_pa
         _stop(first)
 
 
+@pytest.mark.live
 def test_issue15_a_port_held_by_another_program_is_a_clear_error(build_dir, tmp_path):
     import socket
 
@@ -218,6 +225,7 @@ def _sheet_row(path, **values):
     book.save(path)
 
 
+@pytest.mark.slow
 def test_issue17_sheet_template_fill_in_validate_build(runner, workdir, tmp_path):
     import datetime as dt
 

@@ -285,6 +285,7 @@ def test_issue26_a_hung_store_answers_health_fast_and_keeps_cached_documents(
 
 # --- the 100k benchmark graph loads and answers -----------------------------------------
 
+@pytest.mark.slow
 def test_issue26_the_100k_benchmark_graph_loads_and_answers(tmp_path, virtuoso):
     """`kiezgraph load` of the benchmark's 100k graph (137 graphs) wrote every triple, then
     failed: Virtuoso answers with a header per graph of the dataset, and http.client refuses

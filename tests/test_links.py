@@ -27,9 +27,8 @@ class _SubPathProxy:
                 if not self.path.startswith(prefix):
                     self.send_error(404, "outside the sub-path")
                     return
-                answer = httpx.get(upstream + "/" + self.path[len(prefix):],
-                                   headers={"Accept": self.headers.get("Accept", "*/*")},
-                                   timeout=30)
+                answer = proxy.upstream.get(upstream + "/" + self.path[len(prefix):],
+                                            headers={"Accept": self.headers.get("Accept", "*/*")})
                 self.send_response(answer.status_code)
                 for name in ("content-type", "location"):
                     if name in answer.headers:
@@ -41,6 +40,7 @@ class _SubPathProxy:
             def log_message(self, *args):
                 pass
 
+        self.upstream = httpx.Client(timeout=30)  # one pool of connections, not one per request
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}{prefix}"
         self.thread = threading.Thread(target=proxy.server.serve_forever, daemon=True)
@@ -52,6 +52,7 @@ class _SubPathProxy:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+        self.upstream.close()
 
 
 @pytest.mark.live
@@ -63,12 +64,12 @@ def test_issue15_page_links_work_behind_a_proxy_under_a_sub_path(build_dir, tmp_
     proc, url = _serve_in(tmp_path, "--base-uri", "https://example.org/x/", "--no-rewrite")
     try:
         _wait_health(url, proc)
-        with _SubPathProxy(url) as proxy:
+        with _SubPathProxy(url) as proxy, httpx.Client(timeout=30) as http:
             origin = urlsplit(proxy.url).netloc
             targets: dict[str, str] = {}
             for page in PAGES:
                 here = proxy.url + page
-                answer = httpx.get(here, headers={"Accept": "text/html"}, timeout=30)
+                answer = http.get(here, headers={"Accept": "text/html"})
                 assert answer.status_code in (200, 404), (here, answer.status_code)
                 for link in LINK.findall(answer.text):
                     target = urljoin(here, link.replace("&amp;", "&")).split("#")[0]
@@ -85,8 +86,8 @@ def test_issue15_page_links_work_behind_a_proxy_under_a_sub_path(build_dir, tmp_
                 direct = url + "/" + urlsplit(target).path[len("/x/"):]
                 if urlsplit(target).query:
                     direct += "?" + urlsplit(target).query
-                status = httpx.get(target, timeout=30).status_code
-                if status != httpx.get(direct, timeout=30).status_code or status >= 500:
+                status = http.get(target).status_code
+                if status != http.get(direct).status_code or status >= 500:
                     broken.append((target, status, found_on))
             assert not broken, broken
             for needed in ("static/style.css", "sparql", "download/", "search", "",

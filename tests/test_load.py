@@ -23,7 +23,7 @@ from publisher.store.embedded import from_ox
 from publisher.store.remote import RemoteStore
 from tests.virtuoso_server import free_port
 
-pytestmark = pytest.mark.virtuoso
+pytestmark = [pytest.mark.virtuoso, pytest.mark.slow]  # most tests build the graph
 
 
 @pytest.fixture()

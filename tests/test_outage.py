@@ -61,6 +61,7 @@ def test_store_outage_is_503_then_recovers_without_a_restart(settings, release,
         assert sparql.json()["boolean"] is True
 
 
+@pytest.mark.slow
 def test_build_id_and_etags_follow_the_stores_release(project, tmp_path,
                                                       virtuoso):
     base = "https://example.org/switching/"

@@ -47,6 +47,7 @@ def test_root_without_the_parts_is_refused(tmp_path):
         find_project(tmp_path / "nope")
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_ontology_data_and_shapes(tmp_path):
     pytest.importorskip("hatchling")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",

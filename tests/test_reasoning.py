@@ -47,6 +47,7 @@ def test_issue16_shipped_graph_has_no_forbidden_conclusions():
     assert findings(graph, BASE) == []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not ORG_TTL.is_file(), reason="the shared conformance folder is absent")
 def test_issue16_reasoning_over_the_build_with_org_keeps_14_distinct_partners(tmp_path):
     """A researcher's view: the built dump plus the W3C ORG ontology, through owlrl."""

@@ -90,6 +90,7 @@ def test_a_damaged_release_is_refused(tmp_path, release, damage):
         check_release(Release(copy, info))
 
 
+@pytest.mark.slow
 def test_reload_swaps_a_new_build_in_and_requests_in_flight_keep_the_old(
         served_app, out, workdir):
     app, reloader, settings = served_app
@@ -119,6 +120,7 @@ def test_reload_swaps_a_new_build_in_and_requests_in_flight_keep_the_old(
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_a_corrupt_new_build_is_refused_and_the_old_keeps_serving(served_app, out, workdir):
     app, reloader, settings = served_app
     client = app.test_client()
@@ -139,6 +141,7 @@ def test_a_corrupt_new_build_is_refused_and_the_old_keeps_serving(served_app, ou
     assert reloader.reload() == "unchanged"  # refused once, not re-checked on every poll
 
 
+@pytest.mark.slow
 def test_the_watcher_notices_a_new_build(served_app, out, workdir):
     app, reloader, settings = served_app
     before = app.extensions["kiezgraph"].published.build_id
@@ -172,6 +175,7 @@ def _log(proc: subprocess.Popen) -> str:
     return proc.log.read().decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 @pytest.mark.live
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs SIGHUP")
 def test_sighup_makes_kiezgraph_serve_swap_in_the_new_build(out, workdir):
@@ -209,6 +213,7 @@ def _wait_health(url: str, server: subprocess.Popen) -> dict:
     raise AssertionError("the server did not come up")
 
 
+@pytest.mark.slow
 def test_a_build_killed_half_way_never_leaves_a_half_written_release(out, workdir):
     """SIGKILL `kiezgraph build` at several points; out/current stays a complete build."""
     _add_probe(workdir)

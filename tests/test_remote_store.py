@@ -156,6 +156,7 @@ VIRTUOSO_TIMEOUTS = [
 ]
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("message", VIRTUOSO_TIMEOUTS)
 def test_issue15_virtuoso_result_timeout_is_a_timeout(message):
     """Virtuoso's HTTP 500 "query interrupted by result timeout" was a StoreError (502 on

@@ -20,6 +20,7 @@ def _build(project, out):
     return build(project, load_settings(env={}, overrides={"out": str(out)}), out).release
 
 
+@pytest.mark.slow
 def test_issue15_a_build_held_by_a_server_is_never_removed(project, tmp_path):
     first = _build(project, tmp_path)
     held = hold(first.path)
@@ -37,6 +38,7 @@ def test_issue15_a_build_held_by_a_server_is_never_removed(project, tmp_path):
     assert len(kept) == 2 and latest.path.name in kept  # the current and the one before
 
 
+@pytest.mark.slow
 def test_issue15_the_build_current_pointed_to_before_is_kept(project, tmp_path):
     first = _build(project, tmp_path)
     second = _build(project, tmp_path)
@@ -44,6 +46,7 @@ def test_issue15_the_build_current_pointed_to_before_is_kept(project, tmp_path):
     assert current_release(tmp_path).build_id == second.build_id
 
 
+@pytest.mark.slow
 @pytest.mark.live
 def test_issue15_rebuilds_leave_the_served_build_whole(build_dir, tmp_path):
     from tests.test_cli import _copy_build, _serve_in

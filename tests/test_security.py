@@ -311,6 +311,7 @@ def listener():
     server.shutdown()
 
 
+@pytest.mark.live
 def test_nothing_makes_the_server_fetch_a_url(client, listener):
     url, hits = listener
     refused = [f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
@@ -379,6 +380,7 @@ def _turned_away(response: httpx.Response) -> bool:
     return "queries are running" in response.text
 
 
+@pytest.mark.live
 def test_dereferencing_answers_while_runaway_queries_fill_every_slot(runaway_server):
     """Shown by order of events, not by a duration: every page is answered while the
     runaways that hold a slot or wait for one are still running (they end only after 8-10 s,

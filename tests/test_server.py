@@ -24,6 +24,8 @@ from tests.conftest import ROOT
 from tests.test_reload import _free_port, _wait_health, out  # noqa: F401
 from tests.test_security import _children, _running
 
+pytestmark = pytest.mark.live  # every test here starts `kiezgraph serve`
+
 DOCS = ["/doc/organisation/bezirksamt-pankow.ttl", "/doc/organisation/bezirksamt-pankow.html",
         "/doc/stadtteilzentrum/stz-weissensee.jsonld", "/doc/stadtteilzentrum/stz-weissensee.nt",
         "/ontology.ttl"]
@@ -128,6 +130,7 @@ def test_every_server_keeps_the_request_limits(servers):
         assert chunked.status_code == 413, name
 
 
+@pytest.mark.slow
 @pytest.mark.live
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs SIGHUP")
 @pytest.mark.parametrize("server", SERVERS)

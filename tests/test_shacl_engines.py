@@ -122,6 +122,7 @@ def test_issue16_the_second_engine_agrees_with_pyshacl(cases, tmp_path):
     assert failing and all(theirs[str(files[name])][0] is False for name in failing)
 
 
+@pytest.mark.slow
 def test_issue16_the_published_shapes_are_self_contained(tmp_path):
     """The build's shapes.ttl, read by the second engine with no base given, finds the same
     as kiezgraph does: it holds absolute IRIs and no placeholder."""

@@ -237,6 +237,7 @@ def test_issue17_a_wrong_cell_refuses_the_project(tmp_path):
 SOFFICE = shutil.which("soffice")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(SOFFICE is None, reason="needs Debian's libreoffice-calc-nogui (soffice)")
 @pytest.mark.parametrize(("made", "target"), [("xlsx", "ods"), ("ods", "xlsx")])
 def test_issue17_what_libreoffice_writes_is_read(graph, tmp_path, made, target):
@@ -268,6 +269,7 @@ def _fill(path: Path, values: dict) -> None:
     book.save(path)
 
 
+@pytest.mark.slow
 @pytest.mark.live
 @pytest.mark.skipif(SOFFICE is None, reason="needs Debian's libreoffice-calc-nogui (soffice)")
 def test_issue17_done_when_a_maintainer_adds_an_event_and_an_organisation(tmp_path):

@@ -37,6 +37,7 @@ def pool(tmp_path_factory):
         yield pool
 
 
+@pytest.mark.live
 def test_the_listener_counts_a_connection(listener):
     """The witness works: a process without the sandbox does reach it."""
     socket.create_connection(("127.0.0.1", listener.port), timeout=5).close()
@@ -47,6 +48,7 @@ def test_the_listener_counts_a_connection(listener):
     assert listener.connections == 1
 
 
+@pytest.mark.live
 def test_issue14_worker_cannot_connect_with_service(pool, listener):
     """A SERVICE query handed straight to a worker (no guard) gets a clear error, and the
     listener sees nothing."""

@@ -160,6 +160,7 @@ def test_every_representation_is_exported(exported):
     assert "map $http_accept $kg_format" in maps
 
 
+@pytest.mark.live
 def test_nginx_answers_as_the_dynamic_server(exported, dynamic, nginx):
     summary = exported[2]
     count = 0
@@ -174,6 +175,7 @@ def test_nginx_answers_as_the_dynamic_server(exported, dynamic, nginx):
         _same(dynamic.get(PREFIX + path), nginx.get(PREFIX + path), path)
 
 
+@pytest.mark.live
 def test_gzip_and_revalidation(exported, dynamic, nginx):
     path = PREFIX + "/ontology.ttl"
     gz = {"Accept-Encoding": "gzip"}
@@ -236,6 +238,7 @@ def test_suffix_urls_are_files_at_their_path_and_nothing_is_rewritten(exported):
     assert "rewrite" not in locations and "internal;" not in locations
 
 
+@pytest.mark.live
 def test_issue15_the_export_pages_link_only_what_the_export_serves(exported, dynamic, nginx):
     import re
     from urllib.parse import urljoin

@@ -28,7 +28,7 @@ from rdflib import Dataset, URIRef
 from tests.acceptance.crawler import CRAWLS, RAPPER, crawl
 from tests.conftest import BASE, ROOT
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.slow]  # a wheel installed, builds, 3 crawls
 
 START = ["/", "/robots.txt", "/sitemap.xml", "/catalog", "/.well-known/void", "/sparql",
          "/ontology", "/download/", "/download/SHA256SUMS"]
@@ -45,6 +45,13 @@ _QUERIES = {
 }
 ASKED = tuple(("sparql?" + urlencode({"query": query}), accept)
               for query, formats in _QUERIES.items() for accept in formats)
+
+
+def _user_env() -> dict[str, str]:
+    """The environment a user's shell would give the installed kiezgraph: no KIEZGRAPH_*
+    settings, and no PYTHONPATH, which would put a source tree ahead of the installed wheel."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("KIEZGRAPH_") and k != "PYTHONPATH"}
 
 
 def _free_port() -> int:
@@ -82,7 +89,8 @@ def installed(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
                     "--no-deps", "--no-index", str(wheel)], check=True, capture_output=True)
     where = subprocess.run([str(python), "-c", "import publisher; print(publisher.__file__)"],
-                           check=True, capture_output=True, text=True, cwd=tmp).stdout
+                           check=True, capture_output=True, text=True, cwd=tmp,
+                           env=_user_env()).stdout
     assert where.startswith(purelib), f"kiezgraph runs from {where}, not the installed wheel"
     return venv / "bin"
 
@@ -94,7 +102,7 @@ class Served:
         self.bin, self.folder, self.log = bin_dir, folder, log
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
+        self.env = _user_env()
         with log.open("wb") as out:
             self.process = subprocess.Popen([str(bin_dir / "kiezgraph"), "serve", "--port",
                                              str(self.port)], cwd=folder, env=self.env,
