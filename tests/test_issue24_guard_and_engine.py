@@ -29,6 +29,7 @@ def _past_the_check(monkeypatch) -> None:
     monkeypatch.setattr("publisher.store.embedded.scan", lenient)
 
 
+@pytest.mark.live  # the listener
 @pytest.mark.skipif(not supported(), reason="needs the seccomp sandbox (Linux x86-64/arm64)")
 def test_issue24_a_service_past_the_check_is_a_403_logged_and_counted(settings, release,
                                                                       monkeypatch, caplog):
