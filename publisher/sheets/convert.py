@@ -347,8 +347,7 @@ def load_tables(paths: list[tuple[Path, str]]) -> tuple[list[Table], list[Proble
         try:
             book = read_workbook(path)
         except WorkbookError as exc:
-            de, _, en = str(exc).partition(" / ")
-            problems.append(Problem(shown, None, None, None, de, en or de))
+            problems.append(Problem(shown, exc.sheet, exc.row, None, exc.de, exc.en))
             continue
         table, found = find_table(book, shown)
         problems += found
