@@ -14,8 +14,10 @@ from rdflib.term import Node
 from publisher.namespaces import RDF, RDFS, SCHEMA, SKOS
 from publisher.sheets.cells import (
     CellProblem,
+    check_iri,
     parse_date,
     parse_slug,
+    parse_text,
     parse_url,
     split_values,
     text_of,
@@ -241,13 +243,13 @@ def _values(column: Column, raw: Any, table: Table, row: list[Any], base: str,
             values.append(parse_url(part))
         elif column.datatype == "kg:curie":
             try:
-                values.append(expand(part, base))
+                values.append(check_iri(expand(part, base), part))
             except KeyError:
                 raise CellProblem(f"unbekannte Klasse „{part}“ (Kurzform wie org:Organization)",
                                   "unknown class (compact form such as org:Organization)"
                                   ) from None
         else:
-            values.append(Literal(part, lang=column.lang))
+            values.append(parse_text(part, column.lang))
     return values
 
 
