@@ -1,8 +1,8 @@
 """Read and write workbooks (.ods, .xlsx, .csv) as plain rows of typed cell values.
 
 Reading is bounded (publisher.sheets.limits): an .ods is streamed from its content.xml
-(publisher.sheets.ods), an .xlsx read by openpyxl in read-only mode after a pass over its
-parts (publisher.sheets.xlsx), a CSV file streamed line by line here. openpyxl writes
+(publisher.sheets.ods), an .xlsx read here by openpyxl in read-only mode after a pass over
+its parts (publisher.sheets.xlsx), a CSV file streamed line by line here. openpyxl writes
 .xlsx, odfpy writes .ods.
 """
 
@@ -21,6 +21,7 @@ from xml.parsers import expat
 from publisher.sheets.limits import (
     MAX_CELL_CHARS,
     MAX_LINE_CHARS,
+    MAX_ROWS,
     Budget,
     WorkbookError,
     cell_too_long,
@@ -58,12 +59,11 @@ class SheetSpec:
 def read_workbook(path: Path) -> Workbook:
     """Read a workbook of any supported kind, within the bounds of publisher.sheets.limits."""
     from publisher.sheets.ods import read_ods
-    from publisher.sheets.xlsx import read_xlsx
 
     suffix = path.suffix.lower()
     try:
         if suffix == ".xlsx":
-            return Workbook(path, read_xlsx(path))
+            return Workbook(path, _read_xlsx(path))
         if suffix == ".ods":
             return Workbook(path, read_ods(path))
         if suffix == ".csv":
@@ -76,6 +76,46 @@ def read_workbook(path: Path) -> Workbook:
     except Exception as exc:  # openpyxl raises plain exceptions for damaged files
         raise WorkbookError(f"kann nicht gelesen werden / cannot be read: {exc}") from None
     raise WorkbookError(f"unbekanntes Format / unknown format: {suffix}")
+
+
+def _read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
+    """An .xlsx file's sheets: its parts checked first (publisher.sheets.xlsx), then read by
+    openpyxl in read-only mode, row by row, counted against the bounds as they come."""
+    import openpyxl
+
+    from publisher.sheets.xlsx import check_parts
+
+    check_file_size(path.stat().st_size)
+    sheets: dict[str, list[list[Any]]] = {}
+    with path.open("rb") as handle:
+        check_parts(handle)
+        handle.seek(0)
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        try:
+            budget = Budget()
+            for ws in book.worksheets:
+                budget.sheet(ws.title)
+                ws.reset_dimensions()  # the dimension is a hint that can lie either way
+                rows: list[list[Any]] = []
+                blank = 0
+                for number, row in enumerate(ws.iter_rows(max_row=MAX_ROWS + 1,
+                                                          values_only=True), start=1):
+                    values = [_clean(v) for v in row]
+                    while values and values[-1] is None:
+                        values.pop()
+                    if not values:
+                        blank += 1
+                        continue
+                    if any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for v in values):
+                        raise cell_too_long(ws.title, number)
+                    budget.row(ws.title, number, values)
+                    rows.extend([[]] * blank)
+                    blank = 0
+                    rows.append(values)
+                sheets[ws.title] = rows
+        finally:
+            book.close()
+    return sheets
 
 
 def _clean(value: Any) -> Any:

@@ -1,39 +1,36 @@
-"""Read an .xlsx workbook as rows of values, within the bounds of publisher.sheets.limits.
+"""Check an .xlsx workbook's parts before openpyxl reads it, within publisher.sheets.limits.
 
-openpyxl reads the cells, in read-only mode, which streams each sheet row by row. What it
-would still take whole is checked first, in one pass over every part of the archive with
-expat, counting the bytes unpacked: the parts it parses whole (styles, workbook, relations)
-may hold MAX_PART_ELEMENTS elements, one row or one shared string MAX_ROW_ELEMENTS, the
-shared strings MAX_CELLS strings, the workbook MAX_SHEETS sheets, and a sheet's rows must
-come in order (openpyxl keeps every row it has read past). Then the rows are counted as
-openpyxl hands them over; it stops after row MAX_ROWS + 1, whatever the sheet's dimension
-claims (a hint that may lie either way, so it is reset).
+openpyxl reads the cells (publisher.sheets.workbook), in read-only mode, which streams
+each sheet row by row. What it would still take whole is checked first, here, in one pass
+over every part of the archive with expat, counting the bytes unpacked: the parts it
+parses whole (styles, workbook, relations) may hold MAX_PART_ELEMENTS elements, one row or
+one shared string MAX_ROW_ELEMENTS, the shared strings MAX_CELLS strings, the workbook
+MAX_SHEETS sheets, and a sheet's rows must come in order (openpyxl keeps every row it has
+read past). Then the rows are counted as openpyxl hands them over; it stops after row
+MAX_ROWS + 1, whatever the sheet's dimension claims (a hint that may lie either way, so it
+is reset). openpyxl is imported only in publisher.sheets.workbook, where the import
+contracts expect it, and only when a workbook is read or written.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from publisher.sheets.limits import (
-    MAX_CELL_CHARS,
     MAX_CELLS,
     MAX_PART_ELEMENTS,
     MAX_ROW_ELEMENTS,
     MAX_ROWS,
     MAX_SHEETS,
-    Budget,
     Unpacked,
     WorkbookError,
-    cell_too_long,
-    check_file_size,
     counted_chunks,
     open_zip,
     over,
     xml_parser,
 )
 
-__all__ = ["read_xlsx"]
+__all__ = ["check_parts"]
 
 _XML = (".xml", ".rels", ".vml")
 
@@ -113,7 +110,7 @@ class _PartCheck:
             self.inside = False
 
 
-def _check_parts(handle: IO[bytes]) -> None:
+def check_parts(handle: IO[bytes]) -> None:
     """One pass over every part: bytes unpacked, and the XML within what openpyxl takes."""
     unpacked = Unpacked()
     with open_zip(handle) as archive:
@@ -131,45 +128,3 @@ def _check_parts(handle: IO[bytes]) -> None:
                     parser.Parse(chunk, False)
             if parser is not None:
                 parser.Parse(b"", True)
-
-
-def _values(row: tuple[Any, ...]) -> list[Any]:
-    values = [v if not (isinstance(v, str) and not v.strip()) else None for v in row]
-    while values and values[-1] is None:
-        values.pop()
-    return values
-
-
-def read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
-    """The sheets of an .xlsx file, each as rows of values (None for an empty cell)."""
-    import openpyxl
-
-    check_file_size(path.stat().st_size)
-    sheets: dict[str, list[list[Any]]] = {}
-    with path.open("rb") as handle:
-        _check_parts(handle)
-        handle.seek(0)
-        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
-        try:
-            budget = Budget()
-            for ws in book.worksheets:
-                budget.sheet(ws.title)
-                ws.reset_dimensions()  # the dimension is a hint that can lie either way
-                rows: list[list[Any]] = []
-                blank = 0
-                for number, row in enumerate(ws.iter_rows(max_row=MAX_ROWS + 1,
-                                                          values_only=True), start=1):
-                    values = _values(row)
-                    if not values:
-                        blank += 1
-                        continue
-                    if any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for v in values):
-                        raise cell_too_long(ws.title, number)
-                    budget.row(ws.title, number, values)
-                    rows.extend([[]] * blank)
-                    blank = 0
-                    rows.append(values)
-                sheets[ws.title] = rows
-        finally:
-            book.close()
-    return sheets
