@@ -366,7 +366,10 @@ def test_issue17_unreadable_and_oversized_workbooks_are_refused_in_words(graph, 
         for name, data in parts.items():
             out.writestr(name, data)
     _converted, problems = _import(tmp_path / "gross.ods", graph)
-    assert [(p.de, p.en) for p in problems] == [("mehr als 1024 Spalten", "more than 1024 columns")]
+    assert [(p.where(), p.de, p.en) for p in problems] == [(
+        "data/gross.ods › A › Zeile 1",
+        "zu groß: mehr als 100 Spalten (Grenze: 100 Spalten je Blatt; siehe SECURITY.md)",
+        "too large: more than 100 columns (limit: 100 columns per sheet; see SECURITY.md)")]
 
 
 def test_issue17_membership_roles_come_from_the_skos_scheme(graph, tmp_path):

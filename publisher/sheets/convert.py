@@ -14,8 +14,10 @@ from rdflib.term import Node
 from publisher.namespaces import RDF, RDFS, SCHEMA, SKOS
 from publisher.sheets.cells import (
     CellProblem,
+    check_iri,
     parse_date,
     parse_slug,
+    parse_text,
     parse_url,
     split_values,
     text_of,
@@ -241,13 +243,13 @@ def _values(column: Column, raw: Any, table: Table, row: list[Any], base: str,
             values.append(parse_url(part))
         elif column.datatype == "kg:curie":
             try:
-                values.append(expand(part, base))
+                values.append(check_iri(expand(part, base), part))
             except KeyError:
                 raise CellProblem(f"unbekannte Klasse „{part}“ (Kurzform wie org:Organization)",
                                   "unknown class (compact form such as org:Organization)"
                                   ) from None
         else:
-            values.append(Literal(part, lang=column.lang))
+            values.append(parse_text(part, column.lang))
     return values
 
 
@@ -347,8 +349,7 @@ def load_tables(paths: list[tuple[Path, str]]) -> tuple[list[Table], list[Proble
         try:
             book = read_workbook(path)
         except WorkbookError as exc:
-            de, _, en = str(exc).partition(" / ")
-            problems.append(Problem(shown, None, None, None, de, en or de))
+            problems.append(Problem(shown, exc.sheet, exc.row, None, exc.de, exc.en))
             continue
         table, found = find_table(book, shown)
         problems += found

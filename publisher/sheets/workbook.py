@@ -1,32 +1,38 @@
 """Read and write workbooks (.ods, .xlsx, .csv) as plain rows of typed cell values.
 
-openpyxl reads and writes .xlsx; odfpy writes .ods. An .ods is read straight from its
-content.xml with the standard library: odfpy's reader keeps the whole document as a DOM of
-Python objects and has no notion of repeated rows and columns, which LibreOffice writes
-for every empty stretch (a million rows), so walking the XML is both simpler and smaller.
+Reading is bounded (publisher.sheets.limits): an .ods is streamed from its content.xml
+(publisher.sheets.ods), an .xlsx read here by openpyxl in read-only mode after a pass over
+its parts (publisher.sheets.xlsx), a CSV file streamed line by line here. openpyxl writes
+.xlsx, odfpy writes .ods.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+import threading
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from xml.etree import ElementTree
+from typing import IO, Any
+from xml.parsers import expat
+
+from publisher.sheets.limits import (
+    MAX_CELL_CHARS,
+    MAX_LINE_CHARS,
+    MAX_ROWS,
+    Budget,
+    WorkbookError,
+    cell_too_long,
+    check_file_size,
+    over,
+)
 
 __all__ = ["SUFFIXES", "SheetSpec", "Workbook", "WorkbookError", "read_workbook",
            "write_workbook"]
 
 SUFFIXES = (".ods", ".xlsx", ".csv")
-MAX_REPEAT = 1000  # a repeated non-empty cell or row is spelled out at most this often
-MAX_COLUMNS, MAX_ROWS = 1024, 100_000  # a data cell beyond these is refused, not allocated
-
-
-class WorkbookError(ValueError):
-    """The file cannot be read as a workbook."""
 
 
 @dataclass
@@ -51,18 +57,20 @@ class SheetSpec:
 
 
 def read_workbook(path: Path) -> Workbook:
-    """Read a workbook of any supported kind."""
+    """Read a workbook of any supported kind, within the bounds of publisher.sheets.limits."""
+    from publisher.sheets.ods import read_ods
+
     suffix = path.suffix.lower()
     try:
         if suffix == ".xlsx":
-            return _read_xlsx(path)
+            return Workbook(path, _read_xlsx(path))
         if suffix == ".ods":
-            return _read_ods(path)
+            return Workbook(path, read_ods(path))
         if suffix == ".csv":
-            return _read_csv(path)
+            return Workbook(path, {path.stem: _read_csv(path)})
     except WorkbookError:
         raise
-    except (OSError, zipfile.BadZipFile, KeyError, ElementTree.ParseError,
+    except (OSError, zipfile.BadZipFile, KeyError, expat.ExpatError, ValueError,
             UnicodeDecodeError, csv.Error) as exc:
         raise WorkbookError(f"kann nicht gelesen werden / cannot be read: {exc}") from None
     except Exception as exc:  # openpyxl raises plain exceptions for damaged files
@@ -70,29 +78,44 @@ def read_workbook(path: Path) -> Workbook:
     raise WorkbookError(f"unbekanntes Format / unknown format: {suffix}")
 
 
-def _trim(rows: list[list[Any]]) -> list[list[Any]]:
-    out = []
-    for row in rows:
-        while row and row[-1] is None:
-            row = row[:-1]
-        out.append(row)
-    while out and not out[-1]:
-        out.pop()
-    return out
-
-
-def _read_xlsx(path: Path) -> Workbook:
+def _read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
+    """An .xlsx file's sheets: its parts checked first (publisher.sheets.xlsx), then read by
+    openpyxl in read-only mode, row by row, counted against the bounds as they come."""
     import openpyxl
 
-    book = openpyxl.load_workbook(path, data_only=True)
-    sheets = {}
-    for ws in book.worksheets:
-        if ws.max_row > MAX_ROWS or ws.max_column > MAX_COLUMNS:
-            raise WorkbookError(f"Blatt „{ws.title}“ ist zu groß (mehr als {MAX_ROWS} Zeilen "
-                                f"oder {MAX_COLUMNS} Spalten) / sheet too large")
-        rows = [[_clean(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        sheets[ws.title] = _trim(rows)
-    return Workbook(path, sheets)
+    from publisher.sheets.xlsx import check_parts
+
+    check_file_size(path.stat().st_size)
+    sheets: dict[str, list[list[Any]]] = {}
+    with path.open("rb") as handle:
+        check_parts(handle)
+        handle.seek(0)
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        try:
+            budget = Budget()
+            for ws in book.worksheets:
+                budget.sheet(ws.title)
+                ws.reset_dimensions()  # the dimension is a hint that can lie either way
+                rows: list[list[Any]] = []
+                blank = 0
+                for number, row in enumerate(ws.iter_rows(max_row=MAX_ROWS + 1,
+                                                          values_only=True), start=1):
+                    values = [_clean(v) for v in row]
+                    while values and values[-1] is None:
+                        values.pop()
+                    if not values:
+                        blank += 1
+                        continue
+                    if any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for v in values):
+                        raise cell_too_long(ws.title, number)
+                    budget.row(ws.title, number, values)
+                    rows.extend([[]] * blank)
+                    blank = 0
+                    rows.append(values)
+                sheets[ws.title] = rows
+        finally:
+            book.close()
+    return sheets
 
 
 def _clean(value: Any) -> Any:
@@ -101,98 +124,57 @@ def _clean(value: Any) -> Any:
     return value
 
 
-_NS = {
-    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
-    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
-    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
-}
+_FIELD_LIMIT = threading.Lock()  # csv.field_size_limit is one setting for the whole process
 
 
-def _q(prefix: str, name: str) -> str:
-    return f"{{{_NS[prefix]}}}{name}"
+def _lines(handle: IO[str], sheet: str) -> Iterator[str]:
+    """A text file's lines, each at most MAX_LINE_CHARS long (a row's fields are made whole)."""
+    number = 0
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise over("Zeichen in einer Zeile", "characters in a line", MAX_LINE_CHARS,
+                       "je Zeile einer CSV-Datei", "per line of a CSV file", sheet=sheet,
+                       row=number)
+        yield line
 
 
-def _text(node: ElementTree.Element) -> str:
-    """The text of an ODF text element, with its space, tab and line-break elements."""
-    parts = [node.text or ""]
-    for child in node:
-        if child.tag == _q("text", "s"):
-            parts.append(" " * int(child.get(_q("text", "c"), "1")))
-        elif child.tag == _q("text", "tab"):
-            parts.append("\t")
-        elif child.tag == _q("text", "line-break"):
-            parts.append("\n")
-        elif child.tag != _q("office", "annotation"):
-            parts.append(_text(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
-def _ods_value(cell: ElementTree.Element) -> Any:
-    kind = cell.get(_q("office", "value-type"))
-    if kind == "date":
-        raw = cell.get(_q("office", "date-value"), "")
+def _read_csv(path: Path) -> list[list[Any]]:
+    """A CSV file's rows, streamed: refused at the first row or cell over a bound."""
+    check_file_size(path.stat().st_size)
+    sheet, budget = path.stem, Budget()
+    rows: list[list[Any]] = []
+    blank = 0
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline(MAX_LINE_CHARS + 1)
         try:
-            return (dt.datetime.fromisoformat(raw) if "T" in raw
-                    else dt.date.fromisoformat(raw))
-        except ValueError:
-            return raw
-    if kind in ("float", "percentage", "currency"):
-        raw = cell.get(_q("office", "value"), "0")
-        number = float(raw)
-        return int(number) if number.is_integer() else number
-    if kind == "boolean":
-        return cell.get(_q("office", "boolean-value")) == "true"
-    paragraphs = [_text(p) for p in cell.findall(_q("text", "p"))]
-    text = "\n".join(paragraphs)
-    return text if text.strip() else None
-
-
-def _read_ods(path: Path) -> Workbook:
-    with zipfile.ZipFile(path) as archive:
-        root = ElementTree.fromstring(archive.read("content.xml"))
-    sheets = {}
-    for table in root.iter(_q("table", "table")):
-        rows: list[list[Any]] = []
-        blank_rows = 0
-        for row in table.iter(_q("table", "table-row")):
-            values: list[Any] = []
-            pending = 0
-            for cell in row:
-                if cell.tag not in (_q("table", "table-cell"), _q("table", "covered-table-cell")):
-                    continue
-                repeat = int(cell.get(_q("table", "number-columns-repeated"), "1"))
-                value = _ods_value(cell)
-                if value is None:
-                    pending += repeat
-                    continue
-                if len(values) + pending >= MAX_COLUMNS:
-                    raise WorkbookError(f"mehr als {MAX_COLUMNS} Spalten / more than "
-                                        f"{MAX_COLUMNS} columns")
-                values.extend([None] * pending)
-                values.extend([value] * min(repeat, MAX_REPEAT))
-                pending = 0
-            repeat = int(row.get(_q("table", "number-rows-repeated"), "1"))
-            if not values:
-                blank_rows += repeat
-                continue
-            if len(rows) + blank_rows >= MAX_ROWS:
-                raise WorkbookError(f"mehr als {MAX_ROWS} Zeilen / more than {MAX_ROWS} rows")
-            rows.extend([[]] * blank_rows)
-            blank_rows = 0
-            rows.extend([list(values) for _ in range(min(repeat, MAX_REPEAT))])
-        sheets[table.get(_q("table", "name"), "")] = _trim(rows)
-    return Workbook(path, sheets)
-
-
-def _read_csv(path: Path) -> Workbook:
-    text = path.read_bytes().decode("utf-8-sig")
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = [[_clean(v) for v in row] for row in csv.reader(io.StringIO(text), dialect)]
-    return Workbook(path, {path.stem: _trim(rows)})
+            dialect: Any = csv.Sniffer().sniff(first.split("\n", 1)[0][:65536],
+                                               delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        handle.seek(0)
+        reader = csv.reader(_lines(handle, sheet), dialect)
+        with _FIELD_LIMIT:
+            before = csv.field_size_limit(MAX_CELL_CHARS)
+            try:
+                for number, row in enumerate(reader, start=1):
+                    values = [_clean(v) for v in row]
+                    while values and values[-1] is None:
+                        values.pop()
+                    if not values:
+                        blank += 1
+                        continue
+                    budget.row(sheet, number, values)
+                    rows.extend([[]] * blank)
+                    blank = 0
+                    rows.append(values)
+            except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise cell_too_long(sheet, reader.line_num) from None
+                raise
+            finally:
+                csv.field_size_limit(before)
+    return rows
 
 
 def write_workbook(path: Path, sheets: list[SheetSpec]) -> None:
