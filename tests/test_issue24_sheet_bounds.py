@@ -261,6 +261,7 @@ def test_issue24_a_csv_of_400k_rows_is_streamed_and_refused_at_row_10001(tmp_pat
     assert_refused(validate(folder), "data/bomb.csv › bomb › Zeile 10001", *ROWS)
 
 
+@pytest.mark.slow  # it runs `kiezgraph build` too
 @pytest.mark.parametrize("suffix", ["ods", "xlsx", "csv"])
 def test_issue24_a_url_with_a_line_break_is_refused_by_validate_and_build(tmp_path, suffix):
     folder = _project(tmp_path / "kg")
