@@ -154,8 +154,8 @@ def _hwm(pid: int) -> int:
 
 
 def kiezgraph(*args: str, folder: Path) -> tuple[int, str, int, float]:
-    """Run `python -m publisher ARGS` as a child: exit code, stderr, peak memory (KiB, the
-    child and every process it waited for, by wait4's rusage) and seconds. A child over
+    """Run `python -m publisher ARGS` as a child: exit code, stderr, peak memory (KiB, its
+    VmHWM, polled every 20 ms) and seconds. A child over
     KILL_AT or MAX_SECONDS * 2 is killed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIEZGRAPH_")}
     env["PYTHONPATH"] = str(ROOT)
@@ -166,7 +166,7 @@ def kiezgraph(*args: str, folder: Path) -> tuple[int, str, int, float]:
                                  stdout=subprocess.DEVNULL, stderr=err, env=env)
     peak = 0
     while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        pid, status, _usage = os.wait4(child.pid, os.WNOHANG)
         if pid:
             break
         peak = max(peak, _hwm(child.pid))
@@ -175,7 +175,9 @@ def kiezgraph(*args: str, folder: Path) -> tuple[int, str, int, float]:
         time.sleep(0.02)
     seconds = time.monotonic() - start
     child.returncode = os.waitstatus_to_exitcode(status)
-    peak = max(peak, usage.ru_maxrss)
+    # Not wait4's ru_maxrss: the kernel carries the high-water mark over exec, so a child
+    # started from a large process (a pytest-xdist worker) reports its parent's peak. The
+    # child's own mm's VmHWM, polled above, is its peak after exec.
     return child.returncode, err_path.read_text(encoding="utf-8"), peak, seconds
 
 

@@ -61,33 +61,42 @@ class Forked:
             self.fd = -1
 
 
-def fork(work: Callable[[], tuple[bytes, int]], close: Iterable[int] = ()) -> Forked | None:
+def fork(work: Callable[[], tuple[bytes, int]], close: Iterable[int] = (),
+         record: Callable[[Forked], object] | None = None) -> Forked | None:
     """Run work() in a forked copy of this process, which shares this one's memory
     copy-on-write; None when the system gives no process.
 
     work returns the bytes to send back and the exit code. The child closes the file
     descriptors in `close` (the pipes of its siblings), ends with this process (see
     tie_to_parent), takes Ctrl-C like it, and leaves with os._exit: it never runs this
-    process's cleanup (atexit, finally blocks, buffered output) a second time.
+    process's cleanup (atexit, finally blocks, buffered output) a second time. `record`
+    is called with the child while Ctrl-C is still held back, so the caller knows every
+    child it must stop before a Ctrl-C can strike (a Ctrl-C right after the fork left one
+    running).
     """
     prctl = tie._prctl()  # looked up here, not in the child (tests may replace it)
     parent = os.getpid()
     read, write = os.pipe()
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED_SIGNALS)
     pid = None
+    forked = None
     try:
         with contextlib.suppress(OSError):
             pid = os.fork()
         if pid == 0:
             _forked(work, write, [read, *close], parent, prctl, mask)
+        if pid:
+            forked = Forked(pid, read)
+            if record is not None:
+                record(forked)
     finally:
         if os.getpid() != parent:  # the child, interrupted before it reached _forked
             os._exit(1)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(write)
         if not pid:
             os.close(read)
-    return Forked(pid, read) if pid else None
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a held-back Ctrl-C strikes here
+    return forked
 
 
 def _forked(work: Callable[[], tuple[bytes, int]], write: int, close: list[int], parent: int,

@@ -246,10 +246,9 @@ def _validate_in_processes(data: Graph, shapes: Graph, plan: _Plan,
         for _ in range(processes - 1):
             forked = children.fork(
                 lambda: _in_fork(lambda: _validate_batches(data, shapes, plan, tickets)),
-                close=[f.fd for f in forks])
+                close=[f.fd for f in forks], record=forks.append)
             if forked is None:  # no other process to be had: this one does more
                 break
-            forks.append(forked)
         parts = _validate_batches(data, shapes, plan, tickets)
         while forks:
             payload, code = forks[0].result()  # reaped; still listed if interrupted
