@@ -100,9 +100,7 @@ def _read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
                 blank = 0
                 for number, row in enumerate(ws.iter_rows(max_row=MAX_ROWS + 1,
                                                           values_only=True), start=1):
-                    values = [_clean(v) for v in row]
-                    while values and values[-1] is None:
-                        values.pop()
+                    values = _trimmed(row)
                     if not values:
                         blank += 1
                         continue
@@ -116,6 +114,14 @@ def _read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
         finally:
             book.close()
     return sheets
+
+
+def _trimmed(row: Any) -> list[Any]:
+    """A row's cleaned values without its trailing empty cells (empty: a blank row)."""
+    values = [_clean(v) for v in row]
+    while values and values[-1] is None:
+        values.pop()
+    return values
 
 
 def _clean(value: Any) -> Any:
@@ -158,9 +164,7 @@ def _read_csv(path: Path) -> list[list[Any]]:
             before = csv.field_size_limit(MAX_CELL_CHARS)
             try:
                 for number, row in enumerate(reader, start=1):
-                    values = [_clean(v) for v in row]
-                    while values and values[-1] is None:
-                        values.pop()
+                    values = _trimmed(row)
                     if not values:
                         blank += 1
                         continue
