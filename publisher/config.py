@@ -53,7 +53,8 @@ SETTINGS: tuple[Setting, ...] = (
             "skos:Concept); larger ones skip it, as it grows faster than the graph.", int),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on.", int),
-    Setting("threads", 16, "Worker threads of the WSGI server.", int),
+    Setting("threads", 16, "Threads that run the app (granian: behind its event loop, which "
+            "reads bodies and writes answers; waitress: its worker threads).", int),
     Setting("server", "granian", "HTTP server of `kiezgraph serve`: granian (Rust HTTP; one "
             "worker process; the default, chosen by bench/wsgi.py) or waitress (pure Python; "
             "one process)."),
@@ -101,6 +102,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("log_level", "INFO", "Level of the server's log (DEBUG, INFO, WARNING, ERROR)."),
     Setting("max_body_bytes", 1 << 20, "Largest request body accepted, in bytes (larger: 413).",
             int),
+    Setting("body_timeout", 10.0, "Seconds a request body may take to arrive, counted from "
+            "its headers; a body still arriving then gets 408 and its connection is closed. "
+            "Slow bodies hold a connection, never a thread, under either server.", float),
+    Setting("send_timeout", 30.0, "Seconds a client may leave an answer unread (granian: "
+            "each 64 KiB of it; waitress: any write) before its connection is dropped. A "
+            "slow reader holds a connection and a few frames, never a thread.", float),
     Setting("allowed_hosts", "", "Hosts a request may name in its Host header, comma-"
             "separated: `name` on the default ports (none, 80, 443), `name:port`, `name:*` "
             "on any port; `.example.org` admits its subdomains, `*` any host (empty: the "
@@ -180,6 +187,8 @@ class Settings(Mapping[str, Value]):
     contributor_id: str
     log_level: str
     max_body_bytes: int
+    body_timeout: float
+    send_timeout: float
     allowed_hosts: str
     trusted_proxies: int
     reload_on_change: bool

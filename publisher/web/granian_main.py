@@ -11,11 +11,10 @@ build would stop the service).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 
-from granian.constants import HTTPModes, Interfaces
+from granian.constants import HTTPModes, Interfaces, Loops
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
 from granian.server import MPServer
@@ -37,22 +36,12 @@ class _Server(MPServer):
                 os.kill(worker.inner.pid, signal.SIGHUP)
 
 
-class _NotTheThreadCount(logging.Filter):
-    """Drop granian's warning that `threads` exceeds twice the cores: our threads mostly
-    wait for the SPARQL worker processes, and the count is what admission control uses."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Whether to keep a record."""
-        return "Python threads, which seems quite high" not in record.getMessage()
-
-
 def main() -> None:
     """Serve with the settings `kiezgraph serve` left in the environment."""
-    logging.getLogger("_granian").addFilter(_NotTheThreadCount())
     settings = json.loads(os.environ[SETTINGS_ENV])
     server = _Server(
         "publisher.web.server:granian_app", address=settings["host"], port=settings["port"],
-        interface=Interfaces.WSGI, workers=1, blocking_threads=settings["threads"],
+        interface=Interfaces.ASGI, workers=1, loop=Loops.uvloop,
         http=HTTPModes.http1, websockets=False, factory=True,
         http1_settings=HTTP1Settings(
             max_buffer_size=int(os.environ[BUFFER_ENV])),

@@ -36,10 +36,16 @@ from publisher.web.observability import record
 from publisher.web.security import MAX_HEADER_BYTES, MAX_HEADERS
 from publisher.web.state import Slot, served, set_wsgi_app
 
-__all__ = ["CHUNK", "ROUTE_KEY", "Memo", "ResponseMemo", "init_app", "mark"]
+__all__ = ["CHUNK", "MISS", "REPLAY_ONLY", "ROUTE_KEY", "Memo", "ResponseMemo", "init_app",
+           "mark"]
 
 CHUNK = 256 << 10
 ROUTE_KEY = "kiezgraph.memo_route"
+# Set in an environ by a caller that may not block (publisher.web.front, on its event
+# loop): the memos then answer only from what they keep and return MISS for anything
+# else, rather than let Flask work on the caller's thread.
+REPLAY_ONLY = "kiezgraph.replay_only"
+MISS: list[bytes] = []  # the answer "not kept": compared by identity, never sent
 _PREFIXES = ("/doc/", "/id/", "/ontology")
 # Everything of a request the resource routes read (werkzeug builds url_root from the
 # scheme, Host or SERVER_NAME/PORT and SCRIPT_NAME; the 304 logic reads the If-* headers).
@@ -111,9 +117,13 @@ class ResponseMemo:
         started = time.perf_counter()
         key = self.key(environ)
         if key is None:
+            if REPLAY_ONLY in environ and not isinstance(self.wsgi_app, ResponseMemo):
+                return MISS
             return self.wsgi_app(environ, start_response)
         found = self.kept.get(key)
         if found is None:
+            if REPLAY_ONLY in environ:
+                return MISS
             return self._through(key, environ, start_response)
         if found.document:
             render_cache(self.app).count_hit()

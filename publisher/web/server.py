@@ -1,10 +1,12 @@
 """Run the app under a production HTTP server: granian (default) or waitress (setting `server`).
 
-granian (Rust HTTP, WSGI interface) runs one worker process with `threads` blocking threads;
-the worker builds its own app from the settings `kiezgraph serve` resolved (`granian_app`),
-so one store and one SPARQL worker pool exist; the main process only checks that the build
-can be served. It answers about 2.5x as many requests as waitress here (bench/wsgi.py).
-waitress serves the app built by `kiezgraph serve` in the same process. Under granian,
+granian (Rust HTTP, ASGI interface) runs one worker process: its event loop reads bodies
+and writes answers (publisher.web.front) and `threads` threads run the app, so slow clients
+hold no thread; the worker builds its own app from the settings `kiezgraph serve` resolved
+(`granian_app`), so one store and one SPARQL worker pool exist; the main process only
+checks that the build can be served. It answers about 2.5x as many requests as waitress
+here (bench/wsgi.py). waitress serves the app built by `kiezgraph serve` in the same
+process (publisher.web.waitress_server). Under granian,
 SIGHUP to the main process is passed on to the worker, which checks and swaps in the new
 build as waitress's process does (granian's own SIGHUP would restart the worker instead, and
 a bad build would stop the service). `kiezgraph serve` asks `app_for` which app to hand
@@ -19,11 +21,15 @@ import logging
 import os
 import signal
 import socket
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from publisher.config import Settings
 from publisher.releases import Release
+
+if TYPE_CHECKING:
+    from publisher.web.front import Front
 
 __all__ = ["SERVERS", "app_for", "granian_app", "port_taken", "run"]
 
@@ -78,20 +84,11 @@ def run(app: Flask | None, settings: Settings) -> None:
         raise ValueError(f"unknown server {settings.server!r}: one of {', '.join(SERVERS)}")
     if app is None:
         raise ValueError("waitress serves the app that app_for built: pass it")
-    from waitress import serve
-
-    from publisher.web.security import MAX_HEADER_BYTES
+    from publisher.web import waitress_server
 
     _logging(settings)
     _reloading(app, settings)
-    # waitress reads each request whole in its event loop before a thread sees it, so a slow
-    # body holds a connection, not a thread (closed after 120 s without a byte); beyond
-    # connection_limit open connections it stops accepting, so allow many (default 100).
-    serve(app, host=settings.host, port=settings.port, threads=settings.threads,
-          ident="kiezgraph", clear_untrusted_proxy_headers=not settings.trusted_proxies,
-          connection_limit=1000,
-          max_request_header_size=4 * MAX_HEADER_BYTES,
-          max_request_body_size=settings.max_body_bytes)
+    waitress_server.serve(app, settings)
 
 
 def _logging(settings: Settings) -> None:
@@ -109,11 +106,15 @@ def _reloading(app: Flask, settings: Settings) -> None:
         signal.signal(signal.SIGHUP, lambda *_: reloader.request())
 
 
-def granian_app() -> Flask:
-    """The app in granian's worker process, from the settings `kiezgraph serve` resolved."""
+def granian_app() -> Front:
+    """The app in granian's worker process, from the settings `kiezgraph serve` resolved:
+    the Flask app behind the asynchronous front (publisher.web.front), so that slow
+    clients hold a connection, not one of the app's threads."""
     from publisher.store import StoreError
     from publisher.web import create_app
+    from publisher.web.front import Front
     from publisher.web.granian_main import SETTINGS_ENV
+    from publisher.web.observability import record
 
     settings = Settings.from_mapping(json.loads(os.environ[SETTINGS_ENV]))
     _logging(settings)
@@ -124,16 +125,12 @@ def granian_app() -> Flask:
         # fail again at once and stops with exit status 1 ("crash loop").
         logging.getLogger(__name__).error("cannot serve: %s", exc)
         os._exit(1)
-    from publisher.web.bodies import BodyGate
-    from publisher.web.state import set_wsgi_app
-
-    # granian hands a request to a thread before its body has arrived: slow bodies may
-    # hold at most threads - 2 of them (publisher.web.bodies).
-    set_wsgi_app(app, BodyGate(app, app.wsgi_app, max_bytes=settings.max_body_bytes,
-                               threads=settings.threads))
     _reloading(app, settings)
     _exit_with_parent()
-    return app
+    return Front(app, threads=settings.threads, max_body_bytes=settings.max_body_bytes,
+                 body_timeout=settings.body_timeout, send_timeout=settings.send_timeout,
+                 record=lambda method, path, status, seconds: record(
+                     app, method, path, "<front>", status, seconds))
 
 
 def _exit_with_parent() -> None:
