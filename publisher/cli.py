@@ -227,7 +227,7 @@ def ensure_release(ctx: Context, settings: Settings, root: str | None) -> Releas
 def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
           reload_on_change) -> None:
     """Serve Linked Data, SPARQL and the catalogue with a production WSGI server."""
-    from publisher.store import StoreError
+    from publisher.store import BuildDamaged, StoreError
     from publisher.web.server import SERVERS, app_for, port_taken, run
 
     settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out, host=host, port=port,
@@ -238,7 +238,9 @@ def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
     release = ensure_release(ctx, settings, root)
     try:
         app = app_for(settings, release)
-    except StoreError as exc:
+    except BuildDamaged as exc:  # the data to serve is at fault: 1, as for violations
+        _fail(str(exc), EXIT_VIOLATIONS)
+    except StoreError as exc:  # a store that cannot be reached or opened: 2
         _fail(str(exc))
     busy = port_taken(settings.host, settings.port)  # before "serving on", not a traceback
     if busy:
