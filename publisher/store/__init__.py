@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from publisher.config import Settings
     from publisher.store.embedded import EmbeddedStore
 
-__all__ = ["BuildDamaged", "EmbeddedStore", "Store", "StoreError", "StoreUnavailable", "check_store", "open_store"]
+__all__ = ["BuildDamaged", "EmbeddedStore", "Store", "StoreError", "StoreUnavailable",
+           "check_store", "open_store"]
 
 
 def __getattr__(name: str) -> Any:
