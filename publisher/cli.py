@@ -238,10 +238,8 @@ def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
     release = ensure_release(ctx, settings, root)
     try:
         app = app_for(settings, release)
-    except BuildDamaged as exc:  # the data to serve is at fault: 1, as for violations
-        _fail(str(exc), EXIT_VIOLATIONS)
-    except StoreError as exc:  # a store that cannot be reached or opened: 2
-        _fail(str(exc))
+    except StoreError as exc:  # a damaged build exits 1 (the data), a store unreachable 2
+        _fail(str(exc), EXIT_VIOLATIONS if isinstance(exc, BuildDamaged) else EXIT_INPUT)
     busy = port_taken(settings.host, settings.port)  # before "serving on", not a traceback
     if busy:
         _fail(busy)
