@@ -220,26 +220,26 @@ def ensure_release(ctx: Context, settings: Settings, root: str | None) -> Releas
               help="External SPARQL endpoint to serve from (KIEZGRAPH_STORE).")
 @click.option("--no-rewrite", "no_rewrite", is_flag=True, default=None,
               help="Send IRIs under the configured base, not the request's host.")
-@click.option("--reload-on-change", "reload_on_change", is_flag=True, default=None,
-              help="Serve each new build once it checks out (KIEZGRAPH_RELOAD_ON_CHANGE); "
-                   "SIGHUP always reloads.")
+@click.option("--reload-on-change/--no-reload-on-change", "reload_on_change", default=None,
+              help="Serve each new build once it checks out (the default; "
+                   "KIEZGRAPH_RELOAD_ON_CHANGE); SIGHUP always reloads.")
 @pass_ctx
 def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
           reload_on_change) -> None:
     """Serve Linked Data, SPARQL and the catalogue with a production WSGI server."""
-    from publisher.store import StoreError
+    from publisher.store import BuildDamaged, StoreError
     from publisher.web.server import SERVERS, app_for, port_taken, run
 
     settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out, host=host, port=port,
                             store=store, rewrite_base=False if no_rewrite else None,
-                            reload_on_change=True if reload_on_change else None)
+                            reload_on_change=reload_on_change)
     if settings.server not in SERVERS:
         _fail(f"unknown server {settings.server!r}: one of {', '.join(SERVERS)}")
     release = ensure_release(ctx, settings, root)
     try:
         app = app_for(settings, release)
-    except StoreError as exc:
-        _fail(str(exc))
+    except StoreError as exc:  # a damaged build exits 1 (the data), a store unreachable 2
+        _fail(str(exc), EXIT_VIOLATIONS if isinstance(exc, BuildDamaged) else EXIT_INPUT)
     busy = port_taken(settings.host, settings.port)  # before "serving on", not a traceback
     if busy:
         _fail(busy)

@@ -116,8 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("trusted_proxies", 0, "Reverse proxies in front of the server whose "
             "X-Forwarded-For, -Proto, -Host, -Port and -Prefix headers are believed, counted "
             "from the server (0: none; 1: one nginx).", int),
-    Setting("reload_on_change", False, "Watch the build folder and serve a new build once it "
-            "is complete and checks out (SIGHUP reloads too).", bool),
+    Setting("reload_on_change", True, "Watch `OUT/current` (every second) and serve a new "
+            "build once it is complete and checks out, so `kiezgraph build` shows up without "
+            "a restart; false: only SIGHUP swaps in a new build.", bool),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -36,9 +36,12 @@ __all__ = [
     "CLASSES",
     "COMMON_ACCEPT",
     "COMMON_ACCEPT_LANGUAGE",
+    "NOT_ACCEPTABLE",
     "Answer",
     "ExportError",
+    "Page",
     "Representation",
+    "accept_headers",
     "write_export",
 ]
 
@@ -72,6 +75,38 @@ COMMON_ACCEPT = (
     "application/ld+json, application/json",
     "text/turtle, application/ld+json;q=0.9, application/rdf+xml;q=0.8",
 )
+# The media ranges and qualities accept_headers combines: every name of every format we
+# offer, the wildcards, and a type we do not offer.
+MEDIA_RANGES = ("text/turtle", "application/x-turtle", "text/n3", "application/ld+json",
+                "application/json", "application/rdf+xml", "application/xml", "text/xml",
+                "application/n-triples", "text/plain", "text/html", "application/xhtml+xml",
+                "*/*", "text/*", "application/*", "image/png")
+QUALITIES = (None, "1", "0.9", "0.5", "0.1", "0")
+NOT_ACCEPTABLE = "none"  # the map's value where the server answers 406
+
+
+def _range(media: str, quality: str | None, sep: str) -> str:
+    return media if quality is None else f"{media}{sep};q={quality}"
+
+
+def accept_headers() -> list[str]:
+    """The Accept headers the export answers exactly as the server does: the common ones,
+    and every one or two media ranges of MEDIA_RANGES with each quality of QUALITIES, in
+    the spellings clients use (", " or "," between ranges; about 17,000 headers)."""
+    found = dict.fromkeys(COMMON_ACCEPT)
+    for first in MEDIA_RANGES:
+        for q1 in QUALITIES:
+            found.setdefault(_range(first, q1, ""))
+            for second in MEDIA_RANGES:
+                if second == first:
+                    continue
+                for q2 in QUALITIES:
+                    pair = (_range(first, q1, ""), _range(second, q2, ""))
+                    found.setdefault(", ".join(pair))
+                    found.setdefault(",".join(pair))
+    return list(found)
+
+
 COMMON_ACCEPT_LANGUAGE = (
     "de", "en", "de-DE", "en-US", "en-GB", "de-DE,de;q=0.9", "en-US,en;q=0.9",
     "de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7", "de,en-US;q=0.7,en;q=0.3",
@@ -90,6 +125,16 @@ class Answer:
         """The value of a header, or None."""
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
+
+
+@dataclass
+class Page:
+    """A page or feed outside the documents (/events, /events.ics, /changes) in one page
+    language: written at its URL path under site/pages/<lang>/ and served by language."""
+
+    path: str  # the URL path under the export's, e.g. "events" or "events.ics"
+    lang: str
+    answer: Answer
 
 
 @dataclass
@@ -136,7 +181,7 @@ def _vary(answer: Answer) -> list[str]:
 def write_export(out: Path, base: str, representations: Iterable[Representation],
                  accept_map: dict[str, str], language_map: dict[str, str],
                  modified: float | None, url: str | None = None,
-                 assets: Path | None = None) -> dict:
+                 assets: Path | None = None, pages: Iterable[Page] = ()) -> dict:
     """Write the bodies and the nginx configuration into out; return what was written.
 
     url is where the export is served (default: the base); nginx answers under its path.
@@ -180,12 +225,26 @@ def write_export(out: Path, base: str, representations: Iterable[Representation]
                 tuple(_template(rep.thing, rep.rest, base)))
     if assets is not None:
         shutil.copytree(assets, site / "static")
+    page_headers: dict[str, dict[str, str]] = {}
+    for page in pages:
+        if page.answer.status != 200:
+            raise ExportError(f"/{page.path} ({page.lang}): HTTP {page.answer.status}")
+        name = page.path if "." in page.path else page.path + ".html"
+        path = site / "pages" / page.lang / (prefix.lstrip("/") + name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(page.answer.body)
+        counts["pages"] = counts.get("pages", 0) + 1  # counted apart from the documents'
+        counts["bytes"] += len(page.answer.body)
+        page_headers[page.path] = {
+            "Content-Type": page.answer.header("Content-Type") or "text/html",
+            "Cache-Control": page.answer.header("Cache-Control") or ""}
     groups = _groups(found, things)
     counts["documents"] = len(found)
     nginx = out / "nginx"
     nginx.mkdir(parents=True, exist_ok=True)
     maps, locations, example = nginx_config(url or base, site.resolve(), groups, accept_map,
-                                            language_map, assets=assets is not None)
+                                            language_map, assets=assets is not None,
+                                            extra=page_headers)
     (nginx / "maps.conf").write_text(maps, encoding="utf-8")
     (nginx / "locations.conf").write_text(locations, encoding="utf-8")
     (nginx / "example.conf").write_text(example, encoding="utf-8")

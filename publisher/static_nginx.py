@@ -6,10 +6,17 @@ negotiates between them like the dynamic server does. Apart because it is a smal
 of its own (nginx's `map` and `location` syntax, quoting, variables), tested through its
 output, that needs nothing of how the files were made.
 
-Negotiation in nginx is an approximation of werkzeug's q-value ranking (see `accept_map`):
-the Accept and Accept-Language headers real clients send are listed and answered exactly as
-the server answers them; any other header falls back to the first offered type it names
-(Turtle when none), and nginx never answers 406.
+Negotiation. nginx cannot rank q-values (no Lua, and njs is not on the machines we target),
+so the server's decision is computed ahead: `accept_map` holds the Accept headers clients
+send (publisher.static.accept_headers: the common browser and RDF-client headers, and every
+one or two media ranges of every name we offer, with each of six qualities, ~17,000 keys)
+with what publisher.web.negotiation.choose answers for each, `none` where it answers 406, and
+nginx looks the raw header up in one exact hash (no regex). A test runs the generated set
+against a real nginx and the server and requires the same status and format for each.
+A header outside the set (three or more ranges, other spacing) falls back to the first
+offered type it names, q-values not weighed, Turtle when none: close to the server, not
+exact (so it answers 200 where the server may say 406); such a client gets a document
+of a format it named, and the suffix URLs stay exact for anyone who needs certainty.
 """
 
 from __future__ import annotations
@@ -74,6 +81,12 @@ _ACCEPT_FALLBACKS = [
 _LANGUAGE_FALLBACKS = [(r"^(\s*(?!de)[^,]*,)*\s*en(-|;|,|\s|$)", "en")]
 
 
+# Where the server answers 406 (nothing offered is acceptable), so does nginx; `if` with
+# `return` only is safe in a location. A thing's IRI is a 303 whatever the Accept header,
+# as on the server.
+_REFUSE = ['if ($kg_format = none) { add_header Vary "Accept, Accept-Language" always; '
+           'return 406 "Angeboten werden / Offered: text/turtle, application/ld+json, '
+           'application/rdf+xml, application/n-triples, text/html\\n"; }']
 _SUFFIXES = {"turtle": "ttl", "jsonld": "jsonld", "rdfxml": "rdf", "ntriples": "nt"}
 
 
@@ -135,8 +148,28 @@ def _block(match: str, lines: list[str]) -> str:
     return f"location {match} {{\n" + "".join(f"    {line}\n" for line in lines) + "}"
 
 
+def _pages(prefix: str, site: Path, pages: dict[str, dict[str, str]]) -> list[str]:
+    """Exact locations for the pages outside the documents (/events, /events.ics,
+    /changes): the file of the page's language ($kg_lang, as for documents)."""
+    blocks = []
+    for path, headers in sorted(pages.items()):
+        name = path if "." in path else path + ".html"
+        content_type = headers["Content-Type"]
+        lines = [f"root {site}/pages/$kg_lang;",
+                 "types { }", f"default_type {_quote(content_type)};", "etag on;",
+                 f"try_files /{prefix.lstrip('/')}{name} =404;",
+                 "add_header Content-Language $kg_lang;",
+                 'add_header Vary "Accept-Language";',
+                 "add_header X-Content-Type-Options nosniff;"]
+        if headers.get("Cache-Control"):
+            lines.append(f"add_header Cache-Control {_quote(headers['Cache-Control'])};")
+        blocks.append(_block(f"= {prefix}{path}", lines))
+    return blocks
+
+
 def nginx_config(url: str, site: Path, groups: list[Group], accept_map: dict[str, str],
-                 language_map: dict[str, str], assets: bool = False) -> tuple[str, str, str]:
+                 language_map: dict[str, str], assets: bool = False,
+                 extra: dict[str, dict[str, str]] | None = None) -> tuple[str, str, str]:
     """The maps (http level), the locations (server level) and an example server block.
 
     A document by suffix is a file at its own URL path under site/sfx/<variant>/ (the
@@ -181,7 +214,7 @@ def nginx_config(url: str, site: Path, groups: list[Group], accept_map: dict[str
                     f"root {site}/sfx/{html};", *files,
                     *_add_headers(pages, html, f"{name}_sfx", rest, maps)]))
             exact.append(_block(f"= {doc}", [
-                f"root {site}/neg;", *files, "try_files /$kg_neg$uri.$kg_ext =404;",
+                f"root {site}/neg;", *files, *_REFUSE, "try_files /$kg_neg$uri.$kg_ext =404;",
                 *_add_headers(by_mode["neg"], "$kg_neg", f"{name}_neg", rest, maps)]))
         else:
             rest = None
@@ -191,7 +224,8 @@ def nginx_config(url: str, site: Path, groups: list[Group], accept_map: dict[str
             regex.append(_block(f'~ "^{doc}\\.(?<kg_sfx>{sfx})$"', [
                 f"root {site}/sfx/$kg_variant;", *files,
                 *_add_headers(by_mode["sfx"], "$kg_variant", f"{name}_sfx", None, maps)]))
-            neg = [f"root {site}/neg;", *files, "try_files /$kg_neg$uri.$kg_ext =404;",
+            neg = [f"root {site}/neg;", *files, *_REFUSE,
+                   "try_files /$kg_neg$uri.$kg_ext =404;",
                    *_add_headers(by_mode["neg"], "$kg_neg", f"{name}_neg", None, maps)]
             regex.append(_block(f"= {prefix}ontology", neg) if group.cls == "ontology"
                          else _block(f'~ "^{doc}$"', neg))
@@ -216,11 +250,13 @@ def nginx_config(url: str, site: Path, groups: list[Group], accept_map: dict[str
             "text/javascript js; }", "default_type application/octet-stream;", "etag on;",
             "add_header Cache-Control \"public, max-age=3600\";",
             "add_header X-Content-Type-Options nosniff;"]))
+    exact += _pages(prefix, site, extra or {})
     locations = "\n".join([f"# Generated by `kiezgraph build --static`: include in the "
                            f"server block that answers for {url}", *exact, *regex]) + "\n"
     maps_text = "\n\n".join([
         "# Generated by `kiezgraph build --static`: include in the http block.\n"
-        "# Browsers' Accept headers are long map keys.\nmap_hash_bucket_size 256;",
+        "# Browsers' Accept headers are long map keys, and there are ~17,000 of them.\n"
+        "map_hash_bucket_size 256;\nmap_hash_max_size 65536;",
         _map("$http_accept", "$kg_format", accept_map, _ACCEPT_FALLBACKS, "turtle"),
         _map("$http_accept_language", "$kg_accept_lang", language_map,
              _LANGUAGE_FALLBACKS, "de"),

@@ -180,7 +180,8 @@ def _log(proc: subprocess.Popen) -> str:
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="needs SIGHUP")
 def test_sighup_makes_kiezgraph_serve_swap_in_the_new_build(out, workdir):
     port = _free_port()
-    server = _cli("serve", "--out", str(out), "--port", str(port))
+    # watching is the default (issue 23): off here, so only the signal can swap
+    server = _cli("serve", "--out", str(out), "--port", str(port), "--no-reload-on-change")
     url = f"http://127.0.0.1:{port}"
     try:
         before = _wait_health(url, server)["build_id"]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from publisher.store.base import ReleaseOnDisk, Store, StoreError, StoreUnavailable
+from publisher.store.base import BuildDamaged, ReleaseOnDisk, Store, StoreError, StoreUnavailable
 
 if TYPE_CHECKING:
     from publisher.config import Settings
     from publisher.store.embedded import EmbeddedStore
 
-__all__ = ["EmbeddedStore", "Store", "StoreError", "StoreUnavailable", "check_store", "open_store"]
+__all__ = ["BuildDamaged", "EmbeddedStore", "Store", "StoreError", "StoreUnavailable",
+           "check_store", "open_store"]
 
 
 def __getattr__(name: str) -> Any:
@@ -47,5 +49,26 @@ def check_store(settings: Settings, release: ReleaseOnDisk | None = None) -> Non
         return
     if release is None:
         raise StoreError("no build to serve: run `kiezgraph build` first")
-    if not Path(release.graph_file).is_file():
-        raise StoreError(f"the build {release.path} has no graph file: build again")
+    graph = Path(release.graph_file)
+    if not graph.is_file():
+        raise BuildDamaged(f"the build {release.path} has no graph file: build again")
+    _check_graph(graph, release.info.get("content_hash"))
+
+
+def _check_graph(graph: Path, content_hash: object) -> None:
+    """Raise BuildDamaged unless the graph file is the one the build wrote: its SHA-256 is
+    what build.json records (hashing is cheaper than parsing, and catches any change)."""
+    if not content_hash:
+        return  # a build from before content hashes: the loader finds a damage itself
+    digest = hashlib.sha256()
+    try:
+        with graph.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise BuildDamaged(f"cannot load the build's graph ({graph}): "
+                           f"{exc.strerror or exc}") from None
+    if digest.hexdigest() != content_hash:
+        raise BuildDamaged(f"cannot load the build's graph ({graph}): it was changed after "
+                           f"the build (its SHA-256 is not the one in build.json); "
+                           f"build again")

@@ -19,6 +19,7 @@ from publisher.sparql.errors import (
 )
 
 __all__ = [
+    "BuildDamaged",
     "QueryAborted",
     "QueryAnswer",
     "QuerySyntaxError",
@@ -28,6 +29,11 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
 ]
+
+
+class BuildDamaged(StoreError):
+    """The local build cannot be served as it is on disk (changed, truncated, half-copied):
+    a fault of the data to serve, not of a store to reach, so `serve` exits 1, not 2."""
 
 
 class Store(Protocol):

@@ -24,7 +24,7 @@ from rdflib.term import Node
 
 from publisher.sparql.guard import scan
 from publisher.sparql.results import Term
-from publisher.store.base import QueryAnswer, ReleaseOnDisk, StoreError
+from publisher.store.base import BuildDamaged, QueryAnswer, ReleaseOnDisk, StoreError
 from publisher.store.engine.pool import WorkerPool
 from publisher.store.engine.worker import Job, QueryOptions, load
 
@@ -137,7 +137,7 @@ class EmbeddedStore:
             store = load(list(paths))
         except (SyntaxError, OSError) as exc:  # a damaged or half-copied build
             where = getattr(exc, "filename", None) or ", ".join(str(p) for p in paths)
-            raise StoreError(f"cannot load the build's graph ({where}): "
+            raise BuildDamaged(f"cannot load the build's graph ({where}): "
                              f"{getattr(exc, 'msg', None) or exc}") from None
         return cls(store, build_id, sources=paths, query_workers=query_workers,
                    union=True)
@@ -161,7 +161,7 @@ class EmbeddedStore:
             try:
                 store = ox.Store.read_only(str(disk))
             except OSError as exc:
-                raise StoreError(f"cannot open the release's store {disk}: {exc}") from None
+                raise BuildDamaged(f"cannot open the release's store {disk}: {exc}") from None
             return cls(store, release.build_id, sources=[disk],
                        query_workers=query_workers or 1, union=True,
                        query_memory=query_memory)

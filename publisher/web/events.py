@@ -11,7 +11,7 @@ from rdflib import URIRef
 from publisher.events import Event, calendar, event_jsonld, read_events
 from publisher.iris import local_path
 from publisher.web.cache import Rendered, render_cache
-from publisher.web.http import build_time, page_language, send
+from publisher.web.http import build_time, page_language, public_base, send
 from publisher.web.links import page_root
 from publisher.web.state import served
 
@@ -70,15 +70,21 @@ def events_page() -> Response:
 
 @bp.get("/events.ics")
 def feed() -> Response:
-    """Every event dated to a day, as an RFC 5545 calendar of all-day entries."""
+    """Every event dated to a day, as an RFC 5545 calendar: all-day entries, or at their time
+    in Europe/Berlin; names in the page's language (?lang=en, Accept-Language; German)."""
     published = served().published
-    key = (published.build_id, "events.ics", request.url_root)
+    lang = page_language()
+    key = (published.build_id, "events.ics", lang, request.url_root)
 
     def make() -> Rendered:
-        body = calendar(_events(), _page_of, _stamp(), "kiezgraph Pankow: Veranstaltungen")
+        title = "kiezgraph Pankow: " + ("Veranstaltungen" if lang == "de" else "events")
+        body = calendar(_events(), _page_of, _stamp(), title, lang)
         return Rendered(body, ICS)
 
-    return send(render_cache().get_or_render(key, make), release=published.release)
+    response = send(render_cache().get_or_render(key, make), release=published.release)
+    response.content_language = lang
+    response.vary.add("Accept-Language")
+    return response
 
 
 @bp.get("/events/<path:name>.ics")
@@ -90,14 +96,15 @@ def one(name: str) -> Response:
     base = served().settings.base_uri
     if not NAME.match(name):
         abort(404)
-    key = (published.build_id, "event.ics", name, request.url_root)
+    lang = page_language()
+    key = (published.build_id, "event.ics", name, lang, request.url_root)
 
     def make() -> Rendered | None:
         local = name if "/" in name else f"event/{name}"
         found = read_events(published.store, only=URIRef(f"{base}id/{local}"))
-        if not found or found[0].precision != "day":
+        if not found or found[0].precision not in ("day", "time"):
             return None
-        return Rendered(calendar(found, _page_of, _stamp(), found[0].label), ICS)
+        return Rendered(calendar(found, _page_of, _stamp(), found[0].name_in(lang), lang), ICS)
 
     rendered = render_cache().get(key) or make()
     if rendered is None:
@@ -116,10 +123,19 @@ def ics_of(event: Event) -> str:
     return f"{page_root()}events/{name.removeprefix('event/')}.ics"
 
 
-def enrich_schema(schema: dict, iri) -> dict:
-    """An event page's schema.org JSON-LD with the fields search engines read for events."""
+def _shown(iri: str) -> str:
+    """The IRI as this server names it (on the request's host when rewrite_base is on)."""
+    settings = served().settings
+    if settings.rewrite_base and iri.startswith(settings.base_uri):
+        return public_base(settings) + iri[len(settings.base_uri):]
+    return iri
+
+
+def enrich_schema(schema: dict, iri, lang: str = "de") -> dict:
+    """An event page's schema.org JSON-LD with the fields search engines read for events,
+    in the page's language, `@id`s the /id/ IRIs."""
     types = schema.get("@type")
     if "Event" not in (types if isinstance(types, list) else [types]):
         return schema
     found = read_events(served().published.store, only=iri)
-    return event_jsonld(found[0], _page_of, schema) if found else schema
+    return event_jsonld(found[0], _page_of, schema, lang, _shown) if found else schema

@@ -11,11 +11,13 @@ from publisher.config import Settings
 from publisher.iris import DOC, document_path, graph_path, is_safe_path
 from publisher.releases import Release
 from publisher.static import (
-    COMMON_ACCEPT,
     COMMON_ACCEPT_LANGUAGE,
+    NOT_ACCEPTABLE,
     Answer,
     ExportError,
+    Page,
     Representation,
+    accept_headers,
     write_export,
 )
 from publisher.store import Store
@@ -26,9 +28,11 @@ from publisher.web.negotiation import OFFERS, choose, choose_language
 from publisher.web.security import INTERNAL
 from publisher.web.state import served
 
-__all__ = ["accept_maps", "documents", "export_app", "export_static", "representations"]
+__all__ = ["PAGES", "accept_maps", "documents", "export_app", "export_static", "pages",
+           "representations"]
 
 LANGUAGES = ("de", "en")
+PAGES = ("events", "events.ics", "changes")  # exported beside the documents, per language
 
 
 def documents(store, base: str) -> list[str]:
@@ -83,13 +87,24 @@ def representations(app, base: str, docs: list[str]):
                                      get(f"{url}?lang={lang}", Accept="text/html"))
 
 
+def pages(app, base: str):
+    """/events, /events.ics and /changes in each page language, as the app answers them."""
+    client = app.test_client()
+    for path in PAGES:
+        for lang in LANGUAGES:
+            response = client.get("/" + path, base_url=base,
+                                  headers={"Accept-Language": lang},
+                                  environ_overrides={INTERNAL: True})
+            yield Page(path, lang, _answer(response))
+
+
 def accept_maps() -> tuple[dict[str, str], dict[str, str]]:
-    """The common Accept and Accept-Language headers, answered as the server answers them."""
+    """The Accept headers clients send (publisher.static.accept_headers) and the common
+    Accept-Language headers, each with the server's answer (NOT_ACCEPTABLE: 406)."""
     formats = {}
-    for value in COMMON_ACCEPT:
+    for value in accept_headers():
         offer = choose(parse_accept_header(value, MIMEAccept))
-        if offer is not None:
-            formats[value] = offer.name
+        formats[value] = offer.name if offer is not None else NOT_ACCEPTABLE
     languages = {value: choose_language(None, parse_accept_header(value, LanguageAccept))
                  for value in COMMON_ACCEPT_LANGUAGE}
     return formats, languages
@@ -124,4 +139,5 @@ def export_app(app, out: Path, url: str | None = None) -> dict:
     app.config[EXPORT_FLAG] = True
     return write_export(out, settings.base_uri, representations(app, url, docs),
                         formats, languages, modified.timestamp() if modified else None,
-                        url=url, assets=Path(app.static_folder))
+                        url=url, assets=Path(app.static_folder),
+                        pages=pages(app, url))

@@ -33,7 +33,7 @@ KIND_LISTS: dict[str, tuple[str, str]] = {
     "person": ("Personen", "People"),
     "place": ("Orte", "Places"),
     "site": ("Standorte", "Sites"),
-    "event": ("Ereignisse", "Events"),
+    "event": ("Veranstaltungen", "Events"),
     "change": ("Änderungen", "Changes"),
     "concept": ("Begriffe", "Concepts"),
     "scheme": ("Begriffsschemata", "Concept schemes"),

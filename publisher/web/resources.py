@@ -269,7 +269,7 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
              for g in describe.sources(store, iri)]
     superclasses = describe.superclasses(store, set(graph.objects(iri, RDF.type)))
     schema = schema_org(graph, iri, linker, here, superclasses)
-    schema = enrich_schema(schema, iri)  # events: place, organiser, status (issue 17)
+    schema = enrich_schema(schema, iri, lang)  # events: place, organiser, status (#17, #23)
     key_facts = summarise(store, iri, base, lang)
     if key_facts is not None:
         page_graph += key_facts.labels

@@ -44,7 +44,7 @@ KIND_NAMES: dict[str, dict[str, str]] = {
     "person": {"de": "Person", "en": "Person"},
     "place": {"de": "Ort", "en": "Place"},
     "site": {"de": "Standort", "en": "Site"},
-    "event": {"de": "Ereignis", "en": "Event"},
+    "event": {"de": "Veranstaltung", "en": "Event"},
     "change": {"de": "Änderung", "en": "Change"},
     "concept": {"de": "Begriff", "en": "Concept"},
     "scheme": {"de": "Begriffsschema", "en": "Concept scheme"},

@@ -39,14 +39,17 @@ SERVERS = ("waitress", "granian")
 def app_for(settings: Settings, release: Release) -> Flask | None:
     """The app `run` serves: built here for waitress, which serves it in this process; None
     for granian, whose worker process builds its own (the graph is held once, not twice),
-    the store checked here all the same. Raises StoreError when the release cannot be served."""
+    the store checked here all the same. Raises StoreError when the release cannot be served
+    (BuildDamaged when the local build is not what it was built as)."""
+    from publisher.store import check_store
+
+    # Both servers check the build first, the same way, so a damaged one stops either with
+    # the same one line (and under granian before its worker starts, fails and is respawned).
+    check_store(settings, release)
     if settings.server == "waitress":
         from publisher.web import create_app
 
         return create_app(settings, release=release)
-    from publisher.store import check_store
-
-    check_store(settings, release)
     return None
 
 
