@@ -84,8 +84,11 @@ SETTINGS: tuple[Setting, ...] = (
             "loaded into memory, so one slow query leaves another worker; one for a graph "
             "served from the on-disk store, where each worker's own store caches cost ~75 MB "
             "at 1M triples).", int),
-    Setting("max_concurrent_queries", 4, "SPARQL queries evaluated at once; more wait "
-            "briefly, then get 503.", int),
+    Setting("max_concurrent_queries", 4, "SPARQL queries evaluated at once.", int),
+    Setting("max_queued_queries", 32, "SPARQL requests that may wait for one of the "
+            "`max_concurrent_queries` places (granian: on its event loop, holding no thread; "
+            "the wait counts against query_timeout); beyond them 503 with Retry-After. "
+            "waitress: a few wait up to 2 s on its threads.", int),
     Setting("cache_bytes", 32 << 20, "Bytes kept in memory for repeated requests, one budget "
             "for rendered documents, SPARQL answers and the whole responses made from them "
             "(least recently used dropped first; 0: nothing is kept).", int),
@@ -180,6 +183,7 @@ class Settings(Mapping[str, Value]):
     max_query_length: int
     query_workers: int
     max_concurrent_queries: int
+    max_queued_queries: int
     cache_bytes: int
     store_in_memory_max_triples: int
     license: str

@@ -165,3 +165,50 @@ def test_issue24_a_reader_that_stops_is_dropped_after_send_timeout():
     with pytest.raises(ConnectionAbortedError):
         _run(_front(app, send_timeout=0.2), SCOPE, reader_stalls_after=3)
     assert app.closed.is_set()  # the app's answer is closed all the same
+
+
+def test_issue22_sparql_requests_wait_in_their_lane_and_beyond_it_get_503():
+    """Two query threads and two places to wait: of six queries at once four are answered
+    (two at a time, the others waiting on the loop), two get 503 with Retry-After, and a
+    page is answered on the general threads meanwhile."""
+    release = threading.Event()
+    running: list[str] = []
+
+    def app(environ, start_response):
+        if REPLAY_ONLY in environ:
+            return MISS
+        if environ["PATH_INFO"] == "/sparql":
+            running.append(threading.current_thread().name)
+            release.wait(5)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    front = _front(app, queries=2, queued=2)
+
+    async def go():
+        async def one(path: str) -> int:
+            sent: list[dict] = []
+
+            async def receive():
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            async def send(message):
+                sent.append(message)
+
+            await front(dict(SCOPE, path=path, raw_path=path.encode()), receive, send)
+            return next(m for m in sent if m["type"] == "http.response.start")
+
+        queries = [asyncio.create_task(one("/sparql")) for _ in range(6)]
+        while len(running) < 2:
+            await asyncio.sleep(0.01)
+        page = await one("/doc/x")
+        assert page["status"] == 200
+        release.set()
+        return await asyncio.gather(*queries)
+
+    starts = asyncio.run(go())
+    statuses = sorted(start["status"] for start in starts)
+    assert statuses == [200, 200, 200, 200, 503, 503]
+    assert all((b"retry-after", b"1") in start["headers"]
+               for start in starts if start["status"] == 503)
+    assert all(name.startswith("kiezgraph-query") for name in running) and len(running) == 4

@@ -11,7 +11,11 @@ front sits there and gives the WSGI app a thread only for the work in between:
 - the body is read on the loop, at most `max_body_bytes`, within `body_timeout` seconds of
   the headers (413 / 408 otherwise); the app gets it from memory, with its length;
 - the app runs on one of `threads` threads, which stops at the first 256 KiB of the answer
-  (most answers are whole by then) or at the end of a file;
+  (most answers are whole by then) or at the end of a file; SPARQL requests have a lane of
+  their own: `max_concurrent_queries` threads, and up to `max_queued_queries` more wait
+  on the loop, holding no thread, for one of them (beyond that 503 with Retry-After), so a
+  burst of queries is answered in turn and pages never queue behind it; the wait counts
+  against `query_timeout` (the app reads when the request arrived from ARRIVED);
 - the answer is written from the loop, large ones in 64 KiB frames, each of which must be
   taken by the client within `send_timeout` seconds, else the connection is dropped; the
   rest of a long answer is read a frame at a time, on a thread only for that read.
@@ -29,6 +33,7 @@ import io
 import logging
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,7 +42,9 @@ from urllib.parse import unquote_to_bytes
 from publisher.web.memo import MISS, REPLAY_ONLY
 from publisher.web.security import SECURITY_HEADERS
 
-__all__ = ["FIRST_BYTES", "FRAME", "Front", "wsgi_environ"]
+__all__ = ["ARRIVED", "FIRST_BYTES", "FRAME", "Front", "wsgi_environ"]
+
+ARRIVED = "kiezgraph.arrived"  # environ: time.monotonic() when the request's headers came
 
 FIRST_BYTES = 256 << 10  # what the app's thread collects of an answer before the loop sends
 FRAME = 64 << 10  # the largest piece handed to granian at once while a client reads slowly
@@ -50,15 +57,15 @@ Record = Callable[[str, str, int, float], None]  # method, path, status, seconds
 
 _log = logging.getLogger(__name__)
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
-            500: "Internal Server Error"}
+            500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 class _Refused(Exception):
     """The request is answered by the front itself (status, plain-text message)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.retry_after = status, message, retry_after
 
 
 _ENVIRON_KEYS: dict[bytes, str] = {}  # header name -> environ key, for the names seen first
@@ -150,11 +157,17 @@ class Front:
     """An ASGI app in front of a WSGI app; see the module's docstring."""
 
     def __init__(self, wsgi_app: WSGIApp, *, threads: int, max_body_bytes: int,
-                 body_timeout: float, send_timeout: float, record: Record | None = None):
+                 body_timeout: float, send_timeout: float, record: Record | None = None,
+                 queries: int = 4, queued: int = 32):
         self.wsgi_app, self.record = wsgi_app, record
         self.max_body_bytes, self.body_timeout = max_body_bytes, body_timeout
         self.send_timeout = send_timeout
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kiezgraph")
+        # The SPARQL lane: `queries` threads; `queued` more requests wait on the loop.
+        self.query_pool = ThreadPoolExecutor(max_workers=max(1, queries),
+                                             thread_name_prefix="kiezgraph-query")
+        self.lane_size = max(1, queries) + max(0, queued)
+        self.in_lane = 0  # SPARQL requests running or waiting (changed on the loop only)
         self.stopped = threading.Event()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -163,6 +176,7 @@ class Front:
             return
         if scope["type"] != "http":
             return  # websockets are switched off in granian; nothing else is ASGI's
+        arrived = time.monotonic()
         try:
             body = await self._body(scope, receive)
         except _Refused as refusal:
@@ -170,9 +184,22 @@ class Front:
             return
         loop = asyncio.get_running_loop()
         environ = wsgi_environ(scope, body)
+        environ[ARRIVED] = arrived
         answer = self._replay(environ) if not body else None
         if answer is None:
-            answer = await loop.run_in_executor(self.pool, self._run, environ)
+            if scope["path"] == "/sparql":
+                if self.in_lane >= self.lane_size:
+                    await self._refuse(scope, send, _Refused(
+                        503, f"{self.lane_size} queries are running or waiting; try again "
+                             "shortly", retry_after=1))
+                    return
+                self.in_lane += 1
+                try:
+                    answer = await loop.run_in_executor(self.query_pool, self._run, environ)
+                finally:
+                    self.in_lane -= 1
+            else:
+                answer = await loop.run_in_executor(self.pool, self._run, environ)
         try:
             await self._send(loop, answer, send)
         except (TimeoutError, OSError, RuntimeError) as exc:
@@ -194,6 +221,7 @@ class Front:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.pool.shutdown(wait=False, cancel_futures=True)
+                self.query_pool.shutdown(wait=False, cancel_futures=True)
                 self.stopped.set()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -316,6 +344,8 @@ class Front:
                    (b"content-length", str(len(body)).encode()),
                    (b"cache-control", b"no-store"), (b"connection", b"close")]
         headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        if refusal.retry_after is not None:
+            headers.append((b"retry-after", str(refusal.retry_after).encode()))
         await send({"type": "http.response.start", "status": refusal.status,
                     "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -132,6 +132,7 @@ def granian_app() -> Front:
     _exit_with_parent()
     return Front(app, threads=settings.threads, max_body_bytes=settings.max_body_bytes,
                  body_timeout=settings.body_timeout, send_timeout=settings.send_timeout,
+                 queries=settings.max_concurrent_queries, queued=settings.max_queued_queries,
                  record=lambda method, path, status, seconds: record(
                      app, method, path, "<front>", status, seconds))
 
