@@ -37,8 +37,9 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _EXAMPLES = {
     XSD.date: ('"2022-05-05"^^xsd:date', "JJJJ-MM-TT", "YYYY-MM-DD"),
     XSD.gYear: ('"2022"^^xsd:gYear', "JJJJ", "YYYY"),
-    XSD.dateTime: ('"2022-05-05T10:00:00"^^xsd:dateTime', "JJJJ-MM-TTThh:mm:ss",
-                   "YYYY-MM-DDThh:mm:ss"),
+    XSD.gYearMonth: ('"2022-05"^^xsd:gYearMonth', "JJJJ-MM", "YYYY-MM"),
+    XSD.dateTime: ('"2022-05-05T10:00:00+02:00"^^xsd:dateTime', "JJJJ-MM-TTThh:mm:ss+hh:mm",
+                   "YYYY-MM-DDThh:mm:ss+hh:mm"),
     XSD.integer: ('"14"^^xsd:integer', "Ziffern ohne Punkt", "digits without a point"),
 }
 

@@ -121,7 +121,8 @@ def test_issue17_dates_as_spreadsheet_dates_and_as_text(graph, tmp_path, suffix)
 
 ERRORS = [
     ("date", {"date": "31.02.2026"}, "Datum",
-     "muss ein Datum sein (TT.MM.JJJJ oder JJJJ-MM-TT) / must be a date"),
+     "„31.02.2026“ ist kein Datum: erlaubt sind „2024“, „Mai 2024“, „05.05.2022“ oder "
+     "„05.05.2022 15:00“ (Berliner Zeit) / not a date"),
     ("empty", {"title": None}, "Titel", "darf nicht leer sein (Pflichtfeld) / must not be empty"),
     ("traeger", {"organizer": "Verein, den es nicht gibt"}, "Veranstalter",
      "unbekannter Name „Verein, den es nicht gibt“"),
@@ -231,7 +232,8 @@ def test_issue17_a_wrong_cell_refuses_the_project(tmp_path):
     with pytest.raises(SheetError) as caught:
         load_sources(Project(project), BASE)
     assert str(caught.value).startswith(
-        "data/veranstaltungen.ods › Veranstaltungen › Zeile 2 › Spalte „Datum“: muss ein Datum")
+        "data/veranstaltungen.ods › Veranstaltungen › Zeile 2 › Spalte „Datum“: „morgen“ ist "
+        "kein Datum")
 
 
 SOFFICE = shutil.which("soffice")

@@ -222,8 +222,8 @@ def _lookup(column: Column, text: str, names: Names) -> URIRef:
 def _values(column: Column, raw: Any, table: Table, row: list[Any], base: str,
             names: Names) -> list[URIRef | Literal]:
     """The RDF terms one cell stands for."""
-    if column.datatype == "date":
-        return [parse_date(raw)] if text_of(raw) else []
+    if column.datatype in ("date", "kg:when"):
+        return [parse_date(raw, column.datatype == "kg:when")] if text_of(raw) else []
     text = text_of(raw)
     if not text and column.default:
         text = column.default

@@ -10,6 +10,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Identifier, Node
 
+from publisher.dates import as_cell
 from publisher.namespaces import kg
 from publisher.sheets.cells import split_values
 from publisher.sheets.convert import META_SHEET, Names
@@ -58,11 +59,11 @@ def _cell(graph: Graph, names: Names, column: Column, subject: URIRef, base: str
     objects = [o for o in graph.objects(subject, prop)  # a graph's terms are Identifiers
                if isinstance(o, Identifier)
                and not (column.lang and isinstance(o, Literal) and o.language != column.lang)]
-    if column.datatype == "date":
-        dates = sorted(o.toPython() if isinstance(o, Literal) else str(o) for o in objects)
-        if len(dates) > 1 or (dates and not isinstance(dates[0], dt.date)):
-            raise ExportError(f"{subject}: {column.name} holds {dates}")
-        return dates[0] if dates else None
+    if column.datatype in ("date", "kg:when"):
+        cells = [as_cell(o) if isinstance(o, Literal) else None for o in objects]
+        if len(cells) > 1 or None in cells:
+            raise ExportError(f"{subject}: {column.name} holds {[str(o) for o in objects]}")
+        return cells[0] if cells else None
     if column.lookup:
         texts = [_name_of(graph, names, column, o) for o in objects]
     elif column.choices:
@@ -95,7 +96,7 @@ def _example_row(mapping: Mapping, lists: dict[str, list[str]]) -> list[Any]:
         if value == "@first":
             choices = lists.get(column.name)
             value = choices[0] if choices else None
-        elif value and column.datatype == "date":
+        elif value and column.datatype in ("date", "kg:when"):
             value = dt.date.fromisoformat(value)
         row.append(value)
     return row
