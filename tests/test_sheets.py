@@ -299,11 +299,12 @@ def test_issue17_done_when_a_maintainer_adds_an_event_and_an_organisation(tmp_pa
         assert result.exit_code == 0, result.output
     _fill(edits / "organisation.xlsx", {
         "Kürzel": "nachbarschaftsverein-test", "Name": "Nachbarschaftsverein Test e.V.",
-        "Webseite": "https://example.org/verein", "Quelle": "https://example.org/verein"})
+        "Webseite": "https://www.berlin.de/ba-pankow/",
+        "Quelle": "https://www.berlin.de/ba-pankow/"})  # example.org is refused (issue 23)
     _fill(edits / "event.xlsx", {
         "Kürzel": "hoffest-2027", "Titel": "Hoffest", "Datum": dt.date(2027, 6, 4),
         "Veranstalter": "Nachbarschaftsverein Test e.V.", "Ort": "Berlin",
-        "Status": "findet statt", "Quelle": "https://example.org/hoffest"})
+        "Status": "findet statt", "Quelle": "https://www.berlin.de/ba-pankow/"})
     # LibreOffice saves the edited copies as .ods, with the date as a real spreadsheet date
     subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
                     "--convert-to", "ods", "--outdir", str(edits / "lo"),
