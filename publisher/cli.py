@@ -414,7 +414,8 @@ def _sheet_command(ctx: Context, kind: str, out: str, root: str | None,
         _fail(str(exc))
     except (ExportError, WorkbookError, OSError) as exc:
         _fail(f"cannot write {out}: {exc}")
-    what = f"{count} row(s)" if export else "a template with one example row"
+    what = (f"{count} row(s)" if export
+            else "a template: empty sheet, example on the sheet „Beispiel“ (never imported)")
     click.echo(f"wrote {out}: {kind}, {what}")
 
 

@@ -211,14 +211,15 @@ def test_issue17_template_has_lists_help_example_and_meta(graph, tmp_path):
     out = tmp_path / "stz.xlsx"
     write_kind(mappings()["stadtteilzentrum"], graph, BASE, out, export=False)
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Stadtteilzentren", "Hilfe", "Listen", "kiezgraph"]
+    assert book.sheetnames == ["Stadtteilzentren", "Beispiel", "Hilfe", "Listen", "kiezgraph"]
     data = book["Stadtteilzentren"]
     assert data["D1"].value == "Träger" and "operator" in data["D1"].comment.text
     [validation] = data.data_validations.dataValidation
     assert validation.formula1.startswith("'Listen'!$A$2")
     traeger = [r[0] for r in book["Listen"].iter_rows(min_row=2, values_only=True)]
     assert "FreiZeitHaus e.V." in traeger and "Albatros gGmbH" in traeger
-    assert data["D2"].value == traeger[0]  # the example row
+    assert data["D2"].value is None  # the data sheet starts empty (issue 23)
+    assert book["Beispiel"]["D2"].value == traeger[0]  # the example row, on its own sheet
     assert book["kiezgraph"].sheet_state == "hidden"
     assert read_workbook(out).sheets["kiezgraph"][1] == ["Art / kind", "stadtteilzentrum"]
 

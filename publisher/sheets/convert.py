@@ -25,10 +25,13 @@ from publisher.sheets.cells import (
 from publisher.sheets.mapping import Column, Mapping, expand, mappings
 from publisher.sheets.workbook import Workbook
 
-__all__ = ["META_SHEET", "Converted", "Names", "Problem", "Table", "convert_tables",
+__all__ = ["EXAMPLE_SHEET", "META_SHEET", "Converted", "Names", "Problem", "Table", "convert_tables",
            "find_table", "load_tables", "register_tables"]
 
 META_SHEET = "kiezgraph"
+# The template's example sheet, never imported (nor any sheet its name marks as examples).
+EXAMPLE_SHEET = "Beispiel"
+_EXAMPLE_NAMES = ("beispiel", "beispiele", "example", "examples")
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def find_table(book: Workbook, shown: str) -> tuple[Table | None, list[Problem]]
                               f"unknown kind (known: {', '.join(mappings())})")]
     best = None
     for name, rows in book.sheets.items():
-        if name == META_SHEET or not rows:
+        if name == META_SHEET or not rows or name.strip().casefold() in _EXAMPLE_NAMES:
             continue
         for mapping in candidates:
             found, unknown = _header_names(rows[0], mapping)

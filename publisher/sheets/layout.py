@@ -13,7 +13,7 @@ from rdflib.term import Identifier, Node
 from publisher.dates import as_cell
 from publisher.namespaces import kg
 from publisher.sheets.cells import split_values
-from publisher.sheets.convert import META_SHEET, Names
+from publisher.sheets.convert import EXAMPLE_SHEET, META_SHEET, Names
 from publisher.sheets.mapping import PREFIXES, Column, Mapping, expand
 from publisher.sheets.workbook import SheetSpec, write_workbook
 
@@ -104,16 +104,25 @@ def _example_row(mapping: Mapping, lists: dict[str, list[str]]) -> list[Any]:
 
 def workbook_sheets(mapping: Mapping, graph: Graph, base: str,
                     rows: list[list[Any]] | None = None) -> list[SheetSpec]:
-    """The sheets of a template (rows None: one example row) or an export (rows given)."""
+    """The sheets of a template (rows None: an empty data sheet and an example sheet) or of
+    an export (rows given)."""
     names = Names(graph, base)
     lists = {c.name: (list(c.choices) if c.choices else names.choices(c.lookup, graph))
              for c in mapping.columns if c.lookup or c.choices}
     header = [c.title_de for c in mapping.columns]
     notes = {(0, i): f"{c.title_en}: {c.description_en}" for i, c in enumerate(mapping.columns)}
-    data_rows: list[list[Any]] = [header, *(rows if rows is not None
-                                            else [_example_row(mapping, lists)])]
+    # A template's data sheet is empty: its example row stands on a sheet of its own, which
+    # the import never reads (issue 23: an example row left in was published).
+    data_rows: list[list[Any]] = [header, *(rows or [])]
     data = SheetSpec(mapping.title_de, data_rows,
                      notes=notes, widths={i: 4.5 for i in range(len(header))})
+    example = SheetSpec(EXAMPLE_SHEET, [header, _example_row(mapping, lists),
+                                        [], ["Nur ein Beispiel: dieses Blatt wird nicht "
+                                             "importiert. Einträge gehören auf das Blatt "
+                                             f"„{mapping.title_de}“."],
+                                        ["Only an example: this sheet is never imported. "
+                                         f"Entries go on the sheet '{mapping.title_de}'."]],
+                        widths={i: 4.5 for i in range(len(header))})
     list_rows: list[list[Any]] = [[mapping.column(n).title_de for n in lists]]
     for r in range(max([len(v) for v in lists.values()] + [0])):
         list_rows.append([v[r] if r < len(v) else None for v in lists.values()])
@@ -131,7 +140,7 @@ def workbook_sheets(mapping: Mapping, graph: Graph, base: str,
     meta: list[list[Any]] = [
         ["kiezgraph", "Diese Tabelle wird von kiezgraph gelesen / read by kiezgraph"],
         ["Art / kind", mapping.kind], ["Version", 1]]
-    return [data,
+    return [data, *([example] if rows is None else []),
             SheetSpec(HELP_SHEET, help_rows, widths={0: 4, 1: 4, 2: 3, 3: 12, 4: 12}),
             SheetSpec(LIST_SHEET, list_rows, hidden=True),
             SheetSpec(META_SHEET, meta, hidden=True, bold_first_row=False)]
@@ -141,4 +150,4 @@ def write_kind(mapping: Mapping, graph: Graph, base: str, out: Path, export: boo
     """Write a kind's template (export False) or its current things; return the row count."""
     rows = export_rows(graph, mapping, base) if export else None
     write_workbook(out, workbook_sheets(mapping, graph, base, rows))
-    return len(rows) if rows is not None else 1
+    return len(rows) if rows is not None else 0
