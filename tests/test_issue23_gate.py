@@ -60,8 +60,8 @@ CASES: dict[str, tuple[int, str, str, str]] = {
 
 def _where(name: str, needle: str) -> str:
     """file:line for Turtle, file › sheet › row › column for a workbook."""
-    if name.endswith(".csv"):
-        return f"data/{name} › {needle}"
+    if name.endswith(".csv"):  # with how the file was read (issue 23, item 6)
+        return f"data/{name} (UTF-8, Trennzeichen: Semikolon / separator: semicolon) › {needle}"
     lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
     line = next(n for n, text in enumerate(lines, start=1) if needle in text)
     return f"data/zz-{name}:{line}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +44,12 @@ class Problem:
     column: str | None
     de: str
     en: str
+    read_as: str = ""  # a CSV file's encoding and separator, as detected
 
     def where(self) -> str:
-        """file › sheet › Zeile N › Spalte „X“, as far as known."""
-        parts = [self.file]
+        """file › sheet › Zeile N › Spalte „X“, as far as known (a CSV file with how it was
+        read: a wrong guess of encoding or separator shows in every message)."""
+        parts = [f"{self.file} ({self.read_as})" if self.read_as else self.file]
         if self.sheet:
             parts.append(self.sheet)
         if self.row:
@@ -70,6 +72,7 @@ class Table:
     mapping: Mapping
     columns: dict[str, int]  # column name -> index
     rows: list[tuple[int, list[Any]]]
+    read_as: str = ""  # a CSV file's encoding and separator
 
     def cell(self, row: list[Any], name: str) -> Any:
         """The value of a named column in a row (None where the column is absent or empty)."""
@@ -85,6 +88,7 @@ class Converted:
     places: dict[URIRef, tuple[str, str, int]] = field(default_factory=dict)
     columns: dict[URIRef, dict[str, str]] = field(default_factory=dict)  # local name -> title
     problems: list[Problem] = field(default_factory=list)
+    read_as: dict[str, str] = field(default_factory=dict)  # file -> encoding and separator
 
 
 def _kind_from_meta(book: Workbook) -> str | None:
@@ -147,7 +151,7 @@ def find_table(book: Workbook, shown: str) -> tuple[Table | None, list[Problem]]
                  for c in mapping.columns if c.required and c.name not in found]
     data_rows = [(number, row) for number, row in enumerate(book.sheets[sheet], start=1)
                  if number > 1 and any(text_of(v) for v in row)]
-    return Table(shown, sheet, mapping, found, data_rows), problems
+    return Table(shown, sheet, mapping, found, data_rows, book.read_as), problems
 
 
 class Names:
@@ -326,6 +330,8 @@ def convert_tables(tables: list[Table], base: str, names: Names, taken: dict[URI
                     triples += [(v, inverses[column.name], subject) for v in values]
             for triple in triples:
                 graph.add(triple)
+    out.read_as = {t.file: t.read_as for t in tables if t.read_as}
+    out.problems = [replace(p, read_as=out.read_as.get(p.file, "")) for p in out.problems]
     return out
 
 
@@ -355,7 +361,7 @@ def load_tables(paths: list[tuple[Path, str]]) -> tuple[list[Table], list[Proble
             problems.append(Problem(shown, exc.sheet, exc.row, None, exc.de, exc.en))
             continue
         table, found = find_table(book, shown)
-        problems += found
+        problems += [replace(p, read_as=book.read_as) for p in found]
         if table is not None:
             tables.append(table)
     return tables, problems

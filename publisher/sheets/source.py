@@ -64,6 +64,7 @@ def add_workbooks(sources: Sources) -> None:
     by_name = {project.relative(p): p for p in paths}
     for shown in converted.graphs:
         sources.files[graph_iri(shown)] = by_name[shown]
-    sources.places.update({s: f"{f} › {sheet} › Zeile {row}"
+    read_as = {f: f" ({how})" for f, how in converted.read_as.items()}
+    sources.places.update({s: f"{f}{read_as.get(f, '')} › {sheet} › Zeile {row}"
                            for s, (f, sheet, row) in converted.places.items()})
     sources.columns.update(converted.columns)
