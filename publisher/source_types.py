@@ -60,6 +60,9 @@ class Sources:
     places: dict[URIRef, str] = field(default_factory=dict)
     columns: dict[URIRef, dict[str, str]] = field(default_factory=dict)
     prefixes: dict[str, str] = field(default_factory=dict)
+    # The real place of each thing from a workbook: (file, sheet, row), as build.json records
+    # it ("rows") for pages to name; the graph's name (graph/data/x.ods) is no file name.
+    rows: dict[URIRef, tuple[str, str, int]] = field(default_factory=dict)
 
     def union(self) -> Graph:
         """All triples of all source files in one graph (the published graph)."""

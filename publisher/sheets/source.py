@@ -68,3 +68,4 @@ def add_workbooks(sources: Sources) -> None:
     sources.places.update({s: f"{f}{read_as.get(f, '')} › {sheet} › Zeile {row}"
                            for s, (f, sheet, row) in converted.places.items()})
     sources.columns.update(converted.columns)
+    sources.rows.update(converted.places)
