@@ -25,15 +25,19 @@ __all__ = ["main"]
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
 
 
-def _fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
+def _fail(message: str, code: int = EXIT_INPUT, german: str = "") -> NoReturn:
+    """One message for maintainers, German first where it is given, then English."""
+    if german:
+        click.echo(f"Fehler: {german}", err=True)
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
 
 def _fail_source(exc: SourceError) -> NoReturn:
-    """A source that cannot be read: where, what and how to fix it, German first; exit 2."""
+    """A source that cannot be read (exit 2) or a workbook's wrong cells (exit 1): where,
+    what and how to fix it, German first, each message once."""
     click.echo(exc.bilingual(), err=True)
-    sys.exit(EXIT_INPUT)
+    sys.exit(exc.exit_code)
 
 
 class Context:
@@ -74,7 +78,17 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.version_option(package_name="kiezgraph")
 @click.pass_context
 def main(ctx: click.Context, config: str | None, base_uri: str | None) -> None:
-    """Publish the Pankow neighbourhood-work cooperation network as linked open data."""
+    """Das Kooperationsnetz der Nachbarschaftsarbeit in Pankow als Linked Open Data
+    veröffentlichen. / Publish the Pankow neighbourhood-work cooperation network as linked
+    open data.
+
+    \b
+    Daten pflegen / maintaining the data:
+      kiezgraph sheet template event --out data/termine.ods   Vorlage / template
+      kiezgraph validate                                      prüfen / check
+      kiezgraph build                                         veröffentlichen / publish
+
+    Exit: 0 OK, 1 Verstöße / violations, 2 unlesbare Eingabe / unreadable input."""
     ctx.obj = Context(config, {"base_uri": base_uri})
 
 
@@ -107,7 +121,9 @@ def base_option(f):
 @pass_ctx
 def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
              check_catalog: bool, dcat_shapes: str | None, out: str | None) -> None:
-    """Check the graph against the SHACL shapes: exit 0 conforms, 1 violations, 2 bad input."""
+    """Prüfen: Shapes, Vokabular, Schlussfolgerung; Exit 0 erfüllt, 1 Verstöße, 2 unlesbare
+    Eingabe. / Check the graph against the shapes, vocabulary and reasoning: exit 0
+    conforms, 1 violations, 2 unreadable input."""
     from publisher.sources import load_shapes, load_sources
     from publisher.validation import ValidationProcessError, validate_sources
 
@@ -144,7 +160,8 @@ def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
 @pass_ctx
 def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | None,
           static: str | None = None, static_url: str | None = None) -> None:
-    """Validate, then write a release (dumps, checksums, metadata) and make it current."""
+    """Prüfen, dann ein Release schreiben und aktuell machen. / Validate, then write a
+    release (dumps, checksums, metadata) and make it current."""
     from publisher.build import BuildRefused
     from publisher.build import build as run_build
     from publisher.validation import ValidationProcessError
@@ -158,20 +175,29 @@ def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | N
     except BuildRefused as exc:
         click.echo(exc.report.as_text(), err=True)
         _fail("build refused: the graph does not conform; the last good build is unchanged",
-              EXIT_VIOLATIONS)
+              EXIT_VIOLATIONS, "Build abgelehnt: der Graph erfüllt die Prüfregeln nicht; der "
+              "letzte gute Build bleibt, wie er war")
     except ValidationProcessError as exc:
-        _fail(f"cannot check the graph: {exc}; the last good build is unchanged")
+        _fail(f"cannot check the graph: {exc}; the last good build is unchanged",
+              german=f"der Graph kann nicht geprüft werden: {exc}; der letzte gute Build "
+              "bleibt, wie er war")
     except OSError as exc:
-        _fail(f"cannot write the build: {exc}")
+        _fail(f"cannot write the build: {exc}",
+              german=f"der Build kann nicht geschrieben werden: {exc}")
     release = result.release
-    state = "new content" if result.changed else "content unchanged"
-    click.echo(f"built {release.version} ({state}): {release.info['triples']} triples "
+    state = ("new content", "neuer Inhalt") if result.changed else ("content unchanged",
+                                                                     "Inhalt unverändert")
+    click.echo(f"gebaut: {release.version} ({state[1]}): {release.info['triples']} Tripel "
+               f"in {result.seconds:.2f} s")
+    click.echo(f"built {release.version} ({state[0]}): {release.info['triples']} triples "
                f"in {result.seconds:.2f} s")
     click.echo(f"  {Path(release.path)}")
     click.echo(f"  current -> {release.build_id}")
     changes = release.info.get("changes")
     if changes is not None:
         click.echo(f"  Änderungen seit {changes['previous']}: {changes['summary']}")
+        click.echo(f"  changes since {changes['previous']}: {changes['added']} triple(s) "
+                   f"added, {changes['removed']} removed (see /changes)")
     if static:
         from publisher.static import ExportError
         from publisher.web.export import export_static
@@ -395,7 +421,8 @@ def catalog(ctx: Context, sub_base_uri, root, out, berlin_json, fmt) -> None:
 
 @main.group()
 def sheet() -> None:
-    """Workbooks for maintainers: a template to fill in, or the current things to edit."""
+    """Tabellen für die Pflege: Vorlage oder aktueller Stand. / Workbooks for maintainers:
+    a template to fill in, or the current things to edit."""
 
 
 def _sheet_command(ctx: Context, kind: str, out: str, root: str | None,
@@ -434,7 +461,8 @@ def _kind_argument(f):
 @pass_ctx
 def template(ctx: Context, kind: str, out: str, root: str | None,
              sub_base_uri: str | None) -> None:
-    """Write an empty workbook for KIND with drop-down lists, help and an example row."""
+    """Leere Tabelle für KIND mit Auswahllisten, Hilfe und Beispielblatt. / Write an empty
+    workbook for KIND with drop-down lists, help and an example sheet (never imported)."""
     _sheet_command(ctx, kind, out, root, sub_base_uri, export=False)
 
 
@@ -447,5 +475,6 @@ def template(ctx: Context, kind: str, out: str, root: str | None,
 @pass_ctx
 def export(ctx: Context, kind: str, out: str, root: str | None,
            sub_base_uri: str | None) -> None:
-    """Write the current things of KIND in the template's layout."""
+    """Den aktuellen Stand von KIND als Tabelle. / Write the current things of KIND in the
+    template's layout."""
     _sheet_command(ctx, kind, out, root, sub_base_uri, export=True)

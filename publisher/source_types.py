@@ -31,6 +31,7 @@ class SourceError(ValueError):
         self.path, self.line, self.message = path, line, message
         self.message_de = message_de or message
         self.hint_en, self.hint_de = hint_en, hint_de
+        self.exit_code = 2  # unreadable input (README); a wrong value in a cell says 1
         where = f"{path}:{line}" if line else path
         self.where = where
         super().__init__(f"{where}: {message}")

@@ -248,7 +248,7 @@ def test_issue17_sheet_template_fill_in_validate_build(runner, workdir, tmp_path
     # a wrong cell: nothing is published, the last good build stays, the cell is named
     _sheet_row(book, **{"Datum": "32.13.2026"})
     result = runner.invoke(main, ["build", "--root", str(workdir), "--out", str(out)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # a wrong value is a violation; 2 is unreadable input (#23)
     assert ("data/termine-buch.xlsx › Veranstaltungen › Zeile 2 › Spalte „Datum“: „32.13.2026“ "
             "ist kein Datum") in result.output
     assert "Traceback" not in result.output
@@ -261,7 +261,7 @@ def test_issue17_shacl_violation_in_a_workbook_names_sheet_and_row(runner, workd
                          "--root", str(workdir)])
     # an org:Site needs a postal address, which this layout cannot give: a SHACL violation
     _sheet_row(book, **{"Kürzel": "neu", "Name": "Neuer Verein",
-                        "Art": "org:Organization, org:Site",
+                        "Art": "Organisation, Standort",
                         "Quelle": "https://www.berlin.de/ba-pankow/"})
     result = runner.invoke(main, ["validate", "--root", str(workdir)])
     assert result.exit_code == 1, result.output
@@ -274,7 +274,7 @@ def test_issue17_shacl_violation_of_a_column_names_the_column(runner, workdir):
                          "--root", str(workdir)])
     # a SKOS concept needs an English prefLabel too; the Name column gives the German one
     _sheet_row(book, **{"Kürzel": "neu", "Name": "Neuer Verein",
-                        "Art": "org:Organization, skos:Concept",
+                        "Art": "Organisation, Begriff",
                         "Quelle": "https://www.berlin.de/ba-pankow/"})
     result = runner.invoke(main, ["validate", "--root", str(workdir)])
     assert result.exit_code == 1, result.output

@@ -12,6 +12,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from publisher.namespaces import RDF, RDFS, SCHEMA, SKOS
+from publisher.sheets.classes import class_names
 from publisher.sheets.cells import (
     CellProblem,
     check_iri,
@@ -45,6 +46,7 @@ class Problem:
     de: str
     en: str
     read_as: str = ""  # a CSV file's encoding and separator, as detected
+    unreadable: bool = False  # the file cannot be read as a workbook (exit 2, not 1)
 
     def where(self) -> str:
         """file › sheet › Zeile N › Spalte „X“, as far as known (a CSV file with how it was
@@ -159,6 +161,7 @@ class Names:
 
     def __init__(self, graph: Graph, base: str):
         self.base = base
+        self.classes = class_names(graph)
         self.by_kind: dict[str, dict[str, set[URIRef]]] = {}
         for subject in set(graph.subjects()):
             if isinstance(subject, URIRef):
@@ -248,13 +251,18 @@ def _values(column: Column, raw: Any, table: Table, row: list[Any], base: str,
             values.append(expand(column.choices[part], base))
         elif column.datatype == "anyURI":
             values.append(parse_url(part))
-        elif column.datatype == "kg:curie":
+        elif column.datatype == "kg:curie":  # a class by its name (or its compact form)
+            named = names.classes.get(part.strip().casefold())
+            if named is not None:
+                values.append(named)
+                continue
             try:
                 values.append(check_iri(expand(part, base), part))
             except KeyError:
-                raise CellProblem(f"unbekannte Klasse „{part}“ (Kurzform wie org:Organization)",
-                                  "unknown class (compact form such as org:Organization)"
-                                  ) from None
+                raise CellProblem(f"unbekannte Art „{part}“ (ein Name wie „Formale "
+                                  "Organisation“, „Nichtregierungsorganisation“)",
+                                  "unknown kind (a name such as 'Formal organisation', "
+                                  "'Non-governmental organisation')") from None
         else:
             values.append(parse_text(part, column.lang))
     return values
@@ -358,7 +366,8 @@ def load_tables(paths: list[tuple[Path, str]]) -> tuple[list[Table], list[Proble
         try:
             book = read_workbook(path)
         except WorkbookError as exc:
-            problems.append(Problem(shown, exc.sheet, exc.row, None, exc.de, exc.en))
+            problems.append(Problem(shown, exc.sheet, exc.row, None, exc.de, exc.en,
+                                    unreadable=True))
             continue
         table, found = find_table(book, shown)
         problems += [replace(p, read_as=book.read_as) for p in found]

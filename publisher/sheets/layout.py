@@ -13,6 +13,7 @@ from rdflib.term import Identifier, Node
 from publisher.dates import as_cell
 from publisher.namespaces import kg
 from publisher.sheets.cells import split_values
+from publisher.sheets.classes import class_name
 from publisher.sheets.convert import EXAMPLE_SHEET, META_SHEET, Names
 from publisher.sheets.mapping import PREFIXES, Column, Mapping, expand
 from publisher.sheets.workbook import SheetSpec, write_workbook
@@ -44,6 +45,14 @@ def _compact(iri: Identifier, base: str) -> str:
     raise ExportError(f"{iri}: no compact form")
 
 
+def _class_cell(graph: Graph, names: Names, iri: Identifier, base: str) -> str:
+    """A class as the „Art" column writes it: its German name, if that names it alone."""
+    name = class_name(graph, URIRef(iri))
+    if name and names.classes.get(name.casefold()) == iri:
+        return name
+    return _compact(iri, base)
+
+
 def _name_of(graph: Graph, names: Names, column: Column, iri: Identifier) -> str:
     """The name a look-up cell writes for a thing: its German name where that is unique."""
     for name in Names._names_of(graph, iri):
@@ -69,8 +78,8 @@ def _cell(graph: Graph, names: Names, column: Column, subject: URIRef, base: str
     elif column.choices:
         back: dict[Node, str] = {expand(v, base): k for k, v in column.choices.items()}
         texts = [back[o] for o in objects if o in back]
-    elif column.datatype == "kg:curie":
-        texts = [_compact(o, base) for o in objects]
+    elif column.datatype == "kg:curie":  # a class by its German name where it is unique
+        texts = [_class_cell(graph, names, o, base) for o in objects]
     else:
         texts = [str(o) for o in objects]
     texts.sort(key=str.casefold)
