@@ -10,7 +10,6 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from publisher.project import Project
-from publisher.sheets import mappings
 from publisher.sheets.convert import Names, convert_tables, load_tables, register_tables
 from publisher.sources import load_sources
 

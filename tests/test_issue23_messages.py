@@ -47,10 +47,13 @@ def test_issue23_an_unreadable_workbook_exits_2(runner, workdir):
 
 def test_issue23_help_is_german_and_english(runner):
     result = runner.invoke(main, ["--help"])
-    assert "veröffentlichen" in result.output and "Publish" in result.output
-    for command in ("validate", "build", "sheet"):
+    assert "Linked Open Data" in result.output and "linked open data" in result.output
+    assert "Verstöße / violations" in result.output
+    for command, german, english in (("validate", "Prüfen", "check"),
+                                     ("build", "veröffentlichen", "Validate"),
+                                     ("sheet", "Tabellen", "Workbooks")):
         text = runner.invoke(main, [command, "--help"]).output
-        assert "Prüfen" in text or "Tabellen" in text, text
+        assert german in text and english in text, text
 
 
 def test_issue23_the_kind_column_takes_names_not_qnames(runner, workdir):

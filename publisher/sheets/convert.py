@@ -12,7 +12,6 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from publisher.namespaces import RDF, RDFS, SCHEMA, SKOS
-from publisher.sheets.classes import class_names
 from publisher.sheets.cells import (
     CellProblem,
     check_iri,
@@ -23,11 +22,12 @@ from publisher.sheets.cells import (
     split_values,
     text_of,
 )
+from publisher.sheets.classes import class_names
 from publisher.sheets.mapping import Column, Mapping, expand, mappings
 from publisher.sheets.workbook import Workbook
 
-__all__ = ["EXAMPLE_SHEET", "META_SHEET", "Converted", "Names", "Problem", "Table", "convert_tables",
-           "find_table", "load_tables", "register_tables"]
+__all__ = ["EXAMPLE_SHEET", "META_SHEET", "Converted", "Names", "Problem", "Table",
+           "convert_tables", "find_table", "load_tables", "register_tables"]
 
 META_SHEET = "kiezgraph"
 # The template's example sheet, never imported (nor any sheet its name marks as examples).

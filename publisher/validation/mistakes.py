@@ -44,7 +44,7 @@ _SOURCES = (DCTERMS.source, PROV.wasDerivedFrom)
 
 def _short(graph: Graph, node: Node) -> str:
     try:
-        return graph.namespace_manager.normalizeUri(node)
+        return graph.namespace_manager.normalizeUri(str(node))
     except Exception:  # rdflib cannot shorten every IRI
         return f"<{node}>"
 
@@ -65,7 +65,7 @@ def _vocabulary() -> Graph:
 
 def _supers(schema: Graph, cls: Node) -> set[Node]:
     """A class and all its superclasses."""
-    return set(schema.transitive_objects(cls, RDFS.subClassOf))
+    return {c for c in schema.transitive_objects(cls, RDFS.subClassOf) if c is not None}
 
 
 def _ends_before_start(data: Graph) -> Iterator[Problem]:
@@ -77,10 +77,11 @@ def _ends_before_start(data: Graph) -> Iterator[Problem]:
                     yield _before(data, subject, end_p, end, start)
     for period, end_instant in data.subject_objects(TIME.hasEnd):
         for start_instant in data.objects(period, TIME.hasBeginning):
-            for end in (data.value(end_instant, p) for p in _INSTANT):
-                for start in (data.value(start_instant, p) for p in _INSTANT):
-                    if isinstance(end, Literal) and isinstance(start, Literal) \
-                            and certainly_before(end, start):
+            ends = [data.value(end_instant, p) for p in _INSTANT]
+            starts = [data.value(start_instant, p) for p in _INSTANT]
+            for end in (e for e in ends if isinstance(e, Literal)):
+                for start in (b for b in starts if isinstance(b, Literal)):
+                    if certainly_before(end, start):
                         owner = next(data.subjects(None, period), period) \
                             if isinstance(period, BNode) else period
                         yield _before(data, owner, TIME.hasEnd, end, start)
@@ -133,7 +134,7 @@ def _wrong_datatype(data: Graph, ontology: Graph) -> Iterator[Problem]:
     for prop, declared in ranges.items():
         if not declared <= set(_ACCEPTS):
             continue  # a range we do not check (an object, or text of any kind)
-        allowed = frozenset().union(*(_ACCEPTS[r] for r in declared))
+        allowed = frozenset().union(*(_ACCEPTS[URIRef(str(r))] for r in declared))
         for subject, value in data.subject_objects(prop):
             if not isinstance(value, Literal) or value.ill_typed:
                 continue  # an ill-typed literal is publisher.terms' to report
