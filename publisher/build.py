@@ -243,6 +243,9 @@ def _write_release(project: Project, settings: Settings, out: Path, sources: Sou
             "triples": triples,
             "quads": nquads.count(b"\n"), "graphs": counts,
             "sources": {str(iri): project.relative(path) for iri, path in sources.files.items()},
+            # Things from workbooks: the real file, sheet and row each came from (#23).
+            "rows": {str(iri): {"file": file, "sheet": sheet, "row": row}
+                     for iri, (file, sheet, row) in sorted(sources.rows.items())},
             "files": files,
         }
         # What changed against the previous release (publisher.changes; issue 17).

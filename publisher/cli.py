@@ -25,15 +25,15 @@ __all__ = ["main"]
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT = 0, 1, 2
 
 
-def _fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+def _fail(message: str, code: int = EXIT_INPUT, german: str = "") -> NoReturn:
+    click.echo((f"Fehler: {german}\n" if german else "") + f"error: {message}", err=True)
     sys.exit(code)
 
 
 def _fail_source(exc: SourceError) -> NoReturn:
-    """A source that cannot be read: where, what and how to fix it, German first; exit 2."""
+    """Unreadable input (2) or wrong cells (1): where, what, the fix; German first, once."""
     click.echo(exc.bilingual(), err=True)
-    sys.exit(EXIT_INPUT)
+    sys.exit(exc.exit_code)
 
 
 class Context:
@@ -74,7 +74,8 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.version_option(package_name="kiezgraph")
 @click.pass_context
 def main(ctx: click.Context, config: str | None, base_uri: str | None) -> None:
-    """Publish the Pankow neighbourhood-work cooperation network as linked open data."""
+    """Nachbarschaftsarbeit in Pankow als Linked Open Data / Pankow's neighbourhood work as
+    linked open data. Exit 0 OK, 1 Verstöße / violations, 2 unlesbar / unreadable input."""
     ctx.obj = Context(config, {"base_uri": base_uri})
 
 
@@ -107,7 +108,7 @@ def base_option(f):
 @pass_ctx
 def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
              check_catalog: bool, dcat_shapes: str | None, out: str | None) -> None:
-    """Check the graph against the SHACL shapes: exit 0 conforms, 1 violations, 2 bad input."""
+    """Prüfen / check: exit 0 OK, 1 Verstöße / violations, 2 unlesbar / unreadable."""
     from publisher.sources import load_shapes, load_sources
     from publisher.validation import ValidationProcessError, validate_sources
 
@@ -144,34 +145,21 @@ def validate(ctx: Context, root: str | None, sub_base_uri: str | None, fmt: str,
 @pass_ctx
 def build(ctx: Context, root: str | None, sub_base_uri: str | None, out: str | None,
           static: str | None = None, static_url: str | None = None) -> None:
-    """Validate, then write a release (dumps, checksums, metadata) and make it current."""
-    from publisher.build import BuildRefused
-    from publisher.build import build as run_build
-    from publisher.validation import ValidationProcessError
-
+    """Prüfen, dann veröffentlichen. / Validate, then write a release and make it current."""
     settings = ctx.settings(root=root, base_uri=sub_base_uri, out=out)
-    project = ctx.project(root or settings.root)
-    try:
-        result = run_build(project, settings, settings.out)
-    except SourceError as exc:
-        _fail_source(exc)
-    except BuildRefused as exc:
-        click.echo(exc.report.as_text(), err=True)
-        _fail("build refused: the graph does not conform; the last good build is unchanged",
-              EXIT_VIOLATIONS)
-    except ValidationProcessError as exc:
-        _fail(f"cannot check the graph: {exc}; the last good build is unchanged")
-    except OSError as exc:
-        _fail(f"cannot write the build: {exc}")
+    result = _build_or_fail(ctx.project(root or settings.root), settings,
+                            ("der letzte gute Build bleibt", "the last good build is unchanged"))
     release = result.release
-    state = "new content" if result.changed else "content unchanged"
-    click.echo(f"built {release.version} ({state}): {release.info['triples']} triples "
+    de, en = ("neu", "new content") if result.changed else ("unverändert", "content unchanged")
+    click.echo(f"gebaut: {release.version} ({de}): {release.info['triples']} Tripel\nbuilt "
+               f"{release.version} ({en}): {release.info['triples']} triples "
                f"in {result.seconds:.2f} s")
     click.echo(f"  {Path(release.path)}")
     click.echo(f"  current -> {release.build_id}")
     changes = release.info.get("changes")
     if changes is not None:
         click.echo(f"  Änderungen seit {changes['previous']}: {changes['summary']}")
+        click.echo(f"  changes: +{changes['added']} / -{changes['removed']} triples")
     if static:
         from publisher.static import ExportError
         from publisher.web.export import export_static
@@ -192,21 +180,30 @@ def ensure_release(ctx: Context, settings: Settings, root: str | None) -> Releas
     # Imported only when there is nothing to serve yet: the build pipeline brings pyshacl,
     # owlrl and the workbook readers, which `serve` (the server under waitress runs in this
     # process) and `catalog` otherwise never load.
+    project = ctx.project(root or settings.root)
+    click.echo(f"no build in {settings.out} yet: building {project.root} first", err=True)
+    return _build_or_fail(project, settings, ("nichts zu zeigen", "nothing to serve")).release
+
+
+def _build_or_fail(project, settings: Settings, then: tuple[str, str]):
+    """Build, or say why not (German, then English; what follows: then) with its exit code."""
     from publisher.build import BuildRefused
     from publisher.build import build as run_build
     from publisher.validation import ValidationProcessError
 
-    project = ctx.project(root or settings.root)
-    click.echo(f"no build in {settings.out} yet: building {project.root} first", err=True)
     try:
-        return run_build(project, settings, settings.out).release
+        return run_build(project, settings, settings.out)
     except SourceError as exc:
         _fail_source(exc)
     except BuildRefused as exc:
         click.echo(exc.report.as_text(), err=True)
-        _fail("the graph does not conform to the shapes; nothing to serve", EXIT_VIOLATIONS)
+        _fail(f"build refused: the graph does not conform; {then[1]}", EXIT_VIOLATIONS,
+              f"Build abgelehnt: der Graph erfüllt die Prüfregeln nicht; {then[0]}")
     except ValidationProcessError as exc:
-        _fail(f"cannot check the graph: {exc}; nothing to serve")
+        _fail(f"cannot check the graph: {exc}; {then[1]}",
+              german=f"Prüfung nicht möglich: {exc}; {then[0]}")
+    except OSError as exc:
+        _fail(f"cannot write the build: {exc}", german=f"Build nicht schreibbar: {exc}")
 
 
 @main.command()
@@ -395,7 +392,7 @@ def catalog(ctx: Context, sub_base_uri, root, out, berlin_json, fmt) -> None:
 
 @main.group()
 def sheet() -> None:
-    """Workbooks for maintainers: a template to fill in, or the current things to edit."""
+    """Tabellen für die Pflege. / Workbooks for maintainers: templates and exports."""
 
 
 def _sheet_command(ctx: Context, kind: str, out: str, root: str | None,
@@ -414,7 +411,7 @@ def _sheet_command(ctx: Context, kind: str, out: str, root: str | None,
         _fail(str(exc))
     except (ExportError, WorkbookError, OSError) as exc:
         _fail(f"cannot write {out}: {exc}")
-    what = f"{count} row(s)" if export else "a template with one example row"
+    what = f"{count} row(s)" if export else "template, example on the sheet „Beispiel“"
     click.echo(f"wrote {out}: {kind}, {what}")
 
 
@@ -433,7 +430,7 @@ def _kind_argument(f):
 @pass_ctx
 def template(ctx: Context, kind: str, out: str, root: str | None,
              sub_base_uri: str | None) -> None:
-    """Write an empty workbook for KIND with drop-down lists, help and an example row."""
+    """Leere Tabelle für KIND, mit Beispielblatt / Write an empty workbook for KIND."""
     _sheet_command(ctx, kind, out, root, sub_base_uri, export=False)
 
 
@@ -446,5 +443,5 @@ def template(ctx: Context, kind: str, out: str, root: str | None,
 @pass_ctx
 def export(ctx: Context, kind: str, out: str, root: str | None,
            sub_base_uri: str | None) -> None:
-    """Write the current things of KIND in the template's layout."""
+    """Den Stand von KIND als Tabelle. / Write the current things of KIND as a workbook."""
     _sheet_command(ctx, kind, out, root, sub_base_uri, export=True)

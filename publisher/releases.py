@@ -42,6 +42,17 @@ class Release:
         """Unique per build; what ETags are made of."""
         return self.info["build_id"]
 
+    def file_of(self, graph: str) -> str | None:
+        """The real source file a named graph was read from (data/termine.ods, not
+        data/termine.ods.ttl), as build.json records it; None for a graph of no file."""
+        return self.info.get("sources", {}).get(str(graph))
+
+    def row_of(self, thing: str) -> str | None:
+        """Where a thing from a workbook was written: „file › sheet › Zeile N“ (None for a
+        thing from Turtle), as build.json records it."""
+        place = self.info.get("rows", {}).get(str(thing))
+        return f"{place['file']} › {place['sheet']} › Zeile {place['row']}" if place else None
+
     @property
     def graph_file(self) -> Path:
         """The canonical N-Quads file the stores load."""

@@ -31,6 +31,7 @@ class SourceError(ValueError):
         self.path, self.line, self.message = path, line, message
         self.message_de = message_de or message
         self.hint_en, self.hint_de = hint_en, hint_de
+        self.exit_code = 2  # unreadable input (README); a wrong value in a cell says 1
         where = f"{path}:{line}" if line else path
         self.where = where
         super().__init__(f"{where}: {message}")
@@ -60,6 +61,9 @@ class Sources:
     places: dict[URIRef, str] = field(default_factory=dict)
     columns: dict[URIRef, dict[str, str]] = field(default_factory=dict)
     prefixes: dict[str, str] = field(default_factory=dict)
+    # The real place of each thing from a workbook: (file, sheet, row), as build.json records
+    # it ("rows") for pages to name; the graph's name (graph/data/x.ods) is no file name.
+    rows: dict[URIRef, tuple[str, str, int]] = field(default_factory=dict)
 
     def union(self) -> Graph:
         """All triples of all source files in one graph (the published graph)."""

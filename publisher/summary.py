@@ -194,7 +194,7 @@ PROFILES: tuple[Profile, ...] = (
         FactRule("here", "Einrichtungen hier", "Organisations here",
                  "?v org:hasSite/schema:containedInPlace+ $s"),
         FactRule("contains", "Umfasst", "Contains", "?v schema:containedInPlace $s"),
-        FactRule("events", "Ereignisse hier", "Events here",
+        FactRule("events", "Veranstaltungen hier", "Events here",
                  "?v schema:location|prov:atLocation $s"),
         FactRule("code", "Kennziffer", "Code", "$s dcterms:identifier|skos:notation ?v"),
         FactRule("same-as", "Dasselbe wie", "Same as", "$s owl:sameAs ?v"))),

@@ -24,7 +24,21 @@ from functools import cache
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from publisher.namespaces import ORG, OWL, PROV, RDF, RDFS, SKOS, VANN, XSD, kg
+from publisher.namespaces import (
+    DCTERMS,
+    FOAF,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    TIME,
+    VANN,
+    XSD,
+    kg,
+)
 from publisher.reasoning import VOCABULARIES
 
 __all__ = ["Problem", "check_terms", "slug_for"]
@@ -33,12 +47,18 @@ __all__ = ["Problem", "check_terms", "slug_for"]
 _BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD))
 # Namespaces whose terms are checked against the shipped vocabulary (publisher/vocabularies).
 _SHIPPED = {str(ORG): "org.ttl", str(PROV): "prov-o.ttl", str(SKOS): "skos-core.ttl"}
+# Namespaces whose terms rdflib lists (its DefinedNamespace of each vocabulary's release);
+# rdflib's schema.org says https, the data http. (Core Vocabularies, cv:, have no list here
+# yet: SEMIC publishes them per vocabulary, and a partial list would refuse good terms.)
+_LISTED = {str(SCHEMA): "SDO", str(FOAF): "FOAF", str(TIME): "TIME", str(DCTERMS): "DCTERMS",
+           str(VANN): "VANN"}
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _EXAMPLES = {
     XSD.date: ('"2022-05-05"^^xsd:date', "JJJJ-MM-TT", "YYYY-MM-DD"),
     XSD.gYear: ('"2022"^^xsd:gYear', "JJJJ", "YYYY"),
-    XSD.dateTime: ('"2022-05-05T10:00:00"^^xsd:dateTime', "JJJJ-MM-TTThh:mm:ss",
-                   "YYYY-MM-DDThh:mm:ss"),
+    XSD.gYearMonth: ('"2022-05"^^xsd:gYearMonth', "JJJJ-MM", "YYYY-MM"),
+    XSD.dateTime: ('"2022-05-05T10:00:00+02:00"^^xsd:dateTime', "JJJJ-MM-TTThh:mm:ss+hh:mm",
+                   "YYYY-MM-DDThh:mm:ss+hh:mm"),
     XSD.integer: ('"14"^^xsd:integer', "Ziffern ohne Punkt", "digits without a point"),
 }
 
@@ -59,6 +79,18 @@ class Problem:
 def _shipped_terms(filename: str) -> frozenset:
     graph = Graph().parse(VOCABULARIES / filename, format="turtle")
     return frozenset(s for s in graph.subjects() if isinstance(s, URIRef))
+
+
+@cache
+def _known_terms(namespace: str) -> frozenset:
+    """The terms of a reused vocabulary: the shipped copy's, or the ones rdflib lists."""
+    if namespace in _SHIPPED:
+        return _shipped_terms(_SHIPPED[namespace])
+    import rdflib.namespace as listed
+
+    defined = getattr(listed, _LISTED[namespace])
+    return frozenset(URIRef(namespace + str(term).rsplit("/", 1)[-1].rsplit("#", 1)[-1])
+                     for term in dir(defined))
 
 
 def _namespace(term: URIRef) -> str:
@@ -114,9 +146,9 @@ def _term_problems(data: Graph, ontology: Graph, base: str) -> list[Problem]:
                 f"definieren.",
                 f"{shown} is not a term of the ontology (ontology/).{maybe_en} Correct the "
                 f"spelling, or define the term in ontology/kiezgraph.ttl first.", shown))
-        elif namespace in _SHIPPED and namespace in allowed:
-            if term not in _shipped_terms(_SHIPPED[namespace]):
-                terms = [str(t) for t in _shipped_terms(_SHIPPED[namespace])]
+        elif (namespace in _SHIPPED or namespace in _LISTED) and namespace in allowed:
+            if term not in _known_terms(namespace):
+                terms = [str(t) for t in _known_terms(namespace)]
                 close = difflib.get_close_matches(str(term), terms, n=1)
                 maybe_de = f" Gemeint ist wohl {_short(data, URIRef(close[0]))}." if close else ""
                 maybe_en = f" Did you mean {_short(data, URIRef(close[0]))}?" if close else ""

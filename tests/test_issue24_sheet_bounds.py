@@ -122,7 +122,7 @@ def big_csv(path: Path, rows: int = 400_000) -> Path:
         out.write("Kürzel,Name,Webseite,Quelle\n")
         for i in range(rows):
             out.write(f"verein-{i},Nachbarschaftsverein {i} e.V.,https://example.org/{i},"
-                      f"https://example.org/quelle/{i}\n")
+                      f"https://www.berlin.de/ba-pankow/quelle/{i}\n")
     return path
 
 
@@ -130,7 +130,7 @@ ORGANISATION = ["Kürzel", "Name", "Webseite", "Quelle"]
 
 
 def organisation(slug: str, url: str) -> list[str]:
-    return [slug, f"Verein {slug} e.V.", url, "https://example.org/quelle"]
+    return [slug, f"Verein {slug} e.V.", url, "https://www.berlin.de/ba-pankow/quelle"]
 
 
 # --- running kiezgraph --------------------------------------------------------------------
@@ -271,12 +271,13 @@ def test_issue24_a_url_with_a_line_break_is_refused_by_validate_and_build(tmp_pa
     path = folder / "data" / f"organisationen.{suffix}"
     if suffix == "csv":
         path.write_text("Kürzel,Name,Webseite,Quelle\nverein-zeile,Verein Zeile e.V.,"
-                        '"https://example.org/a\nb",https://example.org/quelle\n',
+                        '"https://example.org/a\nb",https://www.berlin.de/ba-pankow/quelle\n',
                         encoding="utf-8")
     else:
         write_workbook(path, [SheetSpec("Organisationen", rows)])
     sheet = "organisationen" if suffix == "csv" else "Organisationen"
-    where = f"data/organisationen.{suffix} › {sheet} › Zeile 2 › Spalte „Webseite“"
+    read_as = " (UTF-8, Trennzeichen: Komma / separator: comma)" if suffix == "csv" else ""
+    where = f"data/organisationen.{suffix}{read_as} › {sheet} › Zeile 2 › Spalte „Webseite“"
     words = ("„https://example.org/a↵b“ enthält einen Zeilenumbruch",
              "it contains a line break, which a URL may not hold")
     assert_refused(validate(folder), where, *words)

@@ -61,7 +61,13 @@ CASES: dict[str, tuple[str, str | None]] = {
     "founding-date-twice": ("SingleDateShape", SCHEMA + "foundingDate"),
     "agreement-date-twice": ("AgreementDateShape", DCT + "date"),
     "collaboration-membership-wrong-way": ("CollaborationShape", "^" + ORG + "organization"),
+    "event-organiser-a-place": ("EventLinksShape", SCHEMA + "organizer"),
+    "membership-role-wrong-scheme": ("CollaborationRoleShape", None),
+    "person-role-wrong-scheme": ("PersonRoleShape", None),
+    "english-label-missing": ("EnglishLabelShape", None),
 }
+# Shapes that warn: their fixture is reported, and still conforms (issue 23).
+WARNINGS = {"EnglishLabelShape"}
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +148,7 @@ def test_shipped_graph_conforms_under_another_base(project):
 def test_fixture_is_rejected_by_its_shape(name, ontology, shapes):
     shape, path = CASES[name]
     report = _validate_fixture(name, ontology, shapes)
-    assert not report.conforms
+    assert report.conforms is (shape in WARNINGS)
     found = _results(report, shapes)
     got = sorted(found, key=str)
     assert (shape, path) in found, f"{name}: expected {shape} at {path}, got {got}"

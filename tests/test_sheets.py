@@ -121,7 +121,8 @@ def test_issue17_dates_as_spreadsheet_dates_and_as_text(graph, tmp_path, suffix)
 
 ERRORS = [
     ("date", {"date": "31.02.2026"}, "Datum",
-     "muss ein Datum sein (TT.MM.JJJJ oder JJJJ-MM-TT) / must be a date"),
+     "„31.02.2026“ ist kein Datum: erlaubt sind „2024“, „Mai 2024“, „05.05.2022“ oder "
+     "„05.05.2022 15:00“ (Berliner Zeit) / not a date"),
     ("empty", {"title": None}, "Titel", "darf nicht leer sein (Pflichtfeld) / must not be empty"),
     ("traeger", {"organizer": "Verein, den es nicht gibt"}, "Veranstalter",
      "unbekannter Name „Verein, den es nicht gibt“"),
@@ -210,14 +211,15 @@ def test_issue17_template_has_lists_help_example_and_meta(graph, tmp_path):
     out = tmp_path / "stz.xlsx"
     write_kind(mappings()["stadtteilzentrum"], graph, BASE, out, export=False)
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Stadtteilzentren", "Hilfe", "Listen", "kiezgraph"]
+    assert book.sheetnames == ["Stadtteilzentren", "Beispiel", "Hilfe", "Listen", "kiezgraph"]
     data = book["Stadtteilzentren"]
     assert data["D1"].value == "Träger" and "operator" in data["D1"].comment.text
     [validation] = data.data_validations.dataValidation
     assert validation.formula1.startswith("'Listen'!$A$2")
     traeger = [r[0] for r in book["Listen"].iter_rows(min_row=2, values_only=True)]
     assert "FreiZeitHaus e.V." in traeger and "Albatros gGmbH" in traeger
-    assert data["D2"].value == traeger[0]  # the example row
+    assert data["D2"].value is None  # the data sheet starts empty (issue 23)
+    assert book["Beispiel"]["D2"].value == traeger[0]  # the example row, on its own sheet
     assert book["kiezgraph"].sheet_state == "hidden"
     assert read_workbook(out).sheets["kiezgraph"][1] == ["Art / kind", "stadtteilzentrum"]
 
@@ -231,7 +233,8 @@ def test_issue17_a_wrong_cell_refuses_the_project(tmp_path):
     with pytest.raises(SheetError) as caught:
         load_sources(Project(project), BASE)
     assert str(caught.value).startswith(
-        "data/veranstaltungen.ods › Veranstaltungen › Zeile 2 › Spalte „Datum“: muss ein Datum")
+        "data/veranstaltungen.ods › Veranstaltungen › Zeile 2 › Spalte „Datum“: „morgen“ ist "
+        "kein Datum")
 
 
 SOFFICE = shutil.which("soffice")
@@ -297,11 +300,12 @@ def test_issue17_done_when_a_maintainer_adds_an_event_and_an_organisation(tmp_pa
         assert result.exit_code == 0, result.output
     _fill(edits / "organisation.xlsx", {
         "Kürzel": "nachbarschaftsverein-test", "Name": "Nachbarschaftsverein Test e.V.",
-        "Webseite": "https://example.org/verein", "Quelle": "https://example.org/verein"})
+        "Webseite": "https://www.berlin.de/ba-pankow/",
+        "Quelle": "https://www.berlin.de/ba-pankow/"})  # example.org is refused (issue 23)
     _fill(edits / "event.xlsx", {
         "Kürzel": "hoffest-2027", "Titel": "Hoffest", "Datum": dt.date(2027, 6, 4),
         "Veranstalter": "Nachbarschaftsverein Test e.V.", "Ort": "Berlin",
-        "Status": "findet statt", "Quelle": "https://example.org/hoffest"})
+        "Status": "findet statt", "Quelle": "https://www.berlin.de/ba-pankow/"})
     # LibreOffice saves the edited copies as .ods, with the date as a real spreadsheet date
     subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
                     "--convert-to", "ods", "--outdir", str(edits / "lo"),

@@ -8,14 +8,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
+
+from publisher.dates import parse_when
 
 __all__ = ["CellProblem", "check_iri", "parse_date", "parse_slug", "parse_text", "parse_url",
            "split_values", "text_of"]
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 class CellProblem(ValueError):
@@ -31,9 +30,10 @@ def text_of(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+        return (value.strftime("%d.%m.%Y") if value.time() == dt.time()
+                else value.strftime("%d.%m.%Y %H:%M"))
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return value.strftime("%d.%m.%Y")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -58,25 +58,22 @@ def parse_slug(value: Any) -> str:
     return text
 
 
-def parse_date(value: Any) -> Literal:
-    """A date typed as a spreadsheet date, as TT.MM.JJJJ text or as JJJJ-MM-TT text."""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return Literal(value.isoformat(), datatype=XSD.date)
-    text = text_of(value) if isinstance(value, str) else ""
-    day: tuple[int, ...] | None = None  # (year, month, day)
-    if match := GERMAN_DATE.match(text):
-        d, m, y = (int(g) for g in match.groups())
-        day = (y, m, d)
-    elif match := ISO_DATE.match(text):
-        day = tuple(int(g) for g in match.groups())
-    if day:
-        try:
-            return Literal(dt.date(*day).isoformat(), datatype=XSD.date)
-        except ValueError:
-            pass
-    raise CellProblem("muss ein Datum sein (TT.MM.JJJJ oder JJJJ-MM-TT)", "must be a date")
+def parse_date(value: Any, allow_time: bool = False) -> Literal:
+    """A date as people write it (publisher.dates): a year, a month, a day and, where
+    allow_time, a day with a Berlin time; a date cell of the spreadsheet counts as it is."""
+    found = parse_when(value, allow_time)
+    if found is not None:
+        return found
+    if allow_time:
+        raise CellProblem(
+            f"„{_shown(text_of(value))}“ ist kein Datum: erlaubt sind „2024“, „Mai 2024“, "
+            "„05.05.2022“ oder „05.05.2022 15:00“ (Berliner Zeit)",
+            "not a date: use '2024', 'Mai 2024', '05.05.2022' or '05.05.2022 15:00' "
+            "(Berlin time)")
+    raise CellProblem(
+        f"„{_shown(text_of(value))}“ ist kein Datum: erlaubt sind „2024“, „Mai 2024“ oder "
+        "„05.05.2022“ (ohne Uhrzeit)",
+        "not a date: use '2024', 'Mai 2024' or '05.05.2022' (no time of day)")
 
 
 # What an IRI may never hold (RFC 3987): controls, spaces, <>"{}|\^` and what ucschar

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,17 @@ from publisher.sheets.cells import (
     split_values,
     text_of,
 )
+from publisher.sheets.classes import class_names
 from publisher.sheets.mapping import Column, Mapping, expand, mappings
 from publisher.sheets.workbook import Workbook
 
-__all__ = ["META_SHEET", "Converted", "Names", "Problem", "Table", "convert_tables",
-           "find_table", "load_tables", "register_tables"]
+__all__ = ["EXAMPLE_SHEET", "META_SHEET", "Converted", "Names", "Problem", "Table",
+           "convert_tables", "find_table", "load_tables", "register_tables"]
 
 META_SHEET = "kiezgraph"
+# The template's example sheet, never imported (nor any sheet its name marks as examples).
+EXAMPLE_SHEET = "Beispiel"
+_EXAMPLE_NAMES = ("beispiel", "beispiele", "example", "examples")
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,13 @@ class Problem:
     column: str | None
     de: str
     en: str
+    read_as: str = ""  # a CSV file's encoding and separator, as detected
+    unreadable: bool = False  # the file cannot be read as a workbook (exit 2, not 1)
 
     def where(self) -> str:
-        """file › sheet › Zeile N › Spalte „X“, as far as known."""
-        parts = [self.file]
+        """file › sheet › Zeile N › Spalte „X“, as far as known (a CSV file with how it was
+        read: a wrong guess of encoding or separator shows in every message)."""
+        parts = [f"{self.file} ({self.read_as})" if self.read_as else self.file]
         if self.sheet:
             parts.append(self.sheet)
         if self.row:
@@ -67,6 +74,7 @@ class Table:
     mapping: Mapping
     columns: dict[str, int]  # column name -> index
     rows: list[tuple[int, list[Any]]]
+    read_as: str = ""  # a CSV file's encoding and separator
 
     def cell(self, row: list[Any], name: str) -> Any:
         """The value of a named column in a row (None where the column is absent or empty)."""
@@ -82,6 +90,7 @@ class Converted:
     places: dict[URIRef, tuple[str, str, int]] = field(default_factory=dict)
     columns: dict[URIRef, dict[str, str]] = field(default_factory=dict)  # local name -> title
     problems: list[Problem] = field(default_factory=list)
+    read_as: dict[str, str] = field(default_factory=dict)  # file -> encoding and separator
 
 
 def _kind_from_meta(book: Workbook) -> str | None:
@@ -120,7 +129,7 @@ def find_table(book: Workbook, shown: str) -> tuple[Table | None, list[Problem]]
                               f"unknown kind (known: {', '.join(mappings())})")]
     best = None
     for name, rows in book.sheets.items():
-        if name == META_SHEET or not rows:
+        if name == META_SHEET or not rows or name.strip().casefold() in _EXAMPLE_NAMES:
             continue
         for mapping in candidates:
             found, unknown = _header_names(rows[0], mapping)
@@ -144,7 +153,7 @@ def find_table(book: Workbook, shown: str) -> tuple[Table | None, list[Problem]]
                  for c in mapping.columns if c.required and c.name not in found]
     data_rows = [(number, row) for number, row in enumerate(book.sheets[sheet], start=1)
                  if number > 1 and any(text_of(v) for v in row)]
-    return Table(shown, sheet, mapping, found, data_rows), problems
+    return Table(shown, sheet, mapping, found, data_rows, book.read_as), problems
 
 
 class Names:
@@ -152,6 +161,7 @@ class Names:
 
     def __init__(self, graph: Graph, base: str):
         self.base = base
+        self.classes = class_names(graph)
         self.by_kind: dict[str, dict[str, set[URIRef]]] = {}
         for subject in set(graph.subjects()):
             if isinstance(subject, URIRef):
@@ -222,8 +232,8 @@ def _lookup(column: Column, text: str, names: Names) -> URIRef:
 def _values(column: Column, raw: Any, table: Table, row: list[Any], base: str,
             names: Names) -> list[URIRef | Literal]:
     """The RDF terms one cell stands for."""
-    if column.datatype == "date":
-        return [parse_date(raw)] if text_of(raw) else []
+    if column.datatype in ("date", "kg:when"):
+        return [parse_date(raw, column.datatype == "kg:when")] if text_of(raw) else []
     text = text_of(raw)
     if not text and column.default:
         text = column.default
@@ -241,13 +251,18 @@ def _values(column: Column, raw: Any, table: Table, row: list[Any], base: str,
             values.append(expand(column.choices[part], base))
         elif column.datatype == "anyURI":
             values.append(parse_url(part))
-        elif column.datatype == "kg:curie":
+        elif column.datatype == "kg:curie":  # a class by its name (or its compact form)
+            named = names.classes.get(part.strip().casefold())
+            if named is not None:
+                values.append(named)
+                continue
             try:
                 values.append(check_iri(expand(part, base), part))
             except KeyError:
-                raise CellProblem(f"unbekannte Klasse „{part}“ (Kurzform wie org:Organization)",
-                                  "unknown class (compact form such as org:Organization)"
-                                  ) from None
+                raise CellProblem(f"unbekannte Art „{part}“ (ein Name wie „Formale "
+                                  "Organisation“, „Nichtregierungsorganisation“)",
+                                  "unknown kind (a name such as 'Formal organisation', "
+                                  "'Non-governmental organisation')") from None
         else:
             values.append(parse_text(part, column.lang))
     return values
@@ -323,6 +338,8 @@ def convert_tables(tables: list[Table], base: str, names: Names, taken: dict[URI
                     triples += [(v, inverses[column.name], subject) for v in values]
             for triple in triples:
                 graph.add(triple)
+    out.read_as = {t.file: t.read_as for t in tables if t.read_as}
+    out.problems = [replace(p, read_as=out.read_as.get(p.file, "")) for p in out.problems]
     return out
 
 
@@ -349,10 +366,11 @@ def load_tables(paths: list[tuple[Path, str]]) -> tuple[list[Table], list[Proble
         try:
             book = read_workbook(path)
         except WorkbookError as exc:
-            problems.append(Problem(shown, exc.sheet, exc.row, None, exc.de, exc.en))
+            problems.append(Problem(shown, exc.sheet, exc.row, None, exc.de, exc.en,
+                                    unreadable=True))
             continue
         table, found = find_table(book, shown)
-        problems += found
+        problems += [replace(p, read_as=book.read_as) for p in found]
         if table is not None:
             tables.append(table)
     return tables, problems

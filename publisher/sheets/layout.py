@@ -10,9 +10,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Identifier, Node
 
+from publisher.dates import as_cell
 from publisher.namespaces import kg
 from publisher.sheets.cells import split_values
-from publisher.sheets.convert import META_SHEET, Names
+from publisher.sheets.classes import class_name
+from publisher.sheets.convert import EXAMPLE_SHEET, META_SHEET, Names
 from publisher.sheets.mapping import PREFIXES, Column, Mapping, expand
 from publisher.sheets.workbook import SheetSpec, write_workbook
 
@@ -43,6 +45,14 @@ def _compact(iri: Identifier, base: str) -> str:
     raise ExportError(f"{iri}: no compact form")
 
 
+def _class_cell(graph: Graph, names: Names, iri: Identifier, base: str) -> str:
+    """A class as the „Art" column writes it: its German name, if that names it alone."""
+    name = class_name(graph, URIRef(iri))
+    if name and names.classes.get(name.casefold()) == iri:
+        return name
+    return _compact(iri, base)
+
+
 def _name_of(graph: Graph, names: Names, column: Column, iri: Identifier) -> str:
     """The name a look-up cell writes for a thing: its German name where that is unique."""
     for name in Names._names_of(graph, iri):
@@ -58,18 +68,18 @@ def _cell(graph: Graph, names: Names, column: Column, subject: URIRef, base: str
     objects = [o for o in graph.objects(subject, prop)  # a graph's terms are Identifiers
                if isinstance(o, Identifier)
                and not (column.lang and isinstance(o, Literal) and o.language != column.lang)]
-    if column.datatype == "date":
-        dates = sorted(o.toPython() if isinstance(o, Literal) else str(o) for o in objects)
-        if len(dates) > 1 or (dates and not isinstance(dates[0], dt.date)):
-            raise ExportError(f"{subject}: {column.name} holds {dates}")
-        return dates[0] if dates else None
+    if column.datatype in ("date", "kg:when"):
+        cells = [as_cell(o) if isinstance(o, Literal) else None for o in objects]
+        if len(cells) > 1 or None in cells:
+            raise ExportError(f"{subject}: {column.name} holds {[str(o) for o in objects]}")
+        return cells[0] if cells else None
     if column.lookup:
         texts = [_name_of(graph, names, column, o) for o in objects]
     elif column.choices:
         back: dict[Node, str] = {expand(v, base): k for k, v in column.choices.items()}
         texts = [back[o] for o in objects if o in back]
-    elif column.datatype == "kg:curie":
-        texts = [_compact(o, base) for o in objects]
+    elif column.datatype == "kg:curie":  # a class by its German name where it is unique
+        texts = [_class_cell(graph, names, o, base) for o in objects]
     else:
         texts = [str(o) for o in objects]
     texts.sort(key=str.casefold)
@@ -95,7 +105,7 @@ def _example_row(mapping: Mapping, lists: dict[str, list[str]]) -> list[Any]:
         if value == "@first":
             choices = lists.get(column.name)
             value = choices[0] if choices else None
-        elif value and column.datatype == "date":
+        elif value and column.datatype in ("date", "kg:when"):
             value = dt.date.fromisoformat(value)
         row.append(value)
     return row
@@ -103,16 +113,25 @@ def _example_row(mapping: Mapping, lists: dict[str, list[str]]) -> list[Any]:
 
 def workbook_sheets(mapping: Mapping, graph: Graph, base: str,
                     rows: list[list[Any]] | None = None) -> list[SheetSpec]:
-    """The sheets of a template (rows None: one example row) or an export (rows given)."""
+    """The sheets of a template (rows None: an empty data sheet and an example sheet) or of
+    an export (rows given)."""
     names = Names(graph, base)
     lists = {c.name: (list(c.choices) if c.choices else names.choices(c.lookup, graph))
              for c in mapping.columns if c.lookup or c.choices}
     header = [c.title_de for c in mapping.columns]
     notes = {(0, i): f"{c.title_en}: {c.description_en}" for i, c in enumerate(mapping.columns)}
-    data_rows: list[list[Any]] = [header, *(rows if rows is not None
-                                            else [_example_row(mapping, lists)])]
+    # A template's data sheet is empty: its example row stands on a sheet of its own, which
+    # the import never reads (issue 23: an example row left in was published).
+    data_rows: list[list[Any]] = [header, *(rows or [])]
     data = SheetSpec(mapping.title_de, data_rows,
                      notes=notes, widths={i: 4.5 for i in range(len(header))})
+    example = SheetSpec(EXAMPLE_SHEET, [header, _example_row(mapping, lists),
+                                        [], ["Nur ein Beispiel: dieses Blatt wird nicht "
+                                             "importiert. Einträge gehören auf das Blatt "
+                                             f"„{mapping.title_de}“."],
+                                        ["Only an example: this sheet is never imported. "
+                                         f"Entries go on the sheet '{mapping.title_de}'."]],
+                        widths={i: 4.5 for i in range(len(header))})
     list_rows: list[list[Any]] = [[mapping.column(n).title_de for n in lists]]
     for r in range(max([len(v) for v in lists.values()] + [0])):
         list_rows.append([v[r] if r < len(v) else None for v in lists.values()])
@@ -130,7 +149,7 @@ def workbook_sheets(mapping: Mapping, graph: Graph, base: str,
     meta: list[list[Any]] = [
         ["kiezgraph", "Diese Tabelle wird von kiezgraph gelesen / read by kiezgraph"],
         ["Art / kind", mapping.kind], ["Version", 1]]
-    return [data,
+    return [data, *([example] if rows is None else []),
             SheetSpec(HELP_SHEET, help_rows, widths={0: 4, 1: 4, 2: 3, 3: 12, 4: 12}),
             SheetSpec(LIST_SHEET, list_rows, hidden=True),
             SheetSpec(META_SHEET, meta, hidden=True, bold_first_row=False)]
@@ -140,4 +159,4 @@ def write_kind(mapping: Mapping, graph: Graph, base: str, out: Path, export: boo
     """Write a kind's template (export False) or its current things; return the row count."""
     rows = export_rows(graph, mapping, base) if export else None
     write_workbook(out, workbook_sheets(mapping, graph, base, rows))
-    return len(rows) if rows is not None else 1
+    return len(rows) if rows is not None else 0

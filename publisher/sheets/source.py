@@ -15,15 +15,32 @@ __all__ = ["SheetError", "add_workbooks", "workbook_files"]
 
 
 class SheetError(SourceError):
-    """One or more cells of the workbooks are wrong; every one is named."""
+    """One or more cells of the workbooks are wrong; every one is named, once, under its own
+    file (each problem's text starts with its file, sheet, row and column).
+
+    A wrong value in a cell is a violation (exit 1); a file that cannot be read as a
+    workbook at all is unreadable input (exit 2), as the README says."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         text = "\n".join(p.text() for p in problems)
         super().__init__(problems[0].file, None, text)
+        self.exit_code = 2 if any(p.unreadable for p in problems) else 1
 
     def __str__(self) -> str:
         return "\n".join(p.text() for p in self.problems)
+
+    def bilingual(self) -> str:
+        """Each problem once (German / English on its line), grouped by file, and a count."""
+        files = list(dict.fromkeys(p.file for p in self.problems))
+        lines = []
+        for file in files:
+            lines += [f"Fehler / error: {p.text()}" for p in self.problems if p.file == file]
+        count = len(self.problems)
+        lines.append(f"FEHLER: {count} Problem(e) in {len(files)} Tabelle(n); nichts "
+                     f"veröffentlicht.\nFAILED: {count} problem(s) in {len(files)} "
+                     "workbook(s); nothing published.")
+        return "\n".join(lines)
 
 
 def workbook_files(root: Path) -> list[Path]:
@@ -64,6 +81,8 @@ def add_workbooks(sources: Sources) -> None:
     by_name = {project.relative(p): p for p in paths}
     for shown in converted.graphs:
         sources.files[graph_iri(shown)] = by_name[shown]
-    sources.places.update({s: f"{f} › {sheet} › Zeile {row}"
+    read_as = {f: f" ({how})" for f, how in converted.read_as.items()}
+    sources.places.update({s: f"{f}{read_as.get(f, '')} › {sheet} › Zeile {row}"
                            for s, (f, sheet, row) in converted.places.items()})
     sources.columns.update(converted.columns)
+    sources.rows.update(converted.places)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
 
+from publisher.sheets.encoding import SEPARATOR_NAMES, detect_encoding
 from publisher.sheets.limits import (
     MAX_CELL_CHARS,
     MAX_LINE_CHARS,
@@ -41,6 +42,7 @@ class Workbook:
 
     path: Path
     sheets: dict[str, list[list[Any]]] = field(default_factory=dict)
+    read_as: str = ""  # how a CSV file was read: encoding and separator, for every message
 
 
 @dataclass
@@ -67,7 +69,8 @@ def read_workbook(path: Path) -> Workbook:
         if suffix == ".ods":
             return Workbook(path, read_ods(path))
         if suffix == ".csv":
-            return Workbook(path, {path.stem: _read_csv(path)})
+            rows, read_as = _read_csv(path)
+            return Workbook(path, {path.stem: rows}, read_as)
     except WorkbookError:
         raise
     except (OSError, zipfile.BadZipFile, KeyError, expat.ExpatError, ValueError,
@@ -145,20 +148,32 @@ def _lines(handle: IO[str], sheet: str) -> Iterator[str]:
         yield line
 
 
-def _read_csv(path: Path) -> list[list[Any]]:
-    """A CSV file's rows, streamed: refused at the first row or cell over a bound."""
+def _read_csv(path: Path) -> tuple[list[list[Any]], str]:
+    """A CSV file's rows, streamed: refused at the first row or cell over a bound; and how it
+    was read (encoding and separator, detected), which every message about it names."""
     check_file_size(path.stat().st_size)
-    sheet, budget = path.stem, Budget()
-    rows: list[list[Any]] = []
-    blank = 0
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    codec, encoding = detect_encoding(path)
+    with path.open(encoding=codec, newline="") as handle:
         first = handle.readline(MAX_LINE_CHARS + 1)
         try:
             dialect: Any = csv.Sniffer().sniff(first.split("\n", 1)[0][:65536],
                                                delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        handle.seek(0)
+    de, en = SEPARATOR_NAMES.get(dialect.delimiter, (repr(dialect.delimiter),) * 2)
+    read_as = f"{encoding}, Trennzeichen: {de} / separator: {en}"
+    try:
+        return _csv_rows(path, codec, dialect), read_as
+    except WorkbookError as exc:
+        exc.de, exc.en = f"{exc.de} ({encoding}, {de})", f"{exc.en} ({encoding}, {en})"
+        raise
+
+
+def _csv_rows(path: Path, codec: str, dialect: Any) -> list[list[Any]]:
+    sheet, budget = path.stem, Budget()
+    rows: list[list[Any]] = []
+    blank = 0
+    with path.open(encoding=codec, newline="") as handle:
         reader = csv.reader(_lines(handle, sheet), dialect)
         with _FIELD_LIMIT:
             before = csv.field_size_limit(MAX_CELL_CHARS)

@@ -66,14 +66,17 @@ class Report:
 
     def as_text(self) -> str:
         """The report as text for people, German first."""
+        warnings = "".join(v.text() + "\n\n" for v in self.violations
+                           if v.severity != "Violation")
         if self.conforms:
             checked = (" und die Schlussfolgerungsprüfung (OWL 2 RL)", " and the reasoning "
                        "check (OWL 2 RL)") if self.reasoned else ("", "")
-            return (f"OK: der Graph erfüllt alle Shapes{checked[0]} ({self.triples} Tripel).\n"
+            return (f"{warnings}OK: der Graph erfüllt alle Shapes{checked[0]} ({self.triples} "
+                    f"Tripel).\n"
                     f"OK: the graph conforms to the shapes{checked[1]} ({self.triples} "
                     "triples).")
         body = "\n\n".join(v.text() for v in self.violations)
-        count = len(self.violations)
+        count = sum(v.severity == "Violation" for v in self.violations)
         return (f"{body}\n\nFEHLER: {count} Verstoß/Verstöße gegen die Prüfregeln (Shapes, "
                 f"Vokabular, Schlussfolgerung).\n"
                 f"FAILED: {count} violation(s) of the checks (shapes, vocabulary, reasoning).")

@@ -40,9 +40,21 @@ def _places(sources: Sources, data: Graph,
     return sorted(places, key=lambda p: (p[0], p[1] or 0))
 
 
+def _missing(data: Graph, violation: Violation) -> bool:
+    """Whether the violation is about a property its focus does not state at all."""
+    if violation.node is None or violation.value or not violation.path:
+        return False
+    try:
+        path = data.namespace_manager.expand_curie(violation.path)
+    except (ValueError, TypeError):
+        return False
+    return next(data.objects(violation.node, path), None) is None
+
+
 def _term_violations(sources: Sources, data: Graph) -> list[Violation]:
     """Unknown terms, bad slugs and ill-typed literals (publisher.terms), located exactly."""
     from publisher.terms import check_terms
+    from publisher.validation.mistakes import check_mistakes
 
     ontology = Graph()
     folder = (sources.project.root / "ontology").resolve()
@@ -51,9 +63,13 @@ def _term_violations(sources: Sources, data: Graph) -> list[Violation]:
             for triple in sources.dataset.graph(iri):
                 ontology.add(triple)
     violations = []
-    for problem in check_terms(data, ontology, sources.base):
-        where = sources.locate_statement(problem.focus, [problem.needle],
-                                         (problem.focus, problem.path, problem.value))
+    for problem in [*check_terms(data, ontology, sources.base),
+                    *check_mistakes(data, ontology, sources.base)]:
+        if problem.focus in sources.places:  # from a workbook: its sheet, row and column
+            where = sources.locate(problem.focus, _short(data, problem.path))
+        else:
+            where = sources.locate_statement(problem.focus, [problem.needle],
+                                             (problem.focus, problem.path, problem.value))
         violation = Violation(
             severity="Violation", focus=_short(data, problem.focus),
             path=_short(data, problem.path), value=_short(data, problem.value) or None,
@@ -141,7 +157,9 @@ def validate_sources(sources: Sources, shapes: Graph, processes: int = 1,
             violation.file, violation.line = places[-1]
             continue
         where = None
-        if violation.node is not None:
+        if _missing(data, violation):  # nothing stated: the subject's own line, not the
+            where = sources.locate(violation.node)  # next line that names the property
+        elif violation.node is not None:
             # The line of the offending statement: the value or property as written, at or
             # after the subject's line (a wrong date is on its own line, not the subject's).
             needles = [f'"{violation.value}' if violation.value else "",
