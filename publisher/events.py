@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
 
-from publisher.namespaces import RDF, RDFS, SCHEMA, SCHEMA_HTTPS, SKOS, XSD, prefixes
+from publisher.namespaces import FOAF, RDF, RDFS, SCHEMA, SCHEMA_HTTPS, SKOS, XSD, prefixes
 from publisher.sparql.prefixes import prologue
 
 __all__ = ["Event", "Thing", "calendar", "event_jsonld", "read_events"]
@@ -31,7 +31,7 @@ ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July"
                   "September", "October", "November", "December")
 ZONE = "Europe/Berlin"  # the district's time: a timed event is shown and filed in it
 DESCRIPTIONS = (SCHEMA.description, RDFS.comment, SKOS.note)  # what an event is, in words
-PEOPLE = (SCHEMA.Person, URIRef("http://xmlns.com/foaf/0.1/Person"))
+PEOPLE = (SCHEMA.Person, FOAF.Person)
 
 
 def _s(name: str) -> URIRef:
