@@ -356,6 +356,21 @@ def write_report(data: dict, path: Path) -> None:
               "for kiezgraph, an ASK query for the peers (for Virtuoso including the bulk "
               "load of the data), a TCP connect for nginx. Peak memory is VmHWM of the server "
               "process and its children, read just before it is stopped.", ""]
+    bursts = [(scale, name, server["burst"])
+              for scale, info in sorted(data["scales"].items(), key=lambda kv: int(kv[0]))
+              for name, server in info.get("servers", {}).items() if "burst" in server]
+    if bursts:
+        lines += ["## Bursts", "",
+                  "Distinct queries of the workload sent at once, each on a connection of its "
+                  "own, in rounds (default settings).", "",
+                  "| graph | server | queries at once × rounds | answered | 503 | other "
+                  "| round median s | round max s |", "|---|---|---|---|---|---|---|---|"]
+        for scale, name, burst in bursts:
+            lines.append(f"| {_scale_name(scale)} | {name} | {burst['size']} × "
+                         f"{burst['rounds']} | {burst['answered']} | {burst['refused_503']} | "
+                         f"{burst['other']} | {_num(burst['round_s_median'], 2)} | "
+                         f"{_num(burst['round_s_max'], 2)} |")
+        lines.append("")
     for scale in sorted((s for s, v in data["scales"].items() if "servers" in v), key=int):
         lines += [f"## {_scale_name(scale)} triples", ""]
         _sparql_tables(data, int(scale), lines)

@@ -240,6 +240,40 @@ def _sparql(run: Run, scale: int, server: Server, workload: list[Query],
                     break
 
 
+BURST = 24  # distinct queries sent at once
+BURST_ROUNDS = 5
+
+
+def _burst(run: Run, scale: int, server: Server, workload: list[Query]) -> None:
+    """Bursts: BURST distinct queries (the workload's, each made unique) at once, each on a
+    connection of its own, BURST_ROUNDS times: how many were refused, and how long a
+    round took to be answered in full."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(query: Query) -> int:
+        try:
+            status, _h, _body = http_get(server.base + server.sparql_target(query.with_nonce()),
+                                         {"Accept": query.accept}, 60)
+        except OSError:
+            return 0
+        return status
+
+    chosen = [workload[i % len(workload)] for i in range(BURST)]
+    statuses: list[int] = []
+    rounds: list[float] = []
+    with ThreadPoolExecutor(BURST) as pool:
+        for _ in range(BURST_ROUNDS):
+            started = time.monotonic()
+            statuses += list(pool.map(ask, chosen))
+            rounds.append(time.monotonic() - started)
+    run.scales[scale]["servers"].setdefault(server.name, {})["burst"] = {
+        "size": BURST, "rounds": BURST_ROUNDS, "answered": statuses.count(200),
+        "refused_503": statuses.count(503),
+        "other": len(statuses) - statuses.count(200) - statuses.count(503),
+        "round_s_median": sorted(rounds)[len(rounds) // 2], "round_s_max": max(rounds)}
+    run.say(f"{scale}: burst of {BURST} x {BURST_ROUNDS}: {statuses.count(503)} refused")
+
+
 def _fetch_documents(run: Run, server: Server, paths: list[tuple[str, str]],
                      static: Path) -> list[str]:
     """Save each sampled document in each format as a file, for nginx; return the paths."""
@@ -359,6 +393,7 @@ def _scale(run: Run, group: ProcGroup, scale: int, work: Path) -> None:
     if server:
         if opts.sparql:
             _sparql(run, scale, server, workload, both, opts.concurrency)
+            _burst(run, scale, server, workload)
         run.say(f"{scale}: kiezgraph SPARQL done")
         saved = _fetch_documents(run, server, documents, static)
         run.say(f"{scale}: fetched {len(saved)} documents for nginx")
