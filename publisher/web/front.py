@@ -56,6 +56,7 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 Record = Callable[[str, str, int, float], None]  # method, path, status, seconds
 
 _log = logging.getLogger(__name__)
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
             500: "Internal Server Error", 503: "Service Unavailable"}
 
@@ -171,35 +172,36 @@ class Front:
         self.stopped = threading.Event()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-            return
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self._lifespan(receive, send)
             return  # websockets are switched off in granian; nothing else is ASGI's
         arrived = time.monotonic()
-        try:
-            body = await self._body(scope, receive)
-        except _Refused as refusal:
-            await self._refuse(scope, send, refusal)
-            return
-        loop = asyncio.get_running_loop()
+        body = b""
+        if any(name in _BODY_HEADERS for name, _value in scope["headers"]):
+            try:
+                body = await self._body(scope, receive)
+            except _Refused as refusal:
+                await self._refuse(scope, send, refusal)
+                return
         environ = wsgi_environ(scope, body)
         environ[ARRIVED] = arrived
-        answer = self._replay(environ) if not body else None
+        if not body:
+            kept = self._replay(environ)
+            if kept is not None and kept.rest is None and len(kept.chunks) == 1 \
+                    and len(kept.chunks[0]) <= FRAME:
+                # The common case, written here: a kept answer that is small.
+                await send({"type": "http.response.start", "status": kept.status,
+                            "headers": kept.headers})
+                await send({"type": "http.response.body", "body": kept.chunks[0],
+                            "more_body": False})
+                return
+        else:
+            kept = None
+        loop = asyncio.get_running_loop()
+        answer = kept if kept is not None else await self._dispatch(loop, scope, send, environ)
         if answer is None:
-            if scope["path"] == "/sparql":
-                if self.in_lane >= self.lane_size:
-                    await self._refuse(scope, send, _Refused(
-                        503, f"{self.lane_size} queries are running or waiting; try again "
-                             "shortly", retry_after=1))
-                    return
-                self.in_lane += 1
-                try:
-                    answer = await loop.run_in_executor(self.query_pool, self._run, environ)
-                finally:
-                    self.in_lane -= 1
-            else:
-                answer = await loop.run_in_executor(self.pool, self._run, environ)
+            return  # refused: the lane is full
         try:
             await self._send(loop, answer, send)
         except (TimeoutError, OSError, RuntimeError) as exc:
@@ -212,6 +214,23 @@ class Front:
         finally:
             if answer.close is not None:
                 await loop.run_in_executor(self.pool, answer.close)
+
+    async def _dispatch(self, loop: asyncio.AbstractEventLoop, scope: Scope, send: Send,
+                        environ: dict[str, Any]) -> _Answer | None:
+        """Run the app on a thread: a SPARQL request in its lane (None when the lane is
+        full: refused with 503 here), anything else on the general threads."""
+        if scope["path"] != "/sparql":
+            return await loop.run_in_executor(self.pool, self._run, environ)
+        if self.in_lane >= self.lane_size:
+            await self._refuse(scope, send, _Refused(
+                503, f"{self.lane_size} queries are running or waiting; try again shortly",
+                retry_after=1))
+            return None
+        self.in_lane += 1
+        try:
+            return await loop.run_in_executor(self.query_pool, self._run, environ)
+        finally:
+            self.in_lane -= 1
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         """Answer granian's start and stop; stop the app's threads at the end."""
