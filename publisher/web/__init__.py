@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, *, release: Release | None = No
     from publisher.web import (
         catalogue,
         changes,
+        cite,
         events,
         http,
         kinds,
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, *, release: Release | None = No
     # (after_request hooks run last registered first), which then leaves cite-as alone.
     for module in (observability, security, http, outage, links, pages, resources, kinds,
                    sparql, catalogue, search, network, openapi, events, changes, sheets,
-                   memento):
+                   memento, cite):
         module.init_app(app)
     security.outermost(app)  # X-Forwarded-* believed before any middleware reads a request
     return app
