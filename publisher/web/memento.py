@@ -32,6 +32,7 @@ from publisher.store import Store
 from publisher.store.past import PastStores
 from publisher.web import memo
 from publisher.web.http import CORS_HEADERS, add_vary, error_response, public_base
+from publisher.web.links import exporting
 from publisher.web.negotiation import OFFERS, offer_by_suffix
 from publisher.web.resources import serve_document
 from publisher.web.serialisation import render_graph
@@ -307,6 +308,12 @@ def _document_headers(response: Response) -> Response:
     """Vary and Memento links on a thing's IRI and document; cite-as the versioned IRI;
     410 with the TimeMap for a thing gone from the current release."""
     if request.endpoint not in ("resources.document", "resources.thing"):
+        return response
+    if exporting():
+        # The static export (publisher.static) holds the current documents only: no
+        # mementos, TimeMaps or citations (they need the past releases' stores, and nginx's
+        # maps negotiate no Accept-Datetime). Its documents advertise none of them; their
+        # cite-as is what it was before issue 25.
         return response
     add_vary(response, "Accept-Datetime")
     found = _doc_of(request.path)
