@@ -247,6 +247,33 @@ def test_issue25_past_releases_stay_bounded(history, app, client):
     assert len(past_stores(app).held()) <= app.extensions["kiezgraph"].settings.past_releases_open
 
 
+def test_issue25_a_query_survives_its_past_release_being_pushed_out(history):
+    """A request leases the past stores it reads: one pushed out of the LRU by another
+    request meanwhile is closed when the query is done, not under it."""
+    from publisher.web import create_app
+    from publisher.web.memento import past_stores
+
+    settings, releases = history
+    app = create_app(settings.replace(past_releases_open=1), release=releases[-1])
+    pool = past_stores(app)
+    first, middle = releases[0], releases[1]
+    store = pool.acquire(first)  # as a /sparql?release=<first> request running holds it
+    client = app.test_client()
+    assert client.get(f"/release/{middle.version}/doc/event/kiezfest-a").status_code == 200
+    assert pool.held() == [middle.build_id]  # first was pushed out ...
+    answer = store.run_query(QUERY, "application/sparql-results+json", timeout=30,
+                             max_results=100)
+    assert _events(answer.body) == []  # ... yet its query answers, from the first release
+    assert store.pool is not None
+    pool.release(store)
+    assert store.pool is None  # the last user is done: closed, its worker stopped
+    json_type = "application/sparql-results+json"
+    answer = client.get("/sparql", query_string={"query": QUERY, "release": first.version},
+                        headers={"Accept": json_type})
+    assert _events(answer.data) == [] and answer.headers["X-Release"] == first.version
+    assert pool.in_use() == 0  # every request gave its leases back when it ended
+
+
 def test_issue25_catalogue_is_a_dataset_series(history, client):
     _settings, releases = history
     answer = client.get("/catalog", headers={"Accept": "text/turtle"})

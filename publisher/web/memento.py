@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from rdflib import Graph, Literal, URIRef
 from werkzeug.http import http_date, parse_date
 
@@ -50,6 +50,7 @@ _CACHE_LIMIT = 20_000  # things whose releases are remembered per served build
 _PAST = Slot("kiezgraph.memento.past", PastStores)
 # Per served build id: the releases, and for each thing the versions that hold it.
 _KNOWN: Slot[dict] = Slot("kiezgraph.memento.known", dict)
+_LEASES = "kiezgraph_past_leases"  # on flask.g: the past stores this request holds
 
 
 def init_app(app: Flask) -> None:
@@ -59,6 +60,16 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.before_request(_timegate)
     app.after_request(_document_headers)
+    app.teardown_request(_return_leases)
+
+
+def _return_leases(_error: BaseException | None = None) -> None:
+    """The request is done: the past stores it read may close (publisher.store.past)."""
+    leases = g.pop(_LEASES, None)
+    if leases:
+        pool = past_stores()
+        for store in leases:
+            pool.release(store)
 
 
 @bp.after_request
@@ -97,11 +108,14 @@ def releases() -> list[Release]:
 
 
 def release_store(release: Release) -> Store:
-    """The store of a release: the served one for the current release, else opened."""
+    """The store of a release: the served one for the current release, else opened and
+    leased to this request until it ends (a past store is not closed under its query)."""
     published = served().published
     if published.release is not None and published.release.version == release.version:
         return published.store
-    return past_stores().get(release)
+    store = past_stores().acquire(release)
+    g.setdefault(_LEASES, []).append(store)
+    return store
 
 
 def existed(thing: str) -> list[Release]:
