@@ -11,19 +11,23 @@
 - A thing gone from the current release answers 410 with a link to its TimeMap.
 
 Past releases are opened on demand from their on-disk stores, a few at a time
-(publisher.store.past); which releases hold a thing is remembered per served build.
+(publisher.store.past), each leased by the request that reads it until that request ends.
+Which releases hold a thing comes from one index per release (ThingIndex: the IRIs each
+release's graph describes, read once per process), not from asking every release's store
+about every thing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from collections.abc import Sequence
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from rdflib import Graph, Literal, URIRef
 from werkzeug.http import http_date, parse_date
 
-from publisher import describe
 from publisher.iris import DOC, ID, document_path, is_safe_path, thing_path
 from publisher.metadata.signposting import signposting_links
 from publisher.namespaces import DCAT, DCTERMS, MEMENTO, RDF, XSD, bind
@@ -38,17 +42,49 @@ from publisher.web.resources import serve_document
 from publisher.web.serialisation import render_graph
 from publisher.web.state import Published, Slot, served
 
-__all__ = ["LINK_FORMAT", "bp", "existed", "init_app", "past_stores", "release_store",
-           "releases", "versioned_path"]
+__all__ = ["LINK_FORMAT", "ThingIndex", "bp", "existed", "init_app", "past_stores",
+           "release_store", "releases", "thing_index", "versioned_path"]
 
 bp = Blueprint("memento", __name__)
 LINK_FORMAT = "application/link-format"
 RELEASE = "release/"
 TIMEMAP = "timemap/"
-_CACHE_LIMIT = 20_000  # things whose releases are remembered per served build
+
+
+class ThingIndex:
+    """Which releases describe which things: for every base-relative IRI a release's graph
+    has as a subject, a bit per release (one dict for all releases, so memory grows with
+    the things, not with things × releases). A release is read once per process, when first
+    asked about (its folder never changes); releases kept later get the next bits."""
+
+    def __init__(self) -> None:
+        self._bits: dict[str, int] = {}
+        self._bit_of: dict[str, int] = {}  # build id -> its bit
+        self._lock = threading.Lock()
+
+    def indexed(self, release: Release) -> bool:
+        return release.build_id in self._bit_of
+
+    def add(self, release: Release, things: Sequence[str]) -> None:
+        """Record the things (base-relative) a release describes."""
+        with self._lock:
+            if release.build_id in self._bit_of:
+                return
+            mask = 1 << len(self._bit_of)
+            bits = self._bits
+            for thing in things:
+                bits[thing] = bits.get(thing, 0) | mask
+            self._bit_of[release.build_id] = mask
+
+    def holding(self, thing: str, releases: Sequence[Release]) -> list[Release]:
+        """Those of these (indexed) releases that describe the thing, in their order."""
+        bits = self._bits.get(thing, 0)
+        return [r for r in releases if bits & self._bit_of[r.build_id]]
+
 
 _PAST = Slot("kiezgraph.memento.past", PastStores)
-# Per served build id: the releases, and for each thing the versions that hold it.
+_INDEX = Slot("kiezgraph.memento.things", ThingIndex)
+# Per served build id: the releases in their order.
 _KNOWN: Slot[dict] = Slot("kiezgraph.memento.known", dict)
 _LEASES = "kiezgraph_past_leases"  # on flask.g: the past stores this request holds
 
@@ -57,6 +93,7 @@ def init_app(app: Flask) -> None:
     """Register the memento routes, the TimeGate and the headers of every document."""
     settings = served(app).settings
     _PAST.put(app, PastStores(settings.past_releases_open, settings.query_memory))
+    _INDEX.put(app, ThingIndex())
     app.register_blueprint(bp)
     app.before_request(_timegate)
     app.after_request(_document_headers)
@@ -82,13 +119,18 @@ def past_stores(app: Flask | None = None) -> PastStores:
     return _PAST.get(app)
 
 
+def thing_index(app: Flask | None = None) -> ThingIndex:
+    """The app's index of which releases describe which things."""
+    return _INDEX.get(app)
+
+
 def _known() -> dict:
     """What is known about the releases while this build is served (dropped on a swap)."""
     cache = _KNOWN.setdefault(current_app._get_current_object(), {})  # type: ignore[attr-defined]
     build = served().published.build_id
     if cache.get("build") != build:
         cache.clear()
-        cache.update(build=build, releases=None, things={})
+        cache.update(build=build, releases=None)
     return cache
 
 
@@ -118,19 +160,29 @@ def release_store(release: Release) -> Store:
     return store
 
 
+def _things_of(store: Store, base: str) -> list[str]:
+    """The base-relative IRIs the store's graph has as subjects (what describe.exists
+    asks one at a time)."""
+    query = ('SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), '
+             f'"{base}")) }}')
+    return [value[len(base):] for (value,) in store.select_values(query, ["s"]) if value]
+
+
 def existed(thing: str) -> list[Release]:
     """The releases (oldest first) whose graph says something about the thing (base-relative)."""
-    things = _known()["things"]
-    versions = things.get(thing)
     all_releases = releases()
-    if versions is None:
-        iri = URIRef(served().settings.base_uri + thing)
-        versions = tuple(r.version for r in all_releases
-                         if describe.exists(release_store(r), iri))
-        if len(things) >= _CACHE_LIMIT:
-            things.clear()
-        things[thing] = versions
-    return [r for r in all_releases if r.version in versions]
+    index = thing_index()
+    missing = [r for r in all_releases if not index.indexed(r)]
+    if missing:
+        base = served().settings.base_uri
+        published = served().published
+        for release in missing:  # once per release and process; each store only briefly
+            if published.release is not None and published.release.version == release.version:
+                index.add(release, _things_of(published.store, base))
+                continue
+            with past_stores().lease(release) as store:
+                index.add(release, _things_of(store, base))
+    return index.holding(thing, all_releases)
 
 
 def versioned_path(release: Release, doc_path: str) -> str:
