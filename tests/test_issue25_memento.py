@@ -206,6 +206,21 @@ def test_issue25_citations_parse_as_bibtex_and_csl_json(history, client):
     assert ris.startswith("TY  - DATA") and f"UR  - http://localhost/{where}" in ris
 
 
+def test_issue25_a_memento_page_by_suffix_links_citations_that_exist(history, client):
+    """Found by the acceptance crawl: /release/V/doc/….html linked /cite/…/….html (404)."""
+    import re
+
+    _settings, releases = history
+    where = f"release/{releases[1].version}/doc/event/kiezfest-b"
+    for page in (f"/{where}.html", f"/{where}"):
+        html = client.get(page, headers={"Accept": "text/html"}).get_data(as_text=True)
+        links = re.findall(r'href="(?:\.\./)*(cite/[^"]+)"', html)
+        assert len(links) == 3, (page, links)
+        for link in links:
+            assert link.endswith(where), link
+            assert client.get("/" + link).status_code == 200, link
+
+
 def _events(body: bytes) -> list[str]:
     return [b["e"]["value"].rsplit("/", 1)[-1] for b in json.loads(body)["results"]["bindings"]]
 

@@ -49,7 +49,8 @@ def _page_target() -> tuple[Release, str] | None:
     if request.endpoint == "memento.memento":
         version = (request.view_args or {}).get("version", "")
         release = find_release(releases(), version)
-        return (release, DOC + (request.view_args or {})["rest"]) if release else None
+        rest = (request.view_args or {})["rest"].removesuffix(".html")  # the page's suffix
+        return (release, DOC + rest) if release else None
     if current is None:
         return None
     if request.endpoint == "resources.document":
