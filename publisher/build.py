@@ -41,7 +41,7 @@ from publisher.layout import (
 )
 from publisher.metadata.step import write_metadata
 from publisher.project import Project
-from publisher.releases import Release, out_folder, read_index, sha256_file
+from publisher.releases import Release, out_folder, read_index, release_history, sha256_file
 from publisher.retention import sweep
 from publisher.sources import Sources, load_shapes, load_sources
 from publisher.store.embedded import write_store
@@ -226,7 +226,12 @@ def _write_release(project: Project, settings: Settings, out: Path, sources: Sou
     else:
         version, issued, modified = previous["version"], previous["issued"], previous["modified"]
 
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    now = dt.datetime.now(dt.UTC)
+    # When this content was first published: what Memento-Datetime and the TimeGates go by
+    # (issue 25). A rebuild of unchanged content keeps it, as it keeps the version.
+    published_at = now.isoformat(timespec="seconds") if changed else \
+        (previous or {}).get("published_at") or now.isoformat(timespec="seconds")
+    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
     build_id = f"{version}.{stamp}"
     (out / BUILDS).mkdir(exist_ok=True)
     _remove_abandoned(out / BUILDS)
@@ -239,6 +244,7 @@ def _write_release(project: Project, settings: Settings, out: Path, sources: Sou
             "dataset": DATASET_NAME, "version": version, "build_id": build_id,
             "content_hash": content_hash, "issued": issued, "modified": modified,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "published_at": published_at,
             "base_uri": base, "publisher_version": __version__,
             "triples": triples,
             "quads": nquads.count(b"\n"), "graphs": counts,
@@ -250,6 +256,8 @@ def _write_release(project: Project, settings: Settings, out: Path, sources: Sou
         }
         # What changed against the previous release (publisher.changes; issue 17).
         info["changes"] = record_changes(tmp, out, index, version, nquads, base)
+        # The releases before this one, for the catalogue's dataset series (issue 25).
+        info["history"] = release_history(out, base, before=version)
         write_metadata(tmp, info, settings, sources)
         # The graph once more as an on-disk store: the server opens it read-only in every
         # process instead of loading a copy each (publisher.store.embedded).
@@ -273,7 +281,8 @@ def _write_release(project: Project, settings: Settings, out: Path, sources: Sou
     before = (out / CURRENT).resolve() if (out / CURRENT).is_dir() else None
     _point_current(out, final)
     entry = {"version": version, "content_hash": content_hash, "issued": issued,
-             "modified": modified, "base_uri": base, "path": f"{BUILDS}/{build_id}"}
+             "modified": modified, "published_at": published_at, "base_uri": base,
+             "path": f"{BUILDS}/{build_id}"}
     # An older build of the same content leaves the index (the new one stands for it) ...
     index = [e for e in index if e["version"] != version] + [entry]
     _atomic_write(out / INDEX, json.dumps(index, indent=2) + "\n")

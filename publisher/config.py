@@ -95,6 +95,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("store_in_memory_max_triples", 250_000, "Graphs up to this many triples are "
             "loaded into memory (faster queries); larger ones are served from the build's "
             "on-disk store, shared by all processes.", int),
+    Setting("past_releases_open", 2, "Past releases kept open at once for mementos, "
+            "TimeMaps and `/sparql?release=` (each opened read-only from its on-disk store "
+            "when asked for, the least recently used closed first; issue 25).", int),
     Setting("license", "http://dcat-ap.de/def/licenses/cc-zero",
             "dcat-ap.de licence IRI of the dataset and its distributions."),
     Setting("contact_email", "", "E-mail address of the dataset's contact point "
@@ -186,6 +189,7 @@ class Settings(Mapping[str, Value]):
     max_queued_queries: int
     cache_bytes: int
     store_in_memory_max_triples: int
+    past_releases_open: int
     license: str
     contact_email: str
     contact_url: str

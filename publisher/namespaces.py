@@ -39,6 +39,7 @@ from rdflib.namespace import (
 )
 
 __all__ = [
+    "ADMS",
     "CV",
     "DCAT",
     "DCATDE",
@@ -48,6 +49,7 @@ __all__ = [
     "FORMATS",
     "GEO",
     "LOCN",
+    "MEMENTO",
     "ORG",
     "OWL",
     "PREFIXES",
@@ -84,6 +86,8 @@ DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 ENT = Namespace("http://www.w3.org/ns/entailment/")
+ADMS = Namespace("http://www.w3.org/ns/adms#")  # adms:versionNotes of a release (issue 25)
+MEMENTO = Namespace("http://mementoweb.org/ns#")  # RFC 7089's TimeMap as RDF (issue 25)
 # W3C Basic Geo (lat/long); rdflib's WGS says https, the vocabulary is http.
 WGS = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
 
@@ -115,6 +119,8 @@ PREFIXES: dict[str, str] = {
     "sd": str(SD),
     "formats": str(FORMATS),
     "ent": str(ENT),
+    "adms": str(ADMS),
+    "memento": str(MEMENTO),
 }
 
 

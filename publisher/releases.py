@@ -8,8 +8,10 @@ an external store are publisher.store.releases.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +20,13 @@ from publisher.layout import BUILD_INFO, CURRENT, GRAPH_FILE, INDEX
 __all__ = [
     "Release",
     "current_release",
+    "find_release",
     "list_releases",
+    "neighbours",
     "out_folder",
     "read_index",
+    "release_at",
+    "release_history",
     "sha256_file",
 ]
 
@@ -57,6 +63,17 @@ class Release:
     def graph_file(self) -> Path:
         """The canonical N-Quads file the stores load."""
         return self.path / GRAPH_FILE
+
+    @property
+    def published_at(self) -> dt.datetime:
+        """When this content was first published (UTC, whole seconds): its Memento-Datetime.
+
+        Builds before issue 25 did not record it: their build time stands in."""
+        text = self.info.get("published_at") or self.info.get("built_at") or \
+            f"{self.info.get('modified', '1970-01-01')}T00:00:00+00:00"
+        when = dt.datetime.fromisoformat(text)
+        when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+        return when.astimezone(dt.UTC).replace(microsecond=0)
 
 
 def sha256_file(path: Path) -> str:
@@ -103,3 +120,50 @@ def current_release(out: str | Path) -> Release | None:
     if not info_file.is_file():
         return None
     return Release(path.resolve(), json.loads(info_file.read_text(encoding="utf-8")))
+
+
+def find_release(releases: Sequence[Release], version: str) -> Release | None:
+    """The release of this version among these, or None."""
+    return next((r for r in releases if r.version == version), None)
+
+
+def release_at(releases: Sequence[Release], when: dt.datetime) -> Release | None:
+    """The release that was current at `when`: the last published at or before it; the first
+    one for a time before any (RFC 7089 lets a TimeGate answer with the closest memento).
+    None only when there are no releases."""
+    ordered = sorted(releases, key=lambda r: r.published_at)
+    if not ordered:
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    found = ordered[0]
+    for release in ordered:
+        if release.published_at <= when:
+            found = release
+    return found
+
+
+def neighbours(releases: Sequence[Release], release: Release
+               ) -> tuple[Release | None, Release | None]:
+    """The releases just before and just after this one (by publication), each or None."""
+    ordered = sorted(releases, key=lambda r: r.published_at)
+    versions = [r.version for r in ordered]
+    if release.version not in versions:
+        return None, None
+    at = versions.index(release.version)
+    return (ordered[at - 1] if at > 0 else None,
+            ordered[at + 1] if at + 1 < len(ordered) else None)
+
+
+def release_history(out: str | Path, base: str, before: str) -> list[dict]:
+    """The kept releases under `base` other than version `before`, oldest first, as the
+    catalogue's dataset series names them: version, dates and the words of what changed."""
+    history = []
+    for release in list_releases(out):
+        if release.version == before or release.info.get("base_uri", base) != base:
+            continue
+        changes = release.info.get("changes") or {}
+        history.append({"version": release.version, "issued": release.info.get("issued"),
+                        "modified": release.info.get("modified"),
+                        "published_at": release.published_at.isoformat(),
+                        "notes": changes.get("summary") or ""})
+    return history

@@ -135,4 +135,7 @@ def test_identifiers_and_modified_stable_until_the_data_changes(tmp_path):
     assert changed.version != first.version
     assert c.value(Names(BASE).dataset, DCTERMS.modified) != Literal("2020-01-01",
                                                                      datatype=XSD.date)
-    assert ids(c) == ids(b)
+    # every identifier stays; the one added names the release before (the dataset series,
+    # issue 25)
+    assert set(ids(b)) <= set(ids(c))
+    assert set(ids(c)) - set(ids(b)) == {f"{Names(BASE).dataset}-{first.version}"}

@@ -233,7 +233,8 @@ def test_issue14_forwarded_headers_are_believed_only_from_trusted_proxies(settin
 
 def _sample_url(rule) -> str:
     values = {"rest": "organisation/senias", "suffix": "ttl", "name": "SHA256SUMS",
-              "filename": "style.css", "kind": "organisation"}
+              "filename": "style.css", "kind": "organisation", "version": "1.0.0",
+              "fmt": "bibtex"}
     url = rule.rule
     for arg in rule.arguments:
         url = url.replace(f"<path:{arg}>", values[arg]).replace(f"<{arg}>", values[arg])

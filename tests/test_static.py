@@ -240,6 +240,20 @@ def test_suffix_urls_are_files_at_their_path_and_nothing_is_rewritten(exported):
 
 
 @pytest.mark.live
+def test_issue25_exported_documents_advertise_no_mementos(exported, nginx):
+    """The export leaves out mementos, TimeMaps and citations (they need the running server
+    and the past releases): its documents link none of them (cite-as stays as before #25)."""
+    summary = exported[2]
+    rest = summary["documents_by_class"]["doc"][0]
+    for suffix in (".html", ".ttl"):
+        answer = nginx.get(f"{PREFIX}/doc/{rest}{suffix}")
+        assert answer.status_code == 200
+        link = answer.headers["link"]
+        assert 'rel="timemap"' not in link and "/release/" not in link, link
+        assert "/timemap/" not in answer.text and "/cite/" not in answer.text
+
+
+@pytest.mark.live
 def test_issue15_the_export_pages_link_only_what_the_export_serves(exported, dynamic, nginx):
     import re
     from urllib.parse import urljoin

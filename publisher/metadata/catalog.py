@@ -10,7 +10,19 @@ from rdflib import Graph, Literal, URIRef
 from publisher.config import Settings
 from publisher.formats import RDF_FORMATS
 from publisher.metadata.names import Names
-from publisher.namespaces import DCAT, DCATDE, DCTERMS, FOAF, RDF, SKOS, SPDX, VCARD, XSD, bind
+from publisher.namespaces import (
+    ADMS,
+    DCAT,
+    DCATDE,
+    DCTERMS,
+    FOAF,
+    RDF,
+    SKOS,
+    SPDX,
+    VCARD,
+    XSD,
+    bind,
+)
 
 __all__ = [
     "DCATDE",
@@ -174,12 +186,68 @@ def _distribution(graph: Graph, names: Names, entry: dict, info: dict, license_:
     return dist
 
 
+FIRST_NOTES = {"de": "Erste Version.", "en": "First release."}
+# DCAT 3 terms rdflib's (closed) DCAT namespace predates.
+VERSION, DATASET_SERIES, IN_SERIES, PREVIOUS_VERSION = (
+    URIRef(str(DCAT) + name) for name in ("version", "DatasetSeries", "inSeries",
+                                          "previousVersion"))
+
+
+def _notes(graph: Graph, node: URIRef, summary: str) -> None:
+    """adms:versionNotes: what changed, in the words of /changes (German), or "first"."""
+    if summary:
+        graph.add((node, ADMS.versionNotes, Literal(summary, lang="de")))
+    else:
+        _texts(graph, node, ADMS.versionNotes, FIRST_NOTES)
+
+
+def _series(graph: Graph, names: Names, info: dict, publisher: URIRef) -> None:
+    """The releases as a DCAT 3 dataset series: the dataset (the current release) and each
+    kept earlier release (<dataset>-<version>, its dumps' name) are in the series, each
+    pointing at the one before (dcat:previousVersion)."""
+    dataset = names.dataset
+    series = URIRef(f"{dataset}-series")
+    graph.add((series, RDF.type, DATASET_SERIES))
+    graph.add((series, DCTERMS.identifier, Literal(str(series))))
+    _texts(graph, series, DCTERMS.title, {lang: f"{text} – Versionen" if lang == "de"
+                                          else f"{text} – releases"
+                                          for lang, text in TITLE.items()})
+    _texts(graph, series, DCTERMS.description, {
+        "de": "Alle Versionen des Datensatzes; jede bleibt abrufbar (Memento, /download/).",
+        "en": "Every release of the dataset; each stays available (Memento, /download/)."})
+    graph.add((series, DCTERMS.publisher, publisher))
+    graph.add((dataset, IN_SERIES, series))
+    changes = info.get("changes") or {}
+    _notes(graph, dataset, changes.get("summary") or "")
+    before: URIRef | None = None
+    for entry in info.get("history") or []:
+        past = URIRef(f"{dataset}-{entry['version']}")
+        graph.add((past, RDF.type, DCAT.Dataset))
+        graph.add((past, DCTERMS.identifier, Literal(str(past))))
+        _texts(graph, past, DCTERMS.title, {lang: f"{text} – Version {entry['version']}"
+                                            for lang, text in TITLE.items()})
+        _texts(graph, past, DCTERMS.description, DESCRIPTION)
+        graph.add((past, DCTERMS.publisher, publisher))
+        graph.add((past, VERSION, Literal(entry["version"])))
+        graph.add((past, IN_SERIES, series))
+        if entry.get("issued"):
+            graph.add((past, DCTERMS.issued, _date(entry["issued"])))
+        if entry.get("modified"):
+            graph.add((past, DCTERMS.modified, _date(entry["modified"])))
+        _notes(graph, past, entry.get("notes") or "")
+        if before is not None:
+            graph.add((past, PREVIOUS_VERSION, before))
+        before = past
+    if before is not None:
+        graph.add((dataset, PREVIOUS_VERSION, before))
+
+
 def catalog_graph(base: str, info: dict, settings: Settings) -> Graph:
     """The DCAT-AP.de catalogue of a build, every IRI under `base` (request's or configured)."""
     names = Names(base)
     license_ = URIRef(settings.license)
     graph = Graph()
-    bind(graph, ("dcat", "dcterms", "foaf", "dcatde", "spdx", "vcard"))
+    bind(graph, ("dcat", "dcterms", "foaf", "dcatde", "spdx", "vcard", "adms"))
     publisher = _agent(graph, names)
     contact = _contact(graph, names, settings)
 
@@ -211,7 +279,7 @@ def catalog_graph(base: str, info: dict, settings: Settings) -> Graph:
     graph.add((dataset, DCAT.landingPage, URIRef(base)))
     graph.add((dataset, DCTERMS.issued, _date(info["issued"])))
     graph.add((dataset, DCTERMS.modified, _date(info["modified"])))
-    graph.add((dataset, URIRef(str(DCAT) + "version"), Literal(info["version"])))
+    graph.add((dataset, VERSION, Literal(info["version"])))
     graph.add((dataset, DCTERMS.accrualPeriodicity, FREQUENCY))
     graph.add((dataset, DCTERMS.accessRights, ACCESS_RIGHTS))
     for code, labels in THEMES.items():
@@ -237,6 +305,8 @@ def catalog_graph(base: str, info: dict, settings: Settings) -> Graph:
     for entry in dump_entries(info, names.dataset_name):
         graph.add((dataset, DCAT.distribution,
                    _distribution(graph, names, entry, info, license_)))
+
+    _series(graph, names, info, publisher)
 
     graph.add((service, RDF.type, DCAT.DataService))
     graph.add((service, DCTERMS.identifier, Literal(str(service))))

@@ -37,10 +37,12 @@ def create_app(settings: Settings | None = None, *, release: Release | None = No
     from publisher.web import (
         catalogue,
         changes,
+        cite,
         events,
         http,
         kinds,
         links,
+        memento,
         network,
         observability,
         openapi,
@@ -54,8 +56,11 @@ def create_app(settings: Settings | None = None, *, release: Release | None = No
     )
 
     # observability first: it times and logs every request, even those refused early.
+    # memento last: its headers on documents are set before the catalogue's Signposting
+    # (after_request hooks run last registered first), which then leaves cite-as alone.
     for module in (observability, security, http, outage, links, pages, resources, kinds,
-                   sparql, catalogue, search, network, openapi, events, changes, sheets):
+                   sparql, catalogue, search, network, openapi, events, changes, sheets,
+                   memento, cite):
         module.init_app(app)
     security.outermost(app)  # X-Forwarded-* believed before any middleware reads a request
     return app

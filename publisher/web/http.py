@@ -48,6 +48,7 @@ _TITLES = {
     404: ("Nicht gefunden", "Not found"),
     405: ("Methode nicht erlaubt", "Method not allowed"),
     406: ("Kein passendes Format", "Not acceptable"),
+    410: ("Nicht mehr vorhanden", "Gone"),
     414: ("Adresse zu lang", "URI too long"),
     500: ("Interner Fehler", "Internal error"),
     503: ("Vorübergehend nicht verfügbar", "Service unavailable"),

@@ -46,13 +46,14 @@ ROUTE_KEY = "kiezgraph.memo_route"
 # else, rather than let Flask work on the caller's thread.
 REPLAY_ONLY = "kiezgraph.replay_only"
 MISS: list[bytes] = []  # the answer "not kept": compared by identity, never sent
-_PREFIXES = ("/doc/", "/id/", "/ontology")
+_PREFIXES = ("/doc/", "/id/", "/ontology", "/release/", "/timemap/")
 # Everything of a request the resource routes read (werkzeug builds url_root from the
 # scheme, Host or SERVER_NAME/PORT and SCRIPT_NAME; the 304 logic reads the If-* headers).
 _KEYED = ("QUERY_STRING", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT",
           "SCRIPT_NAME", "HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE", "HTTP_ACCEPT_ENCODING",
           "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH",
-          "HTTP_IF_UNMODIFIED_SINCE", "HTTP_RANGE", "HTTP_IF_RANGE")
+          "HTTP_IF_UNMODIFIED_SINCE", "HTTP_RANGE", "HTTP_IF_RANGE",
+          "HTTP_ACCEPT_DATETIME")  # the TimeGates (publisher.web.memento)
 _KEPT_STATUS = (200, 303, 304)
 
 

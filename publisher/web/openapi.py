@@ -37,11 +37,13 @@ def _content(*types: str) -> dict[str, dict[str, dict[str, object]]]:
 def _errors(*codes: str) -> dict:
     """Error responses every route may give: any client error (negotiated body), and 503."""
     described = {
+        "302": "Found: the memento of the time Accept-Datetime asks for (RFC 7089).",
         "303": "See Other: the thing's document.",
         "304": "Not Modified (conditional request).",
         "400": "Bad request: a parameter is malformed.",
         "404": "Nothing at this address.",
         "406": "None of the formats offered is acceptable.",
+        "410": "Gone from the current release; Link rel=timemap lists earlier versions.",
         "413": "The request body is larger than max_body_bytes.",
         "414": "The URL is too long.",
         "431": "Too many or too large request headers.",
@@ -92,6 +94,9 @@ def _sparql() -> dict:
         _param("default-graph-uri", description="Default graph of the query's dataset."),
         _param("named-graph-uri", description="A named graph of the query's dataset."),
         _param("format", description="Answer format by name instead of Accept."),
+        _param("release", description="Answer from this past release (a version, as "
+                                      "/download/ lists them); default the current one. "
+                                      "X-Release names the release that answered."),
     ]
     responses = {
         "200": _ok("The answer (or the service description, or the query page).",
@@ -123,10 +128,17 @@ def document(server_url: str = "/") -> dict:
     rest = _param("rest", "path", "The rest of the IRI: <kind>/<slug> (a document may end in "
                                   ".ttl, .jsonld, .rdf, .nt or .html).")
     doc_formats = _ok("The document in the negotiated format.", *RDF, "text/html")
+    # Memento (RFC 7089, issue 25): /id/ and /doc/ are TimeGates.
+    accept_datetime = _param("Accept-Datetime", "header", "An HTTP date: 302 to the memento "
+                             "of the release current then (RFC 7089 TimeGate).")
+    version = _param("version", "path", "A release's version, as /download/ lists them.")
     thing = {"get": {"summary": "A thing's IRI: 303 See Other to its document.",
-                     "tags": ["linked data"], "parameters": [rest],
+                     "tags": ["linked data"], "parameters": [rest, accept_datetime],
                      "responses": {"303": {"description": "See Other: its document."},
-                                   **_errors("404")}}}
+                                   **_errors("302", "404", "410")}}}
+    document_get = _get("A thing's document: its description, labels and incoming links.",
+                        doc_formats, params=[rest, accept_datetime, _LANG],
+                        codes=("302", "404", "406", "410"), tag="linked data")
     status = {"type": "object", "properties": {
         "status": {"type": "string"}, "build_id": {"type": "string"},
         "triples": {"type": "integer"}, "problems": {"type": "array",
@@ -149,9 +161,26 @@ def document(server_url: str = "/") -> dict:
                                              ".ttl, e.g. data/organisations (may end in .ttl, "
                                              ".jsonld, .rdf, .nt or .html)."), _LANG],
                               codes=("404", "406"), tag="linked data"),
-        "/doc/{rest}": _get("A thing's document: its description, labels and incoming links.",
-                            doc_formats, params=[rest, _LANG], codes=("404", "406"),
-                            tag="linked data"),
+        "/doc/{rest}": document_get,
+        "/release/{version}/doc/{rest}": _get(
+            "A thing's document as one release had it (a Memento, RFC 7089: "
+            "Memento-Datetime, Links to original, timegate, timemap, first, last, prev, "
+            "next; cite-as).", doc_formats, params=[version, rest, _LANG],
+            codes=("404", "406"), tag="linked data"),
+        "/timemap/doc/{rest}": _get(
+            "A thing's TimeMap: every release that held it, with its date (RFC 7089).",
+            _ok("The TimeMap as link-format or RDF.", "application/link-format", *RDF),
+            params=[_param("rest", "path", "The rest of the document's address: "
+                           "<kind>/<slug> (may end in .ttl, .jsonld, .rdf or .nt).")],
+            codes=("404",), tag="linked data"),
+        "/cite/{fmt}/release/{version}/doc/{rest}": _get(
+            "A citation of a release's document (its versioned IRI, release and access "
+            "date).", _ok("The citation.", "application/x-bibtex",
+                          "application/x-research-info-systems",
+                          "application/vnd.citationstyles.csl+json"),
+            params=[_param("fmt", "path", "The citation format.",
+                           enum=["bibtex", "ris", "csl"]), version, rest, _LANG],
+            codes=("404",), tag="linked data"),
         "/doc/{kind}/": _get("Every thing of one kind (id/<kind>/…), by label, as a page.",
                              html, params=[_param("kind", "path", "A kind, e.g. organisation, "
                                                   "stadtteilzentrum, agreement, place."), _LANG],

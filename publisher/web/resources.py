@@ -42,7 +42,7 @@ from publisher.web.http import (
 from publisher.web.links import page_root
 from publisher.web.negotiation import HTML, JSONLD, OFFERS, Offer, choose, offer_by_suffix
 from publisher.web.serialisation import render_graph
-from publisher.web.state import Slot, served
+from publisher.web.state import Published, Slot, served
 from publisher.web.view import (
     DESCRIPTIONS,
     SOURCES,
@@ -55,7 +55,7 @@ from publisher.web.view import (
     term_label,
 )
 
-__all__ = ["bp", "init_app"]
+__all__ = ["bp", "init_app", "serve_document"]
 
 bp = Blueprint("resources", __name__)
 
@@ -165,6 +165,15 @@ def document(rest: str) -> Response:
     return _serve(path, thing_at, offer, suffixed, _render_description)
 
 
+def serve_document(rest: str, published: Published, prefix: str) -> Response:
+    """A thing's document from another release's snapshot, at prefix + doc/rest (a memento)."""
+    path, offer, suffixed = _split_suffix(DOC + rest)
+    thing_at = thing_path(path) if is_safe_path(path) else None
+    if thing_at is None:
+        abort(404)
+    return _serve(path, thing_at, offer, suffixed, _render_description, published, prefix)
+
+
 @bp.route("/ontology")
 @bp.route("/ontology.<suffix>")
 def ontology(suffix: str | None = None) -> Response:
@@ -178,10 +187,13 @@ def ontology(suffix: str | None = None) -> Response:
 
 
 def _serve(doc_path: str, thing_at: str, offer: Offer | None, suffixed: bool,
-           render) -> Response:
-    """Negotiate, render once per (build, path, format, language, host), and send."""
+           render, published: Published | None = None, prefix: str = "") -> Response:
+    """Negotiate, render once per (build, path, format, language, host), and send.
+
+    published and prefix: another release's snapshot and where its documents live
+    (a memento, publisher.web.memento); default the served one, at the root."""
     state = served()
-    settings, published = state.settings, state.published
+    settings, published = state.settings, published or state.published
     if offer is None:
         offer = choose(request.accept_mimetypes)
         if offer is None:
@@ -204,7 +216,7 @@ def _serve(doc_path: str, thing_at: str, offer: Offer | None, suffixed: bool,
         rendered = render_cache().get_or_render(key, make)
     except _Missing:
         abort(404)
-    here = request.url_root + doc_path
+    here = request.url_root + prefix + doc_path
     headers = dict(CORS_HEADERS)
     alternate = _alternate(offer)
     links = [f'<{here}.{alternate.suffix}>; rel="alternate"; type="{alternate.media_type}"']

@@ -44,6 +44,7 @@ from publisher.web.sparql_protocol import (
     run,
     wants_html,
 )
+from publisher.web.sparql_release import mark_release, snapshot
 from publisher.web.state import Slot, served, set_wsgi_app
 
 __all__ = ["bp", "init_app"]
@@ -140,14 +141,14 @@ def endpoint():
         if browser:
             return page_answer(checked)
         fmt = choose_format(checked)
-        published = served().published
+        published = snapshot()  # the served release, or the one ?release= names (#25)
         key = cache_key(checked, fmt.media_type, published)
         etag = etag_of(key) if key is not None else None
         if etag is not None and request.if_none_match.contains_weak(etag):
             response = Response(status=304)  # same build, same query: the client has it
             response.set_etag(etag, weak=True)
             response.vary.add("Accept")
-            return memo.mark(response)
+            return memo.mark(mark_release(response, published))
         answer = run(checked, fmt.media_type, published, key)
     except ProtocolError as exc:
         response = error_page(exc) if browser else error_response(exc)
@@ -157,6 +158,7 @@ def endpoint():
     content_type = f"{mimetype}; charset=utf-8" if mimetype.startswith("text/") else mimetype
     response = Response(outward(answer.body), status=200, content_type=content_type)
     response.headers.update(limit_headers(answer))
+    mark_release(response, published)
     if etag is not None:
         response.set_etag(etag, weak=True)
         memo.mark(response)  # the same request may be answered again before Flask
@@ -169,7 +171,7 @@ def _cors(response: Response) -> Response:
     """Query tools in other origins (YASGUI & co.) may call the endpoint."""
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = (
-        "X-Result-Limit, X-Result-Count, X-Result-Truncated, Retry-After, ETag")
+        "X-Result-Limit, X-Result-Count, X-Result-Truncated, X-Release, Retry-After, ETag")
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"

@@ -11,11 +11,15 @@ import json
 import logging
 
 from flask import Response, current_app, request
+from rdflib import Graph, Literal, URIRef
 
+from publisher.namespaces import DCAT, DCTERMS, SD, XSD
+from publisher.releases import Release
 from publisher.sparql.results import GRAPH_FORMATS, format_by_name
 from publisher.sparql.service_description import service_description
 from publisher.store.base import StoreError
 from publisher.web.sparql_protocol import ProtocolError, accept_ranges, outward, values
+from publisher.web.sparql_release import mark_release, snapshot
 from publisher.web.state import Published, Slot, served
 
 __all__ = ["description"]
@@ -52,7 +56,7 @@ def _counts(published: Published) -> tuple[int, dict[str, int]]:
 def description() -> Response:
     """The service description in the RDF format the client accepts (Turtle by default)."""
     settings = served().settings
-    published = served().published
+    published = snapshot()  # the served release, or the one ?release= names (#25)
     try:
         triples, graphs = _counts(published)
     except StoreError as exc:
@@ -63,6 +67,8 @@ def description() -> Response:
     graph = service_description(request.base_url, triples=triples, graphs=graphs,
                                 max_results=settings.max_results,
                                 timeout=settings.query_timeout)
+    if published.release is not None:  # which release answers, in the description too
+        _say_release(graph, published.release)
     names = [v for v in values("format") if v]
     fmt = next((f for f in (format_by_name("CONSTRUCT", n) for n in names)
                 if f in GRAPH_FORMATS), None)  # N-Quads and TriG are for query answers
@@ -77,4 +83,14 @@ def description() -> Response:
                     else fmt.media_type)
     response = Response(body, content_type=content_type)
     response.vary.add("Accept")
-    return response
+    return mark_release(response, published)
+
+
+def _say_release(graph: Graph, release: Release) -> None:
+    """The default dataset's release: its version and when it was published."""
+    dataset = next(graph.objects(None, SD.defaultDataset), None)
+    if dataset is None:
+        return
+    graph.add((dataset, URIRef(str(DCAT) + "version"), Literal(release.version)))
+    graph.add((dataset, DCTERMS.issued, Literal(release.published_at.isoformat(),
+                                                datatype=XSD.dateTime)))

@@ -30,6 +30,7 @@ from publisher.web.sparql_protocol import (
     run,
     values,
 )
+from publisher.web.sparql_release import mark_release, snapshot, versions
 from publisher.web.state import served
 
 __all__ = ["error_page", "page", "page_answer"]
@@ -89,6 +90,7 @@ def _downloads(checked: CheckedQuery) -> list[dict]:
     params = [("query", _shown(checked.text))]
     params += [("default-graph-uri", g) for g in values("default-graph-uri")]
     params += [("named-graph-uri", g) for g in values("named-graph-uri")]
+    params += [("release", v) for v in values("release") if v]
     return [{"label": f.label, "href": _endpoint_url() + "?" +
              urlencode([*params, ("format", f.name)])} for f in formats_for(checked.form)]
 
@@ -104,7 +106,7 @@ def _endpoint_url() -> str:
 
 def page_answer(checked: CheckedQuery) -> Response:
     """Run a query for the page and show its answer as a table."""
-    published = served().published
+    published = snapshot()  # the served release, or the one ?release= names (#25)
     settings = served().settings
     prefixes = _public_prefixes(prefixes_for(published.release, settings.base_uri))
     media_type = GRAPH_FORMATS[-1].media_type if checked.is_graph else \
@@ -143,6 +145,7 @@ def page_answer(checked: CheckedQuery) -> Response:
     response = Response(page(query=_shown(checked.text), result=result, checked=checked),
                         mimetype=HTML)
     response.headers.update(limit_headers(answer))
+    mark_release(response, published)
     response.vary.add("Accept")
     return response
 
@@ -171,4 +174,5 @@ def page(query: str | None, result: dict | None = None,
         examples=examples, downloads=_downloads(checked) if checked else [],
         formats=[*formats_for("SELECT"), *GRAPH_FORMATS], prefixes=prefixes,
         timeout=settings.query_timeout, max_results=settings.max_results,
-        max_query_length=settings.max_query_length)
+        max_query_length=settings.max_query_length, releases=versions(),
+        release=next((v for v in values("release") if v), ""))

@@ -8,12 +8,17 @@ and HEAD (which must agree on status and Content-Type), must answer 2xx or 3xx, 
 must parse as what its Content-Type says (RDF with rdflib and, where Debian's raptor2-utils is
 installed, with `rapper` too). Every format a resource advertises (`Link: rel="alternate"`)
 is asked for by `Accept`, also with parameters. Every `dcat:downloadURL` must match its
-SHA-256 in SHA256SUMS. Written here, not taken from a library: no link checker knows
-content negotiation, RDF and checksums together.
+SHA-256 in SHA256SUMS (a past release's dump: its `Digest`). Memento (RFC 7089, issue 25):
+every resource IRI is asked as a TimeGate with `Accept-Datetime` (302 to a memento under
+/release/, `Vary: accept-datetime`), every TimeMap (`rel="timemap"`) is read as link-format
+and as RDF and every memento it lists is fetched, and a memento must carry
+`Memento-Datetime` and its original, timegate and timemap links. Written here, not taken
+from a library: no link checker knows content negotiation, RDF and checksums together.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import io
@@ -74,10 +79,11 @@ class Target:
     url: str
     accept: str = BROWSER
     via: str = "start"
+    datetime: str | None = None  # Accept-Datetime: asked as a Memento TimeGate
 
     @property
-    def key(self) -> tuple[str, str]:
-        return self.url, self.accept
+    def key(self) -> tuple[str, str, str | None]:
+        return self.url, self.accept, self.datetime
 
 
 @dataclass
@@ -89,6 +95,7 @@ class Crawl:
     rapper_checked: int = 0
     sums: dict[str, str] = field(default_factory=dict)
     bodies: dict[str, str] = field(default_factory=dict)  # URL -> SHA-256 of its GET body
+    digests: dict[str, str] = field(default_factory=dict)  # URL -> SHA-256 its Digest says
     downloads: set[str] = field(default_factory=set)  # every dcat:downloadURL seen
 
     def report(self) -> str:
@@ -151,6 +158,8 @@ class _Crawler:
     def fail(self, target: Target, reason: str) -> None:
         accept = {BROWSER: "", RDF_CLIENT: " [as an RDF client]"}.get(
             target.accept, f" [Accept: {target.accept}]")
+        if target.datetime:
+            accept += f" [Accept-Datetime: {target.datetime}]"
         line = f"{self.short(target.url)}{accept}: {reason} (found at {self.short(target.via)})"
         with self.lock:
             self.result.failures.append(line)
@@ -165,6 +174,8 @@ class _Crawler:
     def check(self, target: Target) -> list[Target]:
         """Fetch one target with GET and HEAD; return what it leads to."""
         headers = {"Accept": target.accept}
+        if target.datetime:
+            headers["Accept-Datetime"] = target.datetime
         try:
             got = self.client.get(target.url, headers=headers)
             head = self.client.head(target.url, headers=headers)
@@ -184,6 +195,8 @@ class _Crawler:
                               + (f": {first[0][:120]}" if first else ""))
             return []
         found: list[Target] = []
+        if target.datetime:
+            self._timegate(target, got)
         if 300 <= got.status_code < 400:
             location = got.headers.get("location")
             if not location:
@@ -200,11 +213,38 @@ class _Crawler:
                 for _, attrs in link_header(got.headers.get("link", ""))
                 if attrs.get("rel") == "alternate"):
             self.fail(target, f"answers {media} to an RDF client although it offers RDF")
+        self._memento(target, got)
+        digest = _digest(got.headers.get("digest", ""))
         with self.lock:
             self.result.bodies[target.url] = hashlib.sha256(got.content).hexdigest()
+            if digest:
+                self.result.digests[target.url] = digest
         found += self._links(target, got)
         found += self._body(target, got, media)
         return found
+
+    def _timegate(self, target: Target, got: httpx.Response) -> None:
+        """A TimeGate answers Accept-Datetime with a 302 to a memento (RFC 7089 4.1)."""
+        vary = {part.strip().lower() for part in got.headers.get("vary", "").split(",")}
+        location = got.headers.get("location", "")
+        if got.status_code != 302 or "/release/" not in location:
+            self.fail(target, f"TimeGate answers {got.status_code} {location!r}, not 302 to "
+                              "a memento under /release/")
+        if "accept-datetime" not in vary:
+            self.fail(target, "TimeGate answers without Vary: accept-datetime")
+
+    def _memento(self, target: Target, got: httpx.Response) -> None:
+        """A memento says when it is from and links its original, TimeGate and TimeMap."""
+        is_memento = urlsplit(target.url).path.startswith("/release/")
+        if not is_memento and "memento-datetime" not in got.headers:
+            return
+        if "memento-datetime" not in got.headers:
+            self.fail(target, "a memento without Memento-Datetime")
+        rels = {rel for _, attrs in link_header(got.headers.get("link", ""))
+                for rel in attrs.get("rel", "").split()}
+        missing = {"original", "timegate", "timemap"} - rels
+        if missing:
+            self.fail(target, f"a memento without Link rel {', '.join(sorted(missing))}")
 
     def _links(self, target: Target, got: httpx.Response) -> list[Target]:
         found = []
@@ -218,6 +258,8 @@ class _Crawler:
                 continue
             found.append(Target(url, BROWSER, target.url))
             kind = _media(attrs.get("type"))
+            if "timemap" in attrs.get("rel", "").split():  # the TimeMap as RDF too
+                found.append(Target(url, RDF_CLIENT, target.url))
             if kind and attrs.get("rel") == "describedby":
                 found.append(Target(url, kind, target.url))
             elif kind and attrs.get("rel") == "alternate" and negotiates:
@@ -244,6 +286,12 @@ class _Crawler:
             if error:
                 self.fail(target, f"does not parse as {media}: {error}")
             return []
+        if media == "application/link-format":  # a TimeMap: every memento it lists
+            links = link_header(got.text)
+            if not any("memento" in attrs.get("rel", "").split() for _, attrs in links):
+                self.fail(target, "a TimeMap that lists no memento")
+            return [Target(url, BROWSER, target.url) for link, _ in links
+                    if (url := self.here(urljoin(target.url, link))) is not None]
         if media in ("application/json", "application/problem+json"):
             try:
                 json.loads(body)
@@ -349,10 +397,12 @@ def _rapper(body: bytes, syntax: str, base: str) -> None:
 
 
 def crawl(local: str, canonical: str, start: list[str], *, iris: tuple[str, ...] = (),
-          asked: tuple[tuple[str, str], ...] = (), workers: int = 4) -> Crawl:
+          asked: tuple[tuple[str, str], ...] = (), workers: int = 4,
+          timegates: tuple[str, ...] = ()) -> Crawl:
     """Crawl the server at `local` (ending in /) from the `start` paths, the IRIs `iris`
     (mapped onto the server; asked for as an RDF client and as a browser asks) and the
-    (path, Accept) pairs `asked`, with a bounded pool of `workers` threads."""
+    (path, Accept) pairs `asked`, with a bounded pool of `workers` threads. Each IRI of a
+    thing (<base>id/…) is also asked as a TimeGate at each HTTP date of `timegates`."""
     result = Crawl()
     with httpx.Client(timeout=60, follow_redirects=False,
                       limits=httpx.Limits(max_connections=workers)) as client:
@@ -365,6 +415,9 @@ def crawl(local: str, canonical: str, start: list[str], *, iris: tuple[str, ...]
             targets += [Target(url, accept, "the served dump")
                         for iri in iris if (url := crawler.here(iri)) is not None
                         for accept in (RDF_CLIENT, BROWSER)]
+            targets += [Target(url, RDF_CLIENT, "the served dump", when)
+                        for iri in iris if iri.startswith(canonical + "id/")
+                        and (url := crawler.here(iri)) is not None for when in timegates]
             for target in targets:
                 if target.key not in seen:
                     seen.add(target.key)
@@ -380,16 +433,35 @@ def crawl(local: str, canonical: str, start: list[str], *, iris: tuple[str, ...]
     return result
 
 
+def _digest(value: str) -> str | None:
+    """The SHA-256 (hex) a `Digest: sha-256=<base64>` header (RFC 3230) names, or None."""
+    for part in value.split(","):
+        algorithm, _, encoded = part.strip().partition("=")
+        if algorithm.lower() == "sha-256" and encoded:
+            try:
+                return base64.b64decode(encoded).hex()
+            except ValueError:
+                return None
+    return None
+
+
 def _check_downloads(result: Crawl, short) -> None:
-    """Every dcat:downloadURL was fetched and matches its line in SHA256SUMS."""
+    """Every dcat:downloadURL was fetched and matches its line in SHA256SUMS; one of a past
+    release (named by its memento's catalogue, issue 25; /download/SHA256SUMS lists the
+    current release's files only) matches the checksum its build recorded, sent as Digest."""
     if not result.downloads:
         result.failures.append("the catalogue names no dcat:downloadURL")
     if not result.sums:
         result.failures.append("no SHA256SUMS was found at /download/")
+    current = {name.split(".", 1)[0] for name in result.sums}
     for url in sorted(result.downloads):
         name = url.rsplit("/", 1)[-1]
         if url not in result.bodies:
             result.failures.append(f"{short(url)}: the dcat:downloadURL could not be fetched")
+        elif name not in result.sums and name.split(".", 1)[0] not in current:
+            if result.digests.get(url) != result.bodies[url]:
+                result.failures.append(f"{short(url)}: a past release's dump whose SHA-256 "
+                                       "differs from its Digest (or that sends none)")
         elif name not in result.sums:
             result.failures.append(f"{short(url)}: the dcat:downloadURL is not in SHA256SUMS")
         elif result.bodies[url] != result.sums[name]:

@@ -5,11 +5,13 @@ installed into a venv of its own, the server is started from an empty folder wit
 settings (relative `out`, rewriting on, granian) as the README's quick start does, and a
 crawler (tests/acceptance/crawler.py) checks every URL it can reach. The crawl is repeated
 after a rebuild of unchanged data and after a build of changed data, each swapped in by SIGHUP
-while the server keeps running.
+while the server keeps running; after the last, two releases are kept, and every thing's
+TimeGate, TimeMap and mementos (issue 25) are crawled across both.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -24,6 +26,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from rdflib import Dataset, URIRef
+from werkzeug.http import http_date
 
 from tests.acceptance.crawler import CRAWLS, RAPPER, crawl
 from tests.conftest import BASE, ROOT
@@ -181,10 +184,18 @@ def _dump_iris(folder: Path) -> tuple[str, ...]:
 HARVESTED: set[str] = set()
 
 
+def _release_dates(folder: Path) -> tuple[str, ...]:
+    """The HTTP dates of the first and the last kept release (Memento-Datetime, issue 25):
+    every thing's TimeGate is asked at each; the TimeMaps lead to every other memento."""
+    index = json.loads((folder / "build" / "releases.json").read_text(encoding="utf-8"))
+    dates = sorted({dt.datetime.fromisoformat(entry["published_at"]) for entry in index})
+    return tuple(dict.fromkeys(http_date(d) for d in (dates[0], dates[-1])))
+
+
 def _crawl(served: Served, when: str) -> None:
     started = time.monotonic()
     result = crawl(served.url, BASE, START + sorted(HARVESTED), asked=ASKED,
-                   iris=_dump_iris(served.folder))
+                   iris=_dump_iris(served.folder), timegates=_release_dates(served.folder))
     HARVESTED.update(url for url in result.downloads if url.startswith(served.url))
     seconds = time.monotonic() - started
     line = (f"acceptance crawl ({when}): {result.checked} URLs checked, "
@@ -196,6 +207,11 @@ def _crawl(served: Served, when: str) -> None:
     if result.failures:
         pytest.fail(f"{line}; one line per failing request:\n{result.report()}",
                     pytrace=False)
+
+
+def _data_triples(folder: Path) -> int:
+    """The triples of the data graph being served, as its build.json counts them."""
+    return json.loads((folder / "build" / "current" / "build.json").read_text())["triples"]
 
 
 def test_first_run_serves_a_graph_where_every_link_works(served):
@@ -222,8 +238,12 @@ def test_after_a_build_of_changed_data_every_link_still_works(served, installed)
     with (served.folder / "data" / "organisations.ttl").open("a", encoding="utf-8") as out:
         out.write('\n<id/organisation/bezirksamt-pankow> '
                   f'<http://www.w3.org/2004/02/skos/core#altLabel> "{PROBE}"@de .\n')
+    data_before = _data_triples(served.folder)
     after = served.swap(served.build())
-    assert after["triples"] == before["triples"] + 1, (before, after)
+    assert _data_triples(served.folder) == data_before + 1
+    # The catalogue grows too: it now names the earlier release in its dataset series (#25).
+    assert after["triples"] > before["triples"] + 1, (before, after)
+    assert len(json.loads((served.folder / "build" / "releases.json").read_text())) == 2
     page = httpx.get(served.url + "doc/organisation/bezirksamt-pankow.ttl", timeout=30)
     assert PROBE in page.text  # the running server serves the changed data
     _crawl(served, "after a build of changed data")
