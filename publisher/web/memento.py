@@ -135,7 +135,7 @@ def _known() -> dict:
 
 
 def releases() -> list[Release]:
-    """The releases under the served base, oldest first by publication; the current one too."""
+    """The releases under the served base up to the served one, oldest first by publication."""
     known = _known()
     if known["releases"] is None:
         state = served()
@@ -145,6 +145,11 @@ def releases() -> list[Release]:
         current = state.published.release
         if current is not None and find_release(found, current.version) is None:
             found.append(current)
+        if current is not None:
+            # A build newer than the served one (not yet swapped in, or watching off) is
+            # not a memento yet: what only it holds answers 404, not 410 (and /changes
+            # does not list it either).
+            found = [r for r in found if r.published_at <= current.published_at]
         known["releases"] = sorted(found, key=lambda r: r.published_at)
     return list(known["releases"])
 
