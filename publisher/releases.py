@@ -50,8 +50,14 @@ class Release:
     def row_of(self, thing: str) -> str | None:
         """Where a thing from a workbook was written: „file › sheet › Zeile N“ (None for a
         thing from Turtle), as build.json records it."""
+        place = self.place_of(thing)
+        return f"{place[0]} › {place[1]} › Zeile {place[2]}" if place else None
+
+    def place_of(self, thing: str) -> tuple[str, str, int] | None:
+        """The workbook, sheet and row a thing was written in, as parts (a page words the
+        row in its own language); None for a thing from Turtle."""
         place = self.info.get("rows", {}).get(str(thing))
-        return f"{place['file']} › {place['sheet']} › Zeile {place['row']}" if place else None
+        return (place["file"], place["sheet"], int(place["row"])) if place else None
 
     @property
     def graph_file(self) -> Path:
