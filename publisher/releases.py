@@ -21,6 +21,7 @@ __all__ = [
     "list_releases",
     "out_folder",
     "read_index",
+    "report_conforms",
     "sha256_file",
 ]
 
@@ -63,6 +64,16 @@ class Release:
     def graph_file(self) -> Path:
         """The canonical N-Quads file the stores load."""
         return self.path / GRAPH_FILE
+
+
+def report_conforms(text: str) -> bool:
+    """Whether a release's validation report (validation.txt) says the graph conforms.
+
+    Its last line does: „OK: the graph conforms …“, after any warnings (a missing English
+    label is a warning that does not stop the build, so a report may begin with one);
+    a refused graph's report ends in „FAILED: …“."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and lines[-1].startswith("OK")
 
 
 def sha256_file(path: Path) -> str:
