@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from publisher.namespaces import RDFS
+from publisher.namespaces import DCTERMS, RDFS, SKOS
 
 __all__ = ["KINDS_FILE", "LABELS_FILE", "kind_name", "kinds", "label", "labelled"]
 
 LABELS_FILE = Path(__file__).resolve().parent / "vocabularies" / "labels.ttl"
 KINDS_FILE = Path(__file__).resolve().parent / "vocabularies" / "pages" / "kinds.ttl"
 _RDFS_LABEL = str(RDFS.label)
-_ALT_LABEL = "http://www.w3.org/2004/02/skos/core#altLabel"
-_IDENTIFIER = "http://purl.org/dc/terms/identifier"
+_ALT_LABEL = str(SKOS.altLabel)
+_IDENTIFIER = str(DCTERMS.identifier)
 
 
 @functools.cache
