@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from publisher import labels
 from publisher.namespaces import DCTERMS, RDFS, SCHEMA, SKOS
 
 __all__ = ["ADDED_FILE", "CHANGES_FILE", "REMOVED_FILE", "compare", "record_changes",
@@ -18,16 +19,10 @@ __all__ = ["ADDED_FILE", "CHANGES_FILE", "REMOVED_FILE", "compare", "record_chan
 ADDED_FILE, REMOVED_FILE, CHANGES_FILE = "changes-added.nq", "changes-removed.nq", "changes.json"
 RDFS_LABEL = f"<{RDFS.label}>"
 
-# German (singular, plural) and English words for the kinds, by the IRI's path segment.
-KINDS = {
-    "event": ("Veranstaltung", "Veranstaltungen", "event"),
-    "organisation": ("Organisation", "Organisationen", "organisation"),
-    "stadtteilzentrum": ("Stadtteilzentrum", "Stadtteilzentren", "neighbourhood centre"),
-    "place": ("Ort", "Orte", "place"), "site": ("Standort", "Standorte", "site"),
-    "agreement": ("Vereinbarung", "Vereinbarungen", "agreement"),
-    "membership": ("Mitgliedschaft", "Mitgliedschaften", "membership"),
-    "person": ("Person", "Personen", "person"),
-}
+# The kinds the summary counts by name, by the IRI's path segment; their German names (one
+# thing, several) are the pages' (publisher/vocabularies/pages/kinds.ttl via publisher.labels).
+KINDS = ("event", "organisation", "stadtteilzentrum", "place", "site", "agreement",
+         "membership", "person")
 # What a changed property is called in the summary ("1 geänderte Adresse: …"): German nouns
 # with their plurals that group properties for a sentence (a start or end date is a "Datum",
 # every naming property a "Name"), not the properties' labels on pages.
@@ -177,7 +172,8 @@ def summary_text(changes: dict | None) -> str:
         counts = Counter(t["kind"] for t in changes["things"]
                          if t["change"] == change and t["kind"] in KINDS)
         for kind, count in sorted(counts.items()):
-            singular, plural, _en = KINDS[kind]
+            singular = labels.kind_name(kind, "de") or kind
+            plural = labels.kind_name(kind, "de", plural=True) or kind
             names = [t["label"] for t in changes["things"]
                      if t["change"] == change and t["kind"] == kind]
             word = singular if count == 1 else plural

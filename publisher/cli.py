@@ -223,7 +223,8 @@ def _build_or_fail(project, settings: Settings, then: tuple[str, str]):
 @pass_ctx
 def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
           reload_on_change) -> None:
-    """Serve Linked Data, SPARQL and the catalogue with a production WSGI server."""
+    """Ausliefern: Linked Data, SPARQL, Katalog; neue Builds von selbst. / Serve Linked Data,
+    SPARQL and the catalogue with a production server; new builds are taken up by themselves."""
     from publisher.store import BuildDamaged, StoreError
     from publisher.web.server import SERVERS, app_for, port_taken, run
 
@@ -261,9 +262,10 @@ def serve(ctx: Context, root, sub_base_uri, out, host, port, store, no_rewrite,
 @pass_ctx
 def load(ctx: Context, root, sub_base_uri, out, store, update_endpoint, graph_store,
          chunk_size) -> None:
-    """Load the current build into an external store; readers switch once it is complete.
+    """In einen externen Store laden; Lesende wechseln, wenn er vollständig ist. / Load the
+    current build into an external store; readers switch once it is complete.
 
-    Credentials come from KIEZGRAPH_STORE_USER and KIEZGRAPH_STORE_PASSWORD only.
+    Zugangsdaten nur aus / credentials only from KIEZGRAPH_STORE_USER, KIEZGRAPH_STORE_PASSWORD.
     """
     from publisher.load import Writer, load_release
     from publisher.store import StoreError
@@ -312,11 +314,14 @@ def load(ctx: Context, root, sub_base_uri, out, store, update_endpoint, graph_st
 @base_option
 @pass_ctx
 def harden_sql(ctx: Context, sub_base_uri) -> None:
-    """Print the SQL that hardens a Virtuoso store for kiezgraph (run it with isql as dba).
+    """SQL, das einen Virtuoso-Store härtet (mit isql als dba ausführen). / Print the SQL that
+    hardens a Virtuoso store for kiezgraph (run it with isql as dba).
 
-    Anonymous readers then see only the graphs `kiezgraph load` published, and Virtuoso
-    itself refuses its bif:/sql: functions in queries (SECURITY.md). The loader account is
-    KIEZGRAPH_STORE_USER.
+    Danach sehen Anonyme nur die Graphen, die `kiezgraph load` veröffentlicht hat, und Virtuoso
+    verweigert seine bif:/sql:-Funktionen in Anfragen (SECURITY.md); Ladekonto:
+    KIEZGRAPH_STORE_USER. / Anonymous readers then see only the graphs `kiezgraph load`
+    published, and Virtuoso itself refuses its bif:/sql: functions in queries (SECURITY.md).
+    The loader account is KIEZGRAPH_STORE_USER.
     """
     from publisher.store.hardening import harden_sql as script
 
@@ -366,7 +371,8 @@ def _validate_catalog(ctx: Context, settings: Settings, root: str | None,
               default="turtle", show_default=True, help="Format of the catalogue.")
 @pass_ctx
 def catalog(ctx: Context, sub_base_uri, root, out, berlin_json, fmt) -> None:
-    """Print the DCAT-AP.de catalogue of the current build, or its Berlin Datenregister record."""
+    """Katalog ausgeben: DCAT-AP.de oder der Eintrag fürs Berliner Datenregister. / Print the
+    DCAT-AP.de catalogue of the current build, or its Berlin Datenregister record."""
     from publisher.metadata.berlin import BerlinRecordError, berlin_record
     from publisher.metadata.catalog import catalog_graph
 
@@ -415,18 +421,17 @@ def _sheet_command(ctx: Context, kind: str, out: str, root: str | None,
     click.echo(f"wrote {out}: {kind}, {what}")
 
 
-def _kind_argument(f):
+def _sheet_options(f):
+    """What template and export take: KIND, --out FILE, --root and --base-uri."""
     from publisher.sheets.mapping import KINDS
 
+    f = click.option("--out", required=True, type=click.Path(dir_okay=False),
+                     help="Workbook to write (.ods or .xlsx).")(root_option(base_option(f)))
     return click.argument("kind", type=click.Choice(KINDS))(f)
 
 
 @sheet.command()
-@_kind_argument
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Workbook to write (.ods or .xlsx).")
-@root_option
-@base_option
+@_sheet_options
 @pass_ctx
 def template(ctx: Context, kind: str, out: str, root: str | None,
              sub_base_uri: str | None) -> None:
@@ -435,11 +440,7 @@ def template(ctx: Context, kind: str, out: str, root: str | None,
 
 
 @sheet.command()
-@_kind_argument
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Workbook to write (.ods or .xlsx).")
-@root_option
-@base_option
+@_sheet_options
 @pass_ctx
 def export(ctx: Context, kind: str, out: str, root: str | None,
            sub_base_uri: str | None) -> None:

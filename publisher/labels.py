@@ -16,12 +16,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from publisher.namespaces import RDFS
+from publisher.namespaces import DCTERMS, RDFS, SKOS
 
-__all__ = ["LABELS_FILE", "label", "labelled"]
+__all__ = ["KINDS_FILE", "LABELS_FILE", "kind_name", "kinds", "label", "labelled"]
 
 LABELS_FILE = Path(__file__).resolve().parent / "vocabularies" / "labels.ttl"
+KINDS_FILE = Path(__file__).resolve().parent / "vocabularies" / "pages" / "kinds.ttl"
 _RDFS_LABEL = str(RDFS.label)
+_ALT_LABEL = str(SKOS.altLabel)
+_IDENTIFIER = str(DCTERMS.identifier)
 
 
 @functools.cache
@@ -51,3 +54,39 @@ def label(iri: str, lang: str = "de") -> str | None:
 def labelled() -> frozenset[str]:
     """The IRIs of every term the file names."""
     return frozenset(_table())
+
+
+@functools.cache
+def _kinds() -> dict[str, dict[tuple[bool, str], str]]:
+    """kind -> (plural, language) -> name, from vocabularies/pages/kinds.ttl."""
+    found: dict[str, dict[tuple[bool, str], str]] = {}
+    names: dict[object, dict[tuple[bool, str], str]] = {}
+    kind_of: dict[object, str] = {}
+    for triple in ox.parse(path=str(KINDS_FILE), format=ox.RdfFormat.TURTLE,
+                           base_iri="urn:kiezgraph:"):
+        predicate, value = triple.predicate.value, triple.object
+        if predicate == _IDENTIFIER and isinstance(value, ox.Literal):
+            kind_of[triple.subject] = value.value
+        elif predicate in (_RDFS_LABEL, _ALT_LABEL) and isinstance(value, ox.Literal):
+            names.setdefault(triple.subject, {}).setdefault(
+                (predicate == _ALT_LABEL, value.language or ""), value.value)
+    for subject, kind in kind_of.items():
+        found[kind] = names.get(subject, {})
+    return found
+
+
+def kinds() -> tuple[str, ...]:
+    """The kinds of things the pages name (the <kind> of id/<kind>/…), in the file's order."""
+    return tuple(_kinds())
+
+
+def kind_name(kind: str, lang: str = "de", plural: bool = False) -> str | None:
+    """What the pages call one thing of a kind (or, plural, the list of them) in `lang`, else
+    in English, else German; None for a kind the file does not name."""
+    names = _kinds().get(kind)
+    if not names:
+        return None
+    for wanted in (lang, "en", "de"):
+        if (plural, wanted) in names:
+            return names[(plural, wanted)]
+    return None

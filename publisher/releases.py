@@ -27,6 +27,7 @@ __all__ = [
     "read_index",
     "release_at",
     "release_history",
+    "report_conforms",
     "sha256_file",
 ]
 
@@ -56,8 +57,14 @@ class Release:
     def row_of(self, thing: str) -> str | None:
         """Where a thing from a workbook was written: „file › sheet › Zeile N“ (None for a
         thing from Turtle), as build.json records it."""
+        place = self.place_of(thing)
+        return f"{place[0]} › {place[1]} › Zeile {place[2]}" if place else None
+
+    def place_of(self, thing: str) -> tuple[str, str, int] | None:
+        """The workbook, sheet and row a thing was written in, as parts (a page words the
+        row in its own language); None for a thing from Turtle."""
         place = self.info.get("rows", {}).get(str(thing))
-        return f"{place['file']} › {place['sheet']} › Zeile {place['row']}" if place else None
+        return (place["file"], place["sheet"], int(place["row"])) if place else None
 
     @property
     def graph_file(self) -> Path:
@@ -74,6 +81,16 @@ class Release:
         when = dt.datetime.fromisoformat(text)
         when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
         return when.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def report_conforms(text: str) -> bool:
+    """Whether a release's validation report (validation.txt) says the graph conforms.
+
+    Its last line does: „OK: the graph conforms …“, after any warnings (a missing English
+    label is a warning that does not stop the build, so a report may begin with one);
+    a refused graph's report ends in „FAILED: …“."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and lines[-1].startswith("OK")
 
 
 def sha256_file(path: Path) -> str:

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 from publisher import metrics
 from publisher.config import Settings
 from publisher.layout import BUILD_INFO, CURRENT, GRAPH_FILE, METADATA_FILE, VALIDATION_FILE
-from publisher.releases import Release, current_release, sha256_file
+from publisher.releases import Release, current_release, report_conforms, sha256_file
 from publisher.retention import Hold, hold
 from publisher.store import Store
 from publisher.store import open_store as default_open_store
@@ -106,7 +106,7 @@ def check_release(release: Release, changed: set[str] | None = None) -> None:
         _check_files(release, changed)
     report = Path(release.path) / VALIDATION_FILE
     try:
-        if not report.read_text(encoding="utf-8").startswith("OK"):
+        if not report_conforms(report.read_text(encoding="utf-8")):
             raise ReleaseRefused("its validation report does not say the graph conforms")
     except OSError:
         raise ReleaseRefused("it has no validation report") from None

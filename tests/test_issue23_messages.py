@@ -51,7 +51,11 @@ def test_issue23_help_is_german_and_english(runner):
     assert "Verstöße / violations" in result.output
     for command, german, english in (("validate", "Prüfen", "check"),
                                      ("build", "veröffentlichen", "Validate"),
-                                     ("sheet", "Tabellen", "Workbooks")):
+                                     ("sheet", "Tabellen", "Workbooks"),
+                                     ("serve", "Ausliefern", "Serve"),
+                                     ("load", "Store laden", "Load the current build"),
+                                     ("harden-sql", "härtet", "hardens"),
+                                     ("catalog", "Katalog ausgeben", "Print the DCAT-AP.de")):
         text = runner.invoke(main, [command, "--help"]).output
         assert german in text and english in text, text
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, render_template, request, send_file
 
+from publisher import labels
 from publisher.changes import ADDED_FILE, CHANGES_FILE, KINDS, REMOVED_FILE
 from publisher.iris import local_path
 from publisher.releases import Release, list_releases
@@ -32,10 +33,6 @@ NAMES_SHOWN = 20  # names listed per release, change and kind; the rest are coun
 RELEASES_DETAILED = 10  # newest releases listed with names; older ones with counts only
 SUMMARY_SHOWN = 600  # longest build summary sentence shown as it is
 GRAPHS_SHOWN = 30  # named graphs listed per release
-# English plurals of publisher.changes.KINDS (German singular, plural, English singular).
-EN_PLURALS = {"person": "people", "agreement": "agreements", "membership": "memberships",
-              "event": "events", "organisation": "organisations", "place": "places",
-              "site": "sites", "stadtteilzentrum": "neighbourhood centres"}
 _THINGS: dict[str, list[dict]] = {}  # changes.json things by release folder (they never change)
 _THINGS_LOCK = threading.Lock()
 
@@ -82,12 +79,12 @@ def _all_things(release: Release) -> list[dict]:
 
 
 def _kind_word(kind: str | None, count: int, lang: str) -> str:
+    """A kind counted in the page's language: the pages' one name for it (publisher/
+    vocabularies/pages/kinds.ttl), singular or plural; English in running text lower case."""
     if kind not in KINDS:
         return ("Sonstiges" if lang == "de" else "other") if kind is None else kind
-    singular, plural, english = KINDS[kind]
-    if lang == "de":
-        return singular if count == 1 else plural
-    return english if count == 1 else EN_PLURALS.get(kind, english + "s")
+    word = labels.kind_name(kind, lang, plural=count != 1) or kind
+    return word if lang == "de" else word.lower()
 
 
 def _summary(release: Release, lang: str, detailed: bool) -> dict:
@@ -134,7 +131,8 @@ def changes_page() -> Response:
 
     releases = _releases()
     shown = [(r, _summary(r, lang, i < RELEASES_DETAILED)) for i, r in enumerate(releases)]
-    html = render_template("changes.html", lang=lang, releases=shown, href=href, base=base)
+    html = render_template("changes.html", lang=lang, releases=shown, href=href, base=base,
+                           list_name=lambda kind: labels.kind_name(kind, lang, plural=True))
     response = Response(html, mimetype="text/html")
     response.content_language = lang
     response.vary.add("Accept-Language")

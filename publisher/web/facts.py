@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
+from publisher import labels
 from publisher.search import kind_of
 from publisher.summary import Summary
 from publisher.web.links import page_url
 from publisher.web.view import Link, Linker
 
 __all__ = [
-    "KIND_LISTS",
     "Crumb",
     "FactRow",
     "breadcrumbs",
@@ -22,28 +22,10 @@ __all__ = [
     "shown_date",
 ]
 
-# What the list of each kind is called (plural), by language; other kinds use their name.
-KIND_LISTS: dict[str, tuple[str, str]] = {
-    "organisation": ("Organisationen", "Organisations"),
-    "stadtteilzentrum": ("Stadtteilzentren", "Neighbourhood centres"),
-    "agreement": ("Vereinbarungen", "Agreements"),
-    "collaboration": ("Zusammenarbeit", "Collaborations"),
-    "membership": ("Mitgliedschaften", "Memberships"),
-    "signing": ("Unterzeichnungen", "Signings"),
-    "person": ("Personen", "People"),
-    "place": ("Orte", "Places"),
-    "site": ("Standorte", "Sites"),
-    "event": ("Veranstaltungen", "Events"),
-    "change": ("Änderungen", "Changes"),
-    "concept": ("Begriffe", "Concepts"),
-    "scheme": ("Begriffsschemata", "Concept schemes"),
-}
-
-
 def kind_list_name(kind: str, lang: str) -> str:
-    """The name of a kind's list page in the page language."""
-    de, en = KIND_LISTS.get(kind, (kind.capitalize(), kind.capitalize()))
-    return de if lang == "de" else en
+    """The name of a kind's list page in the page language (publisher/vocabularies/pages/
+    kinds.ttl, one name per kind); a kind it does not name by its path segment."""
+    return labels.kind_name(kind, lang, plural=True) or kind.capitalize()
 
 
 def shown_date(value: Literal, lang: str) -> str:

@@ -20,7 +20,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from publisher import metrics
-from publisher.releases import Release
+from publisher.releases import Release, report_conforms
 from publisher.store import StoreError
 from publisher.web.cache import render_cache
 from publisher.web.state import Slot, served
@@ -161,7 +161,7 @@ def _release_valid(release: Release) -> str | None:
         text = report.read_text(encoding="utf-8")
     except OSError:
         return "the build has no validation report"
-    if not text.startswith("OK"):
+    if not report_conforms(text):
         return "the build's validation report does not say it conforms"
     if not release.info.get("triples"):
         return "the build holds no triples"

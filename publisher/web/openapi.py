@@ -11,8 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from publisher import __version__
-from publisher.web.search import KIND_NAMES
+from publisher import __version__, labels
 
 __all__ = ["bp", "document", "init_app"]
 
@@ -209,7 +208,7 @@ def document(server_url: str = "/") -> dict:
                         _ok("Results as a page or JSON.", "text/html", "application/json"),
                         params=[_param("q", description="The search text (≤ 200 characters)."),
                                 _param("kind", description="Only things of this kind.",
-                                       enum=list(KIND_NAMES)),
+                                       enum=list(labels.kinds())),
                                 {**_param("limit", description="Most results (1–100)."),
                                  "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
                                 _param("format", enum=["html", "json"]), _LANG],

@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 
-from publisher import describe
+from publisher import describe, labels
 from publisher.iris import own_path
 from publisher.overview import read_overview
 from publisher.store import StoreError
@@ -14,7 +14,7 @@ from publisher.web.cache import Rendered, render_cache
 from publisher.web.facts import kind_list_name
 from publisher.web.http import page_language, send
 from publisher.web.links import page_root
-from publisher.web.search import KIND_NAMES, current_index, local_url
+from publisher.web.search import current_index, local_url
 from publisher.web.state import served
 from publisher.web.view import term_label
 
@@ -46,13 +46,13 @@ def home() -> Response:
         base = settings.base_uri
         found = describe.kinds(store, base)
         shown = [m for k in found for m in k.members[:HOME_LIMIT]]
-        labels = describe.labels(store, shown + [k.main_type for k in found if k.main_type])
+        names = describe.labels(store, shown + [k.main_type for k in found if k.main_type])
         suffix = f"?lang={lang}" if keep_lang else ""
         kinds = []
         for kind in found:
-            label = _kind_label(kind, labels, lang)
+            label = _kind_label(kind, names, lang)
             members = sorted(
-                ({"label": describe.label_of(labels, m, lang),
+                ({"label": describe.label_of(names, m, lang),
                   "href": page_root() + own_path(str(m), base) + suffix}
                  for m in kind.members[:HOME_LIMIT]), key=lambda m: m["label"].lower())
             kinds.append({"name": kind.name, "label": label, "count": kind.count,
@@ -71,15 +71,14 @@ def home() -> Response:
     return response
 
 
-def _kind_label(kind, labels, lang: str) -> str:
-    """A kind's name in the page language: its class's label in the graph (our ontology's),
-    else our name for the kind, else the class's name from the table of reused terms."""
-    if kind.main_type is not None and (kind.main_type, None, None) in labels:
-        return term_label(labels, kind.main_type, lang)
-    if kind.name in KIND_NAMES:
-        return KIND_NAMES[kind.name][lang if lang in ("de", "en") else "de"]
+def _kind_label(kind, labels_graph, lang: str) -> str:
+    """A kind's name in the page language: the one name the pages give it (vocabularies/
+    pages/kinds.ttl), else its class's label (the graph's, else the table of reused terms)."""
+    named = labels.kind_name(kind.name, lang)
+    if named is not None:
+        return named
     if kind.main_type is not None:
-        return term_label(labels, kind.main_type, lang)
+        return term_label(labels_graph, kind.main_type, lang)
     return kind.name.capitalize()
 
 

@@ -41,6 +41,7 @@ from publisher.web.http import (
 )
 from publisher.web.links import page_root
 from publisher.web.negotiation import HTML, JSONLD, OFFERS, Offer, choose, offer_by_suffix
+from publisher.web.recorded import file_of_graph, recorded_in
 from publisher.web.serialisation import render_graph
 from publisher.web.state import Published, Slot, served
 from publisher.web.view import (
@@ -277,8 +278,7 @@ def _html(store, graph: Graph, iri: URIRef, base: str, public: str, lang: str,
     description = describe.text_of(graph, iri, DESCRIPTIONS, lang)
     rows = rows_of(page_graph, iri, linker, skip=(RDF.type, *SOURCES))
     sources = sorted({str(o) for p in SOURCES for o in graph.objects(iri, p)})
-    files = [(graph_path(str(g), base) or str(g)).removeprefix("graph/") + ".ttl"
-             for g in describe.sources(store, iri)]
+    files = recorded_in(describe.sources(store, iri), str(iri), base, served().published.release)
     superclasses = describe.superclasses(store, set(graph.objects(iri, RDF.type)))
     schema = schema_org(graph, iri, linker, here, superclasses)
     schema = enrich_schema(schema, iri, lang)  # events: place, organiser, status (#17, #23)
@@ -327,8 +327,7 @@ def _graph_count(store, iri: URIRef) -> int:
 def _graph_description(iri: URIRef, count: int, base: str) -> tuple[Graph, str, str]:
     """What we say about a named graph: its source file, size, dataset and endpoint; with
     the file's name and a query URL for its triples."""
-    path = str(iri)[len(base) + len(GRAPHS):]
-    file = f"{path}.ttl" if path.split("/")[0] in ("data", "ontology") else path
+    file = file_of_graph(str(iri), base, served().published.release)
     query = base + "sparql?" + urlencode(
         {"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}"})
     names = Names(base)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
+from publisher import labels
 from publisher.iris import local_path
 from publisher.search import SearchIndex, build_index
 from publisher.web.http import error_response, page_language, public_base
@@ -15,7 +16,7 @@ from publisher.web.links import page_root
 from publisher.web.negotiation import without_parameters
 from publisher.web.state import Published, Slot, served
 
-__all__ = ["KIND_NAMES", "bp", "current_index", "init_app", "local_url", "page_lang"]
+__all__ = ["bp", "current_index", "init_app", "local_url", "page_lang"]
 
 bp = Blueprint("search", __name__)
 
@@ -32,25 +33,6 @@ class _IndexCache:
 
 
 _INDEX = Slot("kiezgraph.search", _IndexCache)
-
-# What each kind of resource is called on the pages, by language.
-KIND_NAMES: dict[str, dict[str, str]] = {
-    "organisation": {"de": "Organisation", "en": "Organisation"},
-    "stadtteilzentrum": {"de": "Stadtteilzentrum", "en": "Neighbourhood centre"},
-    "agreement": {"de": "Vereinbarung", "en": "Agreement"},
-    "collaboration": {"de": "Zusammenarbeit", "en": "Collaboration"},
-    "membership": {"de": "Mitgliedschaft", "en": "Membership"},
-    "signing": {"de": "Unterzeichnung", "en": "Signing"},
-    "person": {"de": "Person", "en": "Person"},
-    "place": {"de": "Ort", "en": "Place"},
-    "site": {"de": "Standort", "en": "Site"},
-    "event": {"de": "Veranstaltung", "en": "Event"},
-    "change": {"de": "Änderung", "en": "Change"},
-    "concept": {"de": "Begriff", "en": "Concept"},
-    "scheme": {"de": "Begriffsschema", "en": "Concept scheme"},
-    "ontology": {"de": "Ontologie", "en": "Ontology"},
-}
-
 
 def init_app(app: Flask) -> None:
     """Register the search routes and the per-snapshot index cache on the app."""
@@ -129,8 +111,8 @@ def search() -> ResponseReturnValue:
         if len(query) > MAX_QUERY:
             raise _BadSearch(f"the search text is longer than {MAX_QUERY} characters")
         kind = request.args.get("kind") or None
-        if kind is not None and kind not in KIND_NAMES:
-            raise _BadSearch(f"unknown kind {kind!r}; one of {', '.join(KIND_NAMES)}")
+        if kind is not None and kind not in labels.kinds():
+            raise _BadSearch(f"unknown kind {kind!r}; one of {', '.join(labels.kinds())}")
         limit = _limit()
     except _BadSearch as exc:
         # The page or JSON, as the answer would have been (Accept decides when ?format= is
@@ -151,7 +133,7 @@ def search() -> ResponseReturnValue:
         response.vary.add("Accept")
         return response
     rows = [{"url": local_url(h.iri), "label": h.label(lang), "matched": h.matched,
-             "kind": h.kind, "kind_name": KIND_NAMES.get(h.kind, {}).get(lang, h.kind),
+             "kind": h.kind, "kind_name": labels.kind_name(h.kind, lang) or h.kind,
              "iri": _shown_iri(h.iri)} for h in hits]
     page = render_template("search.html", lang=lang, query=query, rows=rows, kind=kind,
                            limit=limit)
