@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from publisher.namespaces import RDFS
 
-__all__ = ["LABELS_FILE", "label", "labelled"]
+__all__ = ["LABELS_FILE", "label", "labelled", "reload"]
 
 LABELS_FILE = Path(__file__).resolve().parent / "vocabularies" / "labels.ttl"
 _RDFS_LABEL = str(RDFS.label)
@@ -51,3 +51,9 @@ def label(iri: str, lang: str = "de") -> str | None:
 def labelled() -> frozenset[str]:
     """The IRIs of every term the file names."""
     return frozenset(_table())
+
+
+def reload() -> None:
+    """Forget the labels read so far: the next look-up reads the file again (after
+    labels.ttl was edited in a running process, or to measure a first read)."""
+    _table.cache_clear()
