@@ -30,3 +30,11 @@ def test_ignored_exceptions_are_not_yet_and_others_end_the_wait():
     until(flaky, 5, "a listener", interval=0, ignoring=(ConnectionError,))
     with pytest.raises(ValueError):
         until(lambda: int("x"), 5, "never", ignoring=(ConnectionError,))
+
+
+def test_what_may_be_told_only_when_the_wait_fails():
+    told = []
+    until(lambda: True, 1, lambda: told.append(1) or "never asked")
+    assert not told
+    with pytest.raises(AssertionError, match="the log says no"):
+        until(lambda: False, 0.01, lambda: "the log says no", interval=0.01)

@@ -25,11 +25,12 @@ __all__ = ["eventually", "until"]
 T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T], timeout: float, what: str, interval: float = 0.05,
-               ignoring: tuple[type[BaseException], ...] = ()) -> T:
+def eventually(probe: Callable[[], T], timeout: float, what: str | Callable[[], str],
+               interval: float = 0.05, ignoring: tuple[type[BaseException], ...] = ()) -> T:
     """Call `probe` until it returns something true and return that; fail naming `what`
-    once `timeout` seconds have passed. The probe is always asked at least once, and once
-    more after the deadline, so a slow last step is not counted against it."""
+    once `timeout` seconds have passed (`what` may be a function, called only then: to add
+    a server's log, say). The probe is always asked at least once, and once more after the
+    deadline, so a slow last step is not counted against it."""
     deadline = time.monotonic() + timeout
     last: object = None
     while True:
@@ -43,11 +44,12 @@ def eventually(probe: Callable[[], T], timeout: float, what: str, interval: floa
                 return value
             last = value
         if late:
-            raise AssertionError(f"waited {timeout:g} s for {what}; last seen: {last!r}")
+            named = what if isinstance(what, str) else what()
+            raise AssertionError(f"waited {timeout:g} s for {named}; last seen: {last!r}")
         time.sleep(interval)
 
 
-def until(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05,
-          ignoring: tuple[type[BaseException], ...] = ()) -> None:
+def until(condition: Callable[[], object], timeout: float, what: str | Callable[[], str],
+          interval: float = 0.05, ignoring: tuple[type[BaseException], ...] = ()) -> None:
     """Wait until `condition()` is true; fail naming `what` after `timeout` seconds."""
     eventually(condition, timeout, what, interval, ignoring)
