@@ -12,6 +12,7 @@ from publisher.store import EmbeddedStore
 from publisher.web import create_app
 from publisher.web.memo import ResponseMemo
 from publisher.web.state import Published
+from tests.waiting import until
 
 THINGS = ["stadtteilzentrum/stz-weissensee", "organisation/bezirksamt-pankow",
           "agreement/kooperationsvertrag-2022"]
@@ -141,8 +142,7 @@ def test_a_kept_answer_is_dated_when_it_is_sent(memo_app):
     path = "/doc/organisation/bezirksamt-pankow.nt"
     client.get(path)
     first = int(time.time())
-    while int(time.time()) == first:  # the next second
-        time.sleep(0.05)
+    until(lambda: int(time.time()) > first, 5, "the next second")
     again = client.get(path)
     assert parse_date(again.headers["Date"]).timestamp() >= first + 1
 
