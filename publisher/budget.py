@@ -18,10 +18,10 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any, Protocol
+from collections.abc import Hashable, Iterator
+from typing import Any, NamedTuple, Protocol
 
-__all__ = ["ENTRY_OVERHEAD", "Budget", "Keepable", "Shelf", "key_size"]
+__all__ = ["ENTRY_OVERHEAD", "Budget", "Held", "Keepable", "Shelf", "key_size"]
 
 ENTRY_OVERHEAD = 160  # bytes of one entry's own bookkeeping (dict slot, tuples, counts)
 _Key = tuple[str, Hashable]  # a budget's key: the shelf's name and the key on the shelf
@@ -46,6 +46,17 @@ def key_size(key: Any) -> int:
     if isinstance(key, tuple):
         return 40 + 8 * len(key) + sum(key_size(part) for part in key)
     return 32
+
+
+class Held(NamedTuple):
+    """One entry of a budget as it is counted: the shelf's name, the key on the shelf, the
+    value, and `cost`, the bytes counted for it besides its blobs (bookkeeping, key and the
+    value's overhead as they were when it was kept)."""
+
+    shelf: str
+    key: Hashable
+    value: Any
+    cost: int
 
 
 class _Entry:
@@ -80,6 +91,14 @@ class Budget:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __iter__(self) -> Iterator[Held]:
+        """The entries kept now, least recently used first, as a snapshot: reading them
+        counts no hit and moves nothing."""
+        with self.lock:
+            held = [Held(name, key, entry.value, entry.cost)
+                    for (name, key), entry in self._items.items()]
+        return iter(held)
 
     def _hold(self, blobs: tuple[bytes, ...]) -> int:
         """Count blobs as held by one more entry; return the bytes that are new."""

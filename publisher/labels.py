@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from publisher.namespaces import DCTERMS, RDFS, SKOS
 
-__all__ = ["KINDS_FILE", "LABELS_FILE", "kind_name", "kinds", "label", "labelled"]
+__all__ = ["KINDS_FILE", "LABELS_FILE", "kind_name", "kinds", "label", "labelled", "reload"]
 
 LABELS_FILE = Path(__file__).resolve().parent / "vocabularies" / "labels.ttl"
 KINDS_FILE = Path(__file__).resolve().parent / "vocabularies" / "pages" / "kinds.ttl"
@@ -90,3 +90,10 @@ def kind_name(kind: str, lang: str = "de", plural: bool = False) -> str | None:
         if (plural, wanted) in names:
             return names[(plural, wanted)]
     return None
+
+
+def reload() -> None:
+    """Forget the labels read so far: the next look-up reads the file again (after
+    labels.ttl was edited in a running process, or to measure a first read)."""
+    _table.cache_clear()
+    _kinds.cache_clear()

@@ -91,6 +91,7 @@ class LiveServer:
     def __init__(self, app):
         from waitress.server import create_server
 
+        self.app = app
         self.server = create_server(app, host="127.0.0.1", port=0, threads=8,
                                     clear_untrusted_proxy_headers=True)
         self.port = self.server.effective_port

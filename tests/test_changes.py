@@ -17,9 +17,9 @@ EVENTS_TTL = """
 @prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix schema: <http://schema.org/> .
 <id/event/kiezfest-a> a schema:Event ; rdfs:label "Kiezfest A"@de ; schema:name "Kiezfest A"@de ;
-    schema:startDate "2026-06-01"^^xsd:date ; dcterms:source <https://www.berlin.de/ba-pankow/aktuelles/a> .
+    schema:startDate "2026-06-01"^^xsd:date ; dcterms:source <https://www.berlin.de/ba-pankow/> .
 <id/event/kiezfest-b> a schema:Event ; rdfs:label "Kiezfest B"@de ; schema:name "Kiezfest B"@de ;
-    schema:startDate "2026-06-02"^^xsd:date ; dcterms:source <https://www.berlin.de/ba-pankow/aktuelles/b> .
+    schema:startDate "2026-06-02"^^xsd:date ; dcterms:source <https://www.berlin.de/ba-pankow/> .
 """
 
 

@@ -108,6 +108,8 @@ def test_a_worker_answers_from_disk_while_it_loads_into_memory(release):
         for _ in range(20):  # first from the store on disk, later from memory: same answer
             answer = pool.run(Job(COUNT, JSON, 10), 20)
             counts.add(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
+            # A fixed pause on purpose: the queries are spread over the worker's load into
+            # memory, which it announces to no one, so some come before it and some after.
             time.sleep(0.05)
     assert counts == {str(_distinct_triples(release))}
 

@@ -9,6 +9,7 @@ import pytest
 
 from publisher.web.front import FRAME, Front, wsgi_environ
 from publisher.web.memo import MISS, REPLAY_ONLY
+from tests.waiting import until
 
 SCOPE = {"type": "http", "method": "GET", "path": "/doc/x", "raw_path": b"/doc/caf%C3%A9",
          "query_string": b"a=1&b=%20", "root_path": "", "scheme": "http",
@@ -64,7 +65,7 @@ def _run(front: Front, scope: dict, bodies: list[bytes] | None = None, *,
 
     async def receive():
         if stall and not parts:
-            await asyncio.sleep(3600)
+            await asyncio.sleep(3600)  # on purpose: the client sends no more
         part = parts.pop(0) if parts else b""
         return {"type": "http.request", "body": part, "more_body": bool(parts) or stall}
 
@@ -199,8 +200,9 @@ def test_issue22_sparql_requests_wait_in_their_lane_and_beyond_it_get_503():
             return next(m for m in sent if m["type"] == "http.response.start")
 
         queries = [asyncio.create_task(one("/sparql")) for _ in range(6)]
-        while len(running) < 2:
-            await asyncio.sleep(0.01)
+        # awaited in a thread of the loop's own, so the queries go on meanwhile
+        await asyncio.to_thread(until, lambda: len(running) == 2, 30,
+                                "two queries to run in their lane", 0.01)
         page = await one("/doc/x")
         assert page["status"] == 200
         release.set()

@@ -19,6 +19,7 @@ from publisher.web.server import SERVERS
 from tests.conftest import ROOT
 from tests.test_reload import out  # noqa: F401 - the fixture
 from tests.test_server import _serve, _stop
+from tests.waiting import until
 
 NEW_EVENT = """
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -61,11 +62,15 @@ def test_issue23_a_build_shows_up_without_restart_or_signal(server, out, workdir
         built = time.monotonic()
         assert current_build_id(out) != before
         seen: dict[str, bool] = {}
-        while not all(seen.values()) or not seen:
-            assert time.monotonic() - built < WITHIN, \
-                f"after {WITHIN} s the new build is not served everywhere: {seen}"
-            time.sleep(0.2)
-            seen = _shown(url)
+
+        def everywhere() -> bool:
+            seen.clear()
+            seen.update(_shown(url))
+            return bool(seen) and all(seen.values())
+
+        until(everywhere, WITHIN - (time.monotonic() - built),
+              lambda: f"the new build to be served everywhere within {WITHIN} s: {seen}",
+              interval=0.2)
         assert proc.poll() is None
     finally:
         _stop(proc)

@@ -172,7 +172,7 @@ def kiezgraph(*args: str, folder: Path) -> tuple[int, str, int, float]:
         peak = max(peak, _hwm(child.pid))
         if peak > KILL_AT or time.monotonic() - start > 2 * MAX_SECONDS:
             child.kill()
-        time.sleep(0.02)
+        time.sleep(0.02)  # the sampling rate of the peak, not a wait for an event
     seconds = time.monotonic() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     # Not wait4's ru_maxrss: the kernel carries the high-water mark over exec, so a child

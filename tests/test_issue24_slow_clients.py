@@ -168,9 +168,10 @@ def _rss_mb(pid: int) -> float:
 def test_issue24_unread_answers_deny_nothing_and_are_dropped_after_send_timeout(
         server, large_build):
     """48 clients ask for the N-Triples dump and 16 for a CONSTRUCT of the whole graph (each
-    megabytes) and read nothing; meanwhile queries, pages and /health answer with
-    p99 < 1 s, and the web processes grow by less than 100 MB (the query workers aside). After `send_timeout` the server drops them:
-    a client that then reads gets less than the whole answer."""
+    megabytes) and read nothing; meanwhile queries, pages and /health answer with p99 < 1 s,
+    and the web processes grow by less than 100 MB (the query workers aside). After
+    `send_timeout` the server drops them: a client that then reads gets less than the whole
+    answer."""
     proc, url = _serve(server, large_build, "--no-rewrite", send_timeout="5",
                        base_uri=LARGE_BASE)
     held: list[socket.socket] = []
@@ -193,13 +194,15 @@ def test_issue24_unread_answers_deny_nothing_and_are_dropped_after_send_timeout(
         before = _rss_mb(proc.pid)
         held = [_slow_reader(url, dump) for _ in range(48)]
         held += [_slow_reader(url, "/sparql?query=" + quote(BIG_QUERY)) for _ in range(16)]
-        time.sleep(1.0)  # let every answer start and fill what buffers it can
+        # On purpose: slow clients are the test; let every answer start and fill what buffers
+        # it can (the server tells no one when its buffers are full).
+        time.sleep(1.0)
         statuses, times = _probe(url, 8)
         assert set(statuses) == {200}, statuses
         assert _p99(times) < 1.0, sorted(times)[-5:]
         grown = _rss_mb(proc.pid) - before
         assert grown < 100, f"the web processes grew by {grown:.0f} MB"
-        time.sleep(5 + 3)  # past send_timeout and the server's next check
+        time.sleep(5 + 3)  # on purpose: past send_timeout and the server's next check
         got = 0
         sock = held[0]
         sock.settimeout(10)

@@ -12,6 +12,7 @@ from publisher.store import EmbeddedStore
 from publisher.web import create_app
 from publisher.web.memo import ResponseMemo
 from publisher.web.state import Published
+from tests.waiting import until
 
 THINGS = ["stadtteilzentrum/stz-weissensee", "organisation/bezirksamt-pankow",
           "agreement/kooperationsvertrag-2022"]
@@ -141,8 +142,7 @@ def test_a_kept_answer_is_dated_when_it_is_sent(memo_app):
     path = "/doc/organisation/bezirksamt-pankow.nt"
     client.get(path)
     first = int(time.time())
-    while int(time.time()) == first:  # the next second
-        time.sleep(0.05)
+    until(lambda: int(time.time()) > first, 5, "the next second")
     again = client.get(path)
     assert parse_date(again.headers["Date"]).timestamp() >= first + 1
 
@@ -156,19 +156,19 @@ def test_issue8_a_kept_response_holds_the_bytes_of_its_document_counted_once(mem
         for _ in range(2):
             assert client.get(path + ".ttl", headers=headers).status_code == 200
     kept = budget(memo_app)
-    bodies = {id(b): b for entry in kept._items.values() for b in entry.value.blobs}
-    rendered = [entry.value for (shelf, key), entry in kept._items.items()
-                if shelf == render_cache(memo_app).name and key[1] == path[1:]]
+    bodies = {id(b): b for held in kept for b in held.value.blobs}
+    rendered = [held.value for held in kept
+                if held.shelf == render_cache(memo_app).name and held.key[1] == path[1:]]
     assert rendered and all(isinstance(r, Rendered) for r in rendered)
-    memos = [entry.value for (shelf, key), entry in kept._items.items()
-             if shelf == memo_app.wsgi_app.kept.name and key[2].startswith(path)
-             and entry.value.status.startswith("200") and key[1] == "GET"]
+    memos = [held.value for held in kept
+             if held.shelf == memo_app.wsgi_app.kept.name and held.key[2].startswith(path)
+             and held.value.status.startswith("200") and held.key[1] == "GET"]
     assert len(memos) >= 3
     # each kept response's body is the document's own bytes object (plain or gzip) ...
     own = {id(b) for r in rendered for b in r.blobs}
     assert all(id(m.body) in own for m in memos)
     # ... and the budget counts each bytes object once, however many entries hold it
-    costs = sum(entry.cost for entry in kept._items.values())
+    costs = sum(held.cost for held in kept)
     assert kept.size == costs + sum(len(b) for b in bodies.values())
 
 

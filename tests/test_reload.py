@@ -22,6 +22,7 @@ from publisher.project import Project
 from publisher.releases import current_release
 from publisher.reload import ReleaseRefused, check_release, current_build_id
 from tests.conftest import ROOT
+from tests.waiting import eventually, until
 
 PROBE = "BA Pankow Probe"
 ASK_PROBE = f'ASK {{ ?s ?p "{PROBE}"@de }}'
@@ -112,12 +113,9 @@ def test_reload_swaps_a_new_build_in_and_requests_in_flight_keep_the_old(
     assert health["build_id"] == current_build_id(out) != before.build_id
     assert _sparql_ask(client, ASK_PROBE)
     assert client.get("/ready").status_code == 200
-    # Once the grace period is over the old store's query workers are stopped (polled, not
+    # Once the grace period is over the old store's query workers are stopped (awaited, not
     # slept: a busy machine runs the timer late).
-    deadline = time.monotonic() + 30
-    while before.store._pool is not None:
-        assert time.monotonic() < deadline, "the old store's query workers were not stopped"
-        time.sleep(0.05)
+    until(lambda: before.store.pool is None, 30, "the old store's query workers to stop")
 
 
 @pytest.mark.slow
@@ -147,10 +145,9 @@ def test_the_watcher_notices_a_new_build(served_app, out, workdir):
     before = app.extensions["kiezgraph"].published.build_id
     reloader.start(watch=True, interval=0.1)
     build(Project(workdir), settings, out)
-    deadline = time.monotonic() + 120  # generous: loading a build on a busy machine
-    while app.extensions["kiezgraph"].published.build_id == before:
-        assert time.monotonic() < deadline, "the watcher did not swap the new build in"
-        time.sleep(0.1)
+    # generous: loading a build on a busy machine
+    until(lambda: app.extensions["kiezgraph"].published.build_id != before, 120,
+          "the watcher to swap the new build in", interval=0.1)
 
 
 def _free_port() -> int:
@@ -189,13 +186,14 @@ def test_sighup_makes_kiezgraph_serve_swap_in_the_new_build(out, workdir):
                         "--out", str(out)], cwd=ROOT, check=True, capture_output=True)
         after = current_build_id(out)
         assert after != before
+        # A fixed wait on purpose: what is tested is that nothing happens (no event to await);
+        # a watcher, had it been on, polls far more often than this.
         time.sleep(0.5)
         assert httpx.get(f"{url}/health").json()["build_id"] == before  # no watching
         server.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 120  # generous: loading a build on a busy machine
-        while httpx.get(f"{url}/health").json()["build_id"] != after:
-            assert time.monotonic() < deadline, "SIGHUP did not swap the new build in"
-            time.sleep(0.1)
+        # generous: loading a build on a busy machine
+        until(lambda: httpx.get(f"{url}/health").json()["build_id"] == after, 120,
+              "SIGHUP to swap the new build in", interval=0.1)
     finally:
         server.terminate()
         # Stopping takes well under a second on a quiet machine; with the machine's cores
@@ -204,14 +202,12 @@ def test_sighup_makes_kiezgraph_serve_swap_in_the_new_build(out, workdir):
 
 
 def _wait_health(url: str, server: subprocess.Popen) -> dict:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert server.poll() is None, _log(server)
-        try:
-            return httpx.get(f"{url}/health", timeout=2).json()
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not come up")
+    def health() -> dict:
+        assert server.poll() is None, _log(server)  # a server that died is not awaited
+        return httpx.get(f"{url}/health", timeout=2).json()
+
+    return eventually(health, 30, "the server to come up", interval=0.1,
+                      ignoring=(httpx.TransportError,))
 
 
 @pytest.mark.slow
@@ -229,6 +225,8 @@ def test_a_build_killed_half_way_never_leaves_a_half_written_release(out, workdi
             PROBE, PROBE + " 2"), encoding="utf-8")
     for fraction in (0.55, 0.7, 0.8, 0.9, 0.97):
         process = _cli("build", "--root", str(workdir), "--out", str(out))
+        # A fixed wait on purpose: the kill must land at a point in time of the build, which
+        # announces no event there to await.
         time.sleep(full * fraction)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
@@ -257,24 +255,25 @@ def test_issue15_a_served_build_damaged_in_place_is_refused_and_the_graph_kept(b
         with graph.open("r+b") as handle:  # truncated in place: same file, same build id
             handle.truncate(len(b"".join(lines[: len(lines) // 2])))
         proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 120  # generous, as for every SIGHUP on a busy machine
-        again = time.monotonic() + 15
-        while not (health := httpx.get(f"{url}/health").json())["problems"]:
-            assert time.monotonic() < deadline, "the reload did not notice the damage:\n" \
-                + _log(proc)
-            if time.monotonic() > again:
+        again = [time.monotonic() + 15]
+
+        def noticed() -> dict | None:
+            health = httpx.get(f"{url}/health").json()
+            if not health["problems"] and time.monotonic() > again[0]:
                 # Once in about six runs of the whole suite on two busy workers, the first
                 # SIGHUP after start was not acted on (cause not yet found; the server kept
                 # serving); an operator sends it again, and so does the test. Noticing the
                 # damage is what is tested.
                 proc.send_signal(signal.SIGHUP)
-                again = time.monotonic() + 15
-            time.sleep(0.2)
+                again[0] = time.monotonic() + 15
+            return health if health["problems"] else None
+
+        # generous, as for every SIGHUP on a busy machine
+        health = eventually(noticed, 120, lambda: "the reload to notice the damage:\n"
+                            + _log(proc), interval=0.2)
         assert "graph.nq" in health["problems"][0] and health["triples"] == triples
-        deadline = time.monotonic() + 10
-        while "refused" not in _log(proc):
-            assert time.monotonic() < deadline, _log(proc)
-            time.sleep(0.1)
+        until(lambda: "refused" in _log(proc), 10,
+              lambda: "the refusal in the log:\n" + _log(proc), interval=0.1)
         # A query over the time limit restarts its worker, which must not load the damage.
         runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
         httpx.get(f"{url}/sparql", params={"query": runaway}, timeout=60)
@@ -287,12 +286,13 @@ def test_issue15_a_served_build_damaged_in_place_is_refused_and_the_graph_kept(b
 def _count_when_answered(url: str) -> httpx.Response:
     """COUNT(*) once a SPARQL worker answers again (a busy machine may take a while to
     start the replacement of a killed one); a worker that cannot load never answers."""
-    deadline = time.monotonic() + 90
-    while True:
+    def answered() -> httpx.Response | None:
         count = httpx.get(f"{url}/sparql", params={
             "query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
             headers={"Accept": "application/sparql-results+json"}, timeout=60)
-        if count.status_code != 503 or time.monotonic() > deadline:
-            assert count.status_code == 200, count.text
-            return count
-        time.sleep(1)
+        return count if count.status_code != 503 else None
+
+    count = eventually(answered, 90, "a SPARQL worker to answer again (503 meanwhile)",
+                       interval=1)
+    assert count.status_code == 200, count.text
+    return count

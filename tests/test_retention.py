@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -50,7 +49,7 @@ def test_issue15_the_build_current_pointed_to_before_is_kept(project, tmp_path):
 @pytest.mark.live
 def test_issue15_rebuilds_leave_the_served_build_whole(build_dir, tmp_path):
     from tests.test_cli import _copy_build, _serve_in
-    from tests.test_reload import _wait_health
+    from tests.test_reload import _count_when_answered, _wait_health
     from tests.test_server import _stop
 
     _copy_build(build_dir, tmp_path)
@@ -81,16 +80,3 @@ def test_issue15_rebuilds_leave_the_served_build_whole(build_dir, tmp_path):
     finally:
         _stop(proc)
 
-
-def _count_when_answered(url: str) -> httpx.Response:
-    """COUNT(*) once a SPARQL worker answers again (a busy machine may take a while to
-    start the replacement of a killed one); a worker that cannot load never answers."""
-    deadline = time.monotonic() + 90
-    while True:
-        count = httpx.get(f"{url}/sparql", params={
-            "query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
-            headers={"Accept": "application/sparql-results+json"}, timeout=60)
-        if count.status_code != 503 or time.monotonic() > deadline:
-            assert count.status_code == 200, count.text
-            return count
-        time.sleep(1)

@@ -18,6 +18,7 @@ import pytest
 from publisher.web.security import CSP
 from tests.conftest import ROOT, LiveServer
 from tests.service_disguises import DISGUISES, Listener, fill
+from tests.waiting import until
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 JSON = {"Accept": "application/sparql-results+json"}
@@ -400,10 +401,8 @@ def test_dereferencing_answers_while_runaway_queries_fill_every_slot(runaway_ser
     for thread in threads:
         thread.start()
     # A runaway turned away at once proves every slot and every waiting place is taken.
-    deadline = time.monotonic() + 60
-    while not any(_turned_away(r) for r in list(results)):
-        assert time.monotonic() < deadline, "no runaway was turned away"
-        time.sleep(0.05)
+    until(lambda: any(_turned_away(r) for r in list(results)), 60,
+          "a runaway to be turned away")
     with httpx.Client(base_url=server.url, timeout=60) as http_client:
         for url in ("/doc/organisation/senias.ttl", "/id/organisation/senias", "/health",
                     "/static/style.css", "/"):
@@ -446,13 +445,11 @@ def test_the_store_password_never_reaches_the_logs(build_dir, remote):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while server.poll() is None and time.monotonic() < deadline:
-            try:
-                httpx.get(f"{url}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        def up() -> bool:  # or ended: then its log is what is checked below
+            return server.poll() is not None or bool(httpx.get(f"{url}/health", timeout=2))
+
+        until(up, 30, "the server to answer /health", interval=0.1,
+              ignoring=(httpx.TransportError,))
         if server.poll() is None:
             for path in ("/health", "/ready", "/doc/organisation/senias",
                          "/sparql?query=ASK%7B%7D", "/sparql?query=SELECT", "/metrics",
@@ -507,26 +504,25 @@ def test_a_killed_server_leaves_no_runaway_query_behind(build_dir):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, headers=JSON,
-                          timeout=30)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.1)
+        def answers() -> bool:
+            assert server.poll() is None, "the server ended"
+            return bool(httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, headers=JSON,
+                                  timeout=30))
+
+        until(answers, 30, "the server to answer a query", interval=0.1,
+              ignoring=(httpx.TransportError,))
         workers = _children(server.pid)
         assert workers
         threading.Thread(target=_runaway, args=(url,), daemon=True).start()
+        # A fixed wait on purpose: the runaway must be under way in a worker when the server
+        # is killed, and a client sees no event for "a worker took the query".
         time.sleep(1.0)
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=10)
-    deadline = time.monotonic() + 60  # generous: a busy machine is slow to reap
-    while any(_running(pid) for pid in workers):
-        assert time.monotonic() < deadline, "a query worker outlived its server"
-        time.sleep(0.2)
+    # generous: a busy machine is slow to reap
+    until(lambda: not any(_running(pid) for pid in workers), 60,
+          "every query worker to end with its server", interval=0.2)
 
 
 # --- issue 14: no outbound request, no parser outage --------------------------------------
@@ -542,16 +538,13 @@ def _serve(build_dir, **settings):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:  # up once a query is answered: the query workers are ready too
-            try:
-                if httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, headers=JSON,
-                             timeout=30).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-            time.sleep(0.2)
+        def answers() -> bool:  # up once a query is answered: the query workers are ready too
+            assert server.poll() is None, "server did not start"
+            return httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, headers=JSON,
+                             timeout=30).status_code == 200
+
+        until(answers, 60, "the server to answer a query", interval=0.2,
+              ignoring=(httpx.TransportError,))
         yield url
     finally:
         server.terminate()
@@ -598,7 +591,9 @@ def test_issue14_no_disguise_of_service_reaches_a_listener(build_dir, tcp_listen
         assert 400 <= response.status_code < 500, (name, response.status_code, response.text)
     assert answers["GET"].status_code == 403 and "SERVICE" in answers["GET"].text
     assert "SERVICE" in answers["page GET"].text
-    time.sleep(0.5)  # a connection under way would be accepted by now
+    # A fixed wait on purpose: what is tested is that no connection comes (no event to
+    # await); one under way would be accepted by now.
+    time.sleep(0.5)
     assert tcp_listener.connections == 0
 
 
@@ -641,7 +636,7 @@ def test_issue14_parser_bombs_end_in_time_and_health_answers(build_dir):
                         health.append((started, http.get("/health").status_code))
                     except httpx.HTTPError as exc:
                         health.append((started, type(exc).__name__))
-                    time.sleep(0.1)
+                    stop.wait(0.1)  # the pace of the probes; ends at once when stopped
 
         def send(number: int) -> None:
             started = time.monotonic()
@@ -659,7 +654,9 @@ def test_issue14_parser_bombs_end_in_time_and_health_answers(build_dir):
             thread.start()
         for thread in senders:
             thread.join()
-        time.sleep(0.5)
+        bombs_ended = time.monotonic()
+        until(lambda: any(started > bombs_ended for started, _ in list(health)), 30,
+              "a /health probe after the last bomb")
         stop.set()
         prober.join()
     assert len(ended) == len(bombs)

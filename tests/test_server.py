@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
@@ -23,6 +22,7 @@ from publisher.web.server import SERVERS
 from tests.conftest import ROOT
 from tests.test_reload import _free_port, _wait_health, out  # noqa: F401
 from tests.test_security import _children, _running
+from tests.waiting import until
 
 pytestmark = pytest.mark.live  # every test here starts `kiezgraph serve`
 
@@ -143,10 +143,9 @@ def test_sighup_reloads_under_every_server_without_a_restart(server, out, workdi
         after = current_build_id(out)
         assert after != before
         proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 120  # generous: loading a build on a busy machine
-        while httpx.get(f"{url}/health").json()["build_id"] != after:
-            assert time.monotonic() < deadline, "SIGHUP did not swap the new build in"
-            time.sleep(0.1)
+        # generous: loading a build on a busy machine
+        until(lambda: httpx.get(f"{url}/health").json()["build_id"] == after, 120,
+              "SIGHUP to swap the new build in", interval=0.1)
         assert proc.poll() is None
     finally:
         _stop(proc)
@@ -174,10 +173,8 @@ def test_granians_worker_stops_when_its_main_process_is_killed(build_dir):
         proc.wait(timeout=5)
         # generous: the worker notices within a second, but a busy machine may take long
         # to stop it (granian's own kill timeout is 10 s)
-        deadline = time.monotonic() + 60
-        while any(_running(pid) for pid in workers):
-            assert time.monotonic() < deadline, "granian's worker outlived its main process"
-            time.sleep(0.2)
+        until(lambda: not any(_running(pid) for pid in workers), 60,
+              "granian's worker to end with its main process", interval=0.2)
     finally:
         _stop(proc)
 
@@ -259,15 +256,12 @@ def test_issue14_behind_the_readmes_nginx_location_and_links_say_https(build_dir
     nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 20
-        while True:
+        def listening() -> bool:
             assert nginx.poll() is None, nginx.stderr.read().decode()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "nginx did not start"
-                time.sleep(0.1)
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+
+        until(listening, 20, "nginx to start", interval=0.1, ignoring=(OSError,))
         site = "https://kiezgraph.example.berlin"
         with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=False, timeout=20,
                           headers={"Host": "kiezgraph.example.berlin"}) as client:

@@ -36,6 +36,7 @@ from SPARQLWrapper import (
 from publisher.sparql.guard import QueryRejected, check, syntax_error
 from publisher.web import create_app
 from tests.conftest import BASE
+from tests.waiting import until
 
 pytestmark = pytest.mark.live
 
@@ -432,7 +433,9 @@ def test_runaway_query_is_stopped_while_others_are_answered(strict_server):
 
     thread = threading.Thread(target=runaway)
     thread.start()
-    time.sleep(0.3)
+    store = strict_server.app.extensions["kiezgraph"].published.store
+    until(lambda: store.pool and any(m.state == "busy" for m in store.pool.members()), 30,
+          "the runaway to occupy a query worker", interval=0.01)
     answered = []
     while thread.is_alive():
         started = time.monotonic()
@@ -440,7 +443,7 @@ def test_runaway_query_is_stopped_while_others_are_answered(strict_server):
         answered.append((simple.status_code, time.monotonic() - started))
         health = httpx.get(strict_server.url + "/health", timeout=10)
         assert health.status_code == 200
-        time.sleep(0.1)
+        thread.join(0.1)  # the pace of the probes; ends when the runaway is answered
     thread.join()
     response = outcome["response"]
     assert response.status_code == 503

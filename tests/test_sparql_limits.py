@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from publisher.sparql.limits import Admission, Busy
+from tests.waiting import until
 
 
 def test_slots_waiters_and_busy():
@@ -23,8 +23,7 @@ def test_slots_waiters_and_busy():
     holders = [threading.Thread(target=hold) for _ in range(2)]
     for thread in holders:
         thread.start()
-    while len(held) < 2:
-        time.sleep(0.01)
+    until(lambda: len(held) == 2, 30, "both holders to take a slot")
     outcome = {}
 
     def wait_then_fail():
@@ -36,10 +35,7 @@ def test_slots_waiters_and_busy():
 
     waiter = threading.Thread(target=wait_then_fail)
     waiter.start()
-    deadline = time.monotonic() + 30
-    while admission._waiters < 1:  # the waiter is in the queue (polled, not slept)
-        assert time.monotonic() < deadline, "the waiter never queued"
-        time.sleep(0.01)
+    until(lambda: admission.waiting_now == 1, 30, "the waiter to queue")
     with pytest.raises(Busy) as info, admission.slot():  # slots and queue full: at once
         pass
     assert "2 queries are running" in str(info.value)
@@ -60,7 +56,8 @@ def test_a_waiter_gets_a_slot_that_frees_up():
     def hold():
         with admission.slot():
             entered.set()
-            time.sleep(0.2)
+            # lets go once the other query waits for this slot (not after a guessed 0.2 s)
+            until(lambda: admission.waiting_now == 1, 30, "the second query to wait")
 
     holder = threading.Thread(target=hold)
     holder.start()

@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +22,7 @@ import pytest
 from publisher.static import COMMON_ACCEPT, ExportError, _check_names
 from publisher.web import create_app
 from publisher.web.export import accept_maps, export_app
+from tests.waiting import until
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
                                   else None)
@@ -94,17 +94,14 @@ def nginx(exported, tmp_path_factory):
     proc = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60  # generous: a busy machine starts slowly
-        while True:
+        def listening() -> bool:
             if proc.poll() is not None:
                 pytest.fail(f"nginx did not start: {proc.stderr.read().decode()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+
+        # generous: a busy machine starts slowly
+        until(listening, 60, "nginx to listen", ignoring=(OSError,))
         with httpx.Client(base_url=f"http://127.0.0.1:{port}",
                           headers={"Accept-Encoding": "identity"}) as client:
             yield client

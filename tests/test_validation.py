@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from contextlib import suppress
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from publisher.project import Project
 from publisher.sources import load_shapes, load_sources, parse_file
 from publisher.validation import ValidationProcessError, validate_graph, validate_sources
 from publisher.validation.parallel import _plan
+from tests.waiting import eventually, until
 
 BASE = "https://w3id.org/kiezgraph/pankow/"
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,13 +83,8 @@ def _state(pid: int) -> str | None:
 
 
 def _wait_for_child(pid: int, timeout: float = 60.0) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = _children(pid)
-        if found:
-            return min(found)
-        time.sleep(0.005)
-    raise AssertionError(f"process {pid} forked no validation process")
+    return min(eventually(lambda: _children(pid), timeout,
+                          f"process {pid} to fork a validation process", interval=0.005))
 
 
 def _as_dicts(report) -> list[dict]:
@@ -208,7 +203,7 @@ def test_issue8_a_killed_process_is_a_clear_error_and_is_reaped(large, shapes):
                         os.kill(pid, signal.SIGKILL)
                         killed.append(pid)
                         return
-            time.sleep(0.002)
+            done.wait(0.002)  # look again soon: the fork must die before it is done
 
     killer = threading.Thread(target=kill_the_fork)
     killer.start()
@@ -283,10 +278,8 @@ def test_issue8_a_parent_killed_outright_takes_its_fork_with_it(large):
         child = _wait_for_child(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        deadline = time.monotonic() + 10
-        while _state(child) not in (None, "Z") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert _state(child) in (None, "Z"), "the forked process kept running"
+        until(lambda: _state(child) in (None, "Z"), 10, "the forked process to end with its parent",
+              interval=0.01)
     finally:
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)

@@ -7,12 +7,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.waiting import until
 
 __all__ = ["INI", "ISQL", "VIRTUOSO", "Virtuoso", "free_port", "loaded_virtuoso", "virtuoso",
            "virtuoso_or_skip"]
@@ -94,16 +95,21 @@ class Virtuoso:
             [VIRTUOSO, "+foreground", "+configfile", str(self.ini)],
             cwd=self.folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"virtuoso exited with {self.process.returncode}: "
+        process = self.process
+
+        def up() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"virtuoso exited with {process.returncode}: "
                                    + self.log_tail())
-            if self.answers():
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"virtuoso did not answer within {timeout:.0f} s: {self.log_tail()}")
+            return self.answers()
+
+        try:
+            until(up, timeout, "virtuoso to answer", interval=0.2)
+        except AssertionError:
+            self.stop()
+            raise RuntimeError(f"virtuoso did not answer within {timeout:.0f} s: "
+                               + self.log_tail()) from None
+        return self
 
     def answers(self) -> bool:
         """Whether the anonymous SPARQL endpoint answers an ASK."""

@@ -33,6 +33,12 @@ class Admission:
         self._lock = threading.Lock()
         self._waiters = 0
 
+    @property
+    def waiting_now(self) -> int:
+        """How many queries are waiting for a slot at this moment (at most `waiting`)."""
+        with self._lock:
+            return self._waiters
+
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one query slot for the duration of the block, or raise Busy."""

@@ -30,6 +30,7 @@ from werkzeug.http import http_date
 
 from tests.acceptance.crawler import CRAWLS, RAPPER, crawl
 from tests.conftest import BASE, ROOT
+from tests.waiting import eventually, until
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]  # a wheel installed, builds, 3 crawls
 
@@ -116,13 +117,13 @@ class Served:
 
     def health(self, deadline: float) -> dict:
         """/health once the server answers (it builds first on a first run)."""
-        while True:
+        def answer() -> dict:
             assert self.process.poll() is None, f"kiezgraph serve stopped:\n{self.tail()}"
-            try:
-                return httpx.get(self.url + "health", timeout=10).json()
-            except (httpx.TransportError, ValueError):
-                assert time.monotonic() < deadline, f"no answer from the server:\n{self.tail()}"
-                time.sleep(0.2)
+            return httpx.get(self.url + "health", timeout=10).json()
+
+        return eventually(answer, deadline - time.monotonic(),
+                          lambda: f"an answer from the server:\n{self.tail()}", interval=0.2,
+                          ignoring=(httpx.TransportError, ValueError))
 
     def build(self) -> str:
         """`kiezgraph build` in the served folder; the build id out/current now names."""
@@ -136,10 +137,15 @@ class Served:
         """SIGHUP, then wait (generously) until /health reports the new build."""
         self.process.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 120
-        while (health := self.health(deadline))["build_id"] != build_id:
-            assert time.monotonic() < deadline, (
-                f"SIGHUP did not swap in build {build_id}: {health}\n{self.tail()}")
-            time.sleep(0.2)
+        health: dict = {}
+
+        def swapped() -> bool:
+            health.clear()
+            health.update(self.health(deadline))
+            return health["build_id"] == build_id
+
+        until(swapped, 120, lambda: f"SIGHUP to swap in build {build_id}: {health}\n"
+              + self.tail(), interval=0.2)
         return health
 
     def stop(self) -> None:
