@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -51,6 +52,14 @@ class _Closing(list):
         self._closed.set()
 
 
+def _in_a_loop_of_its_own(coroutine):
+    """Run a coroutine to its end in a new event loop on a new thread, as granian runs the
+    front on its own loop (and whatever loop an earlier test left in this thread is not
+    ours to use)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _front(app, **limits) -> Front:
     settings = {"threads": 2, "max_body_bytes": 1000, "body_timeout": 5.0,
                 "send_timeout": 5.0, **limits}
@@ -74,7 +83,7 @@ def _run(front: Front, scope: dict, bodies: list[bytes] | None = None, *,
             await asyncio.sleep(3600)  # the client reads no more
         sent.append(message)
 
-    asyncio.run(front(scope, receive, send))
+    _in_a_loop_of_its_own(front(scope, receive, send))
     return sent
 
 
@@ -105,7 +114,8 @@ def test_the_app_gets_the_whole_body_on_one_of_its_threads():
 def test_kept_answers_are_sent_from_the_loop_without_a_thread():
     app = _App(kept=b"kept")
     sent = _run(_front(app), SCOPE)
-    assert [thread for thread, _ in app.seen] == ["replay:MainThread"]
+    [(thread, _environ)] = app.seen  # replayed once, on the loop's own thread
+    assert thread.startswith("replay:") and not thread.startswith("replay:kiezgraph")
     assert sent[-1]["body"] == b"kept"
 
 
@@ -147,7 +157,7 @@ def test_a_body_shorter_than_declared_gets_400():
         await _front(app)(scope, receive, send)
         return sent
 
-    sent = asyncio.run(go())
+    sent = _in_a_loop_of_its_own(go())
     assert sent[0]["status"] == 400 and not app.seen
 
 
@@ -208,7 +218,7 @@ def test_issue22_sparql_requests_wait_in_their_lane_and_beyond_it_get_503():
         release.set()
         return await asyncio.gather(*queries)
 
-    starts = asyncio.run(go())
+    starts = _in_a_loop_of_its_own(go())
     statuses = sorted(start["status"] for start in starts)
     assert statuses == [200, 200, 200, 200, 503, 503]
     assert all((b"retry-after", b"1") in start["headers"]

@@ -3,6 +3,7 @@ per kind, a few names each, the whole change in the N-Quads downloads."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -35,7 +36,9 @@ def test_issue23_changes_of_100k_triples_fit_the_page_budget(build_dir, tmp_path
             assert page.status_code == 200
             assert len(page.data) < PAGE_BUDGET, (lang, len(page.data))
         html = client.get("/changes?lang=en").get_data(as_text=True)
-        assert "new: 381 agreements" in html and "all in the N-Quads above" in html
+        # counted per kind, by the kind's name (the number follows the generator's data)
+        assert re.search(r"new: [1-9][0-9]* cooperation agreements", html)
+        assert "all in the N-Quads above" in html
         version = result.release.version
         added = client.get(f"/changes/{version}-added.nq")
         assert added.status_code == 200

@@ -65,9 +65,16 @@ def _node(shapes_file: Path, data_files: list[Path]) -> dict[str, tuple[bool, se
     answers = {}
     for line in done.stdout.splitlines():
         answer = json.loads(line)
-        answers[answer["file"]] = (answer["conforms"], {
-            (r["focus"], r["path"], r["severity"]) for r in answer["results"]})
+        results = {(r["focus"], r["path"], r["severity"]) for r in answer["results"]}
+        # SHACL's sh:conforms is false for any result, a warning too; the gate (pyshacl
+        # with allow_warnings) lets warnings pass, so both engines are read the gate's way:
+        # the graph conforms when no result is a violation.
+        answers[answer["file"]] = (_no_violation(results), results)
     return answers
+
+
+def _no_violation(results: set) -> bool:
+    return not any(severity == str(SH.Violation) for _focus, _path, severity in results)
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +125,10 @@ def test_issue16_the_second_engine_agrees_with_pyshacl(cases, tmp_path):
     assert not disagreements, json.dumps(
         {k: {e: [v[0], sorted(v[1])] for e, v in d.items()} for k, d in disagreements.items()},
         indent=1)
+    # every shape fixture is caught by the second engine too: a violation, or the warning
+    # it is there for (a missing English label)
     failing = [name for name in cases if name.startswith("shapes/")]
-    assert failing and all(theirs[str(files[name])][0] is False for name in failing)
+    assert failing and all(theirs[str(files[name])][1] for name in failing)
 
 
 @pytest.mark.slow
