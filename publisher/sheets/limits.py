@@ -16,9 +16,9 @@ from xml.parsers import expat
 
 __all__ = ["CHUNK", "MAX_CELLS", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_FILE_BYTES",
            "MAX_LINE_CHARS", "MAX_MEMBERS", "MAX_PART_ELEMENTS", "MAX_ROWS",
-           "MAX_ROW_ELEMENTS", "MAX_SHEETS", "MAX_TEXT_CHARS", "MAX_UNPACKED_BYTES",
-           "Budget", "Unpacked", "WorkbookError", "cell_too_long", "check_file_size",
-           "counted_chunks", "open_zip", "over", "xml_parser"]
+           "MAX_ROW_ELEMENTS", "MAX_SHEETS", "MAX_STYLES", "MAX_TEXT_CHARS",
+           "MAX_UNPACKED_BYTES", "Budget", "Unpacked", "WorkbookError", "cell_too_long",
+           "check_file_size", "counted_chunks", "open_zip", "over", "xml_parser"]
 
 MAX_ROWS = 10_000  # rows per sheet, up to the last one that holds a value
 MAX_COLUMNS = 100  # columns per sheet, up to the last one that holds a value
@@ -31,6 +31,7 @@ MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # bytes unpacked from an .ods or .xlsx, a
 MAX_MEMBERS = 1_000  # parts (zip members) of an .ods or .xlsx
 MAX_PART_ELEMENTS = 20_000  # XML elements of an .xlsx part openpyxl reads whole (styles, …)
 MAX_ROW_ELEMENTS = 50_000  # XML elements in one row of an .xlsx sheet or one shared string
+MAX_STYLES = 20_000  # date and cell styles an .ods may define (kept to read a date as shown)
 MAX_LINE_CHARS = 1_048_576  # characters in one line of a CSV file
 CHUNK = 64 * 1024  # bytes unpacked or read at a time
 
@@ -125,11 +126,13 @@ def _unpacked_over() -> WorkbookError:
                          "workbook; see SECURITY.md)")
 
 
-def open_zip(handle: IO[bytes], members: list[str] | None = None) -> zipfile.ZipFile:
+def open_zip(handle: IO[bytes], members: list[str] | None = None,
+             optional: tuple[str, ...] = ()) -> zipfile.ZipFile:
     """The zip archive of an .ods or .xlsx, once its directory and declared sizes are within
     the bounds: at most MAX_MEMBERS parts, each packed as ODF and OOXML pack them (deflate or
     stored: bzip2 and LZMA unpack without a bound per call), together at most
-    MAX_UNPACKED_BYTES as declared (members: only the parts that will be read).
+    MAX_UNPACKED_BYTES as declared (members: only the parts that will be read; optional:
+    parts read where the archive has them).
 
     The declared sizes can lie; counted_chunks counts what is really unpacked."""
     # The directory's size, as ZipFile reads it (it makes an entry of every 46 bytes)
@@ -148,6 +151,7 @@ def open_zip(handle: IO[bytes], members: list[str] | None = None) -> zipfile.Zip
                    "per file")
     if members is not None:
         infos = [archive.getinfo(name) for name in members]
+        infos += [archive.getinfo(name) for name in optional if name in archive.NameToInfo]
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise WorkbookError(f"Teil „{info.filename}“ ist ungewöhnlich gepackt (nur Deflate "

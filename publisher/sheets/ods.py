@@ -1,5 +1,9 @@
 """Read an .ods workbook as rows of values, streamed from its content.xml within the bounds.
 
+styles.xml is streamed first, and content.xml's automatic styles before its tables, for the
+date styles alone (publisher.sheets.shown): a date cell whose style shows no day is read as
+the month or year it shows.
+
 odfpy's reader keeps the whole document as a DOM of Python objects and has no notion of
 repeated rows and columns, which LibreOffice writes for every empty stretch (a million
 rows), so content.xml is walked with expat instead, a part at a time as it is unpacked:
@@ -27,6 +31,7 @@ from publisher.sheets.limits import (
     over,
     xml_parser,
 )
+from publisher.sheets.shown import DataStyles, as_shown
 
 __all__ = ["read_ods"]
 
@@ -34,6 +39,8 @@ _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0 "
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0 "
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0 "
 TABLE, ROW, CELL = _TABLE + "table", _TABLE + "table-row", _TABLE + "table-cell"
+COLUMN, STYLE_NAME = _TABLE + "table-column", _TABLE + "style-name"
+DEFAULT_STYLE = _TABLE + "default-cell-style-name"
 COVERED = _TABLE + "covered-table-cell"
 P, SPACE, TAB, BREAK = _TEXT + "p", _TEXT + "s", _TEXT + "tab", _TEXT + "line-break"
 ANNOTATION = _OFFICE + "annotation"
@@ -67,6 +74,9 @@ class _Reader:
         self.in_paragraph = False
         self.skip = 0  # depth of an annotation being skipped (0: none)
         self.chars = 0  # characters of the cell's text so far
+        self.styles = DataStyles()  # what a date cell's style shows: a day, month or year
+        self.columns: list[tuple[int, str | None]] = []  # (last column + 1, default style)
+        self.row_style: str | None = None  # the row's default cell style
 
     def number(self) -> int:
         """The 1-based number of the row being read."""
@@ -100,10 +110,15 @@ class _Reader:
         elif name == TABLE:
             self.sheet = attrs.get(_TABLE + "name", "")
             self.budget.sheet(self.sheet)
-            self.rows, self.blank_rows = [], 0
+            self.rows, self.blank_rows, self.columns = [], 0, []
+        elif name == COLUMN and self.sheet is not None and not self.nested:
+            self.column(attrs)
         elif name == ROW and self.sheet is not None:
             self.values, self.pending = [], 0
             self.row_repeat = _count(attrs, _TABLE + "number-rows-repeated")
+            self.row_style = attrs.get(DEFAULT_STYLE)
+        elif self.sheet is None:
+            self.styles.start(name, attrs)
         elif name in (CELL, COVERED) and self.values is not None:
             self.cell, self.depth, self.paragraphs, self.chars = attrs, 0, [], 0
             self.in_paragraph, self.skip = False, 0
@@ -124,6 +139,20 @@ class _Reader:
         elif name == TABLE and self.sheet is not None:
             self.sheets[self.sheet] = self.rows  # blank rows are made only before a value
             self.sheet, self.rows = None, []
+        elif self.sheet is None:
+            self.styles.end(name)
+
+    def column(self, attrs: dict[str, str]) -> None:
+        """A column (or a run of them) and its default cell style: kept only as far as
+        MAX_COLUMNS, past which no cell is read."""
+        first = self.columns[-1][0] if self.columns else 0
+        if first <= MAX_COLUMNS:
+            last = first + min(_count(attrs, _TABLE + "number-columns-repeated"), MAX_COLUMNS + 1)
+            self.columns.append((last, attrs.get(DEFAULT_STYLE)))
+
+    def style_at(self, column: int) -> str | None:
+        """The default cell style of a column (0-based) of the sheet being read."""
+        return next((style for last, style in self.columns if column < last), None)
 
     def text(self, data: str) -> None:
         if self.cell is not None and self.in_paragraph and not self.skip:
@@ -133,6 +162,10 @@ class _Reader:
         assert self.cell is not None and self.values is not None
         repeat = _count(self.cell, _TABLE + "number-columns-repeated")
         value = _value(self.cell, "\n".join("".join(p) for p in self.paragraphs))
+        if isinstance(value, dt.date):  # a month or a year where the style shows no day
+            style = (self.cell.get(STYLE_NAME) or self.row_style
+                     or self.style_at(len(self.values) + self.pending))
+            value = as_shown(value, self.styles.shows(style))
         self.cell = None
         if value is None:
             self.pending += repeat
@@ -181,8 +214,17 @@ def read_ods(path: Path) -> dict[str, list[list[Any]]]:
     parser.StartElementHandler = reader.start
     parser.EndElementHandler = reader.end
     parser.CharacterDataHandler = reader.text
-    with path.open("rb") as handle, open_zip(handle, ["content.xml"]) as archive:
-        for chunk in counted_chunks(archive, "content.xml", Unpacked()):
+    with path.open("rb") as handle, \
+            open_zip(handle, ["content.xml"], optional=("styles.xml",)) as archive:
+        unpacked = Unpacked()
+        if "styles.xml" in archive.NameToInfo:  # the common styles, which cells may use
+            styles = xml_parser()
+            styles.StartElementHandler = reader.styles.start
+            styles.EndElementHandler = reader.styles.end
+            for chunk in counted_chunks(archive, "styles.xml", unpacked):
+                styles.Parse(chunk, False)
+            styles.Parse(b"", True)
+        for chunk in counted_chunks(archive, "content.xml", unpacked):
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
     return reader.sheets

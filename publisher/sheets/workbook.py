@@ -29,6 +29,7 @@ from publisher.sheets.limits import (
     check_file_size,
     over,
 )
+from publisher.sheets.shown import as_shown, code_shows
 
 __all__ = ["SUFFIXES", "SheetSpec", "Workbook", "WorkbookError", "read_workbook",
            "write_workbook"]
@@ -101,9 +102,9 @@ def _read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
                 ws.reset_dimensions()  # the dimension is a hint that can lie either way
                 rows: list[list[Any]] = []
                 blank = 0
-                for number, row in enumerate(ws.iter_rows(max_row=MAX_ROWS + 1,
-                                                          values_only=True), start=1):
-                    values = _trimmed(row)
+                for number, cells in enumerate(ws.iter_rows(max_row=MAX_ROWS + 1),
+                                               start=1):
+                    values = _trimmed(_as_shown(cell) for cell in cells)
                     if not values:
                         blank += 1
                         continue
@@ -117,6 +118,15 @@ def _read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
         finally:
             book.close()
     return sheets
+
+
+def _as_shown(cell: Any) -> Any:
+    """An .xlsx cell's value; a date cell as its number format shows it (a month, a year:
+    publisher.sheets.shown)."""
+    value = cell.value
+    if isinstance(value, dt.date):
+        return as_shown(value, code_shows(getattr(cell, "number_format", None)))
+    return value
 
 
 def _trimmed(row: Any) -> list[Any]:
