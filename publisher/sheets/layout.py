@@ -123,15 +123,17 @@ def workbook_sheets(mapping: Mapping, graph: Graph, base: str,
     # A template's data sheet is empty: its example row stands on a sheet of its own, which
     # the import never reads (issue 23: an example row left in was published).
     data_rows: list[list[Any]] = [header, *(rows or [])]
-    data = SheetSpec(mapping.title_de, data_rows,
-                     notes=notes, widths={i: 4.5 for i in range(len(header))})
+    # Date columns are text: LibreOffice would make „Mai 2024" typed there 1 May 2024
+    dated = {i for i, c in enumerate(mapping.columns) if c.datatype in ("date", "kg:when")}
+    data = SheetSpec(mapping.title_de, data_rows, notes=notes,
+                     widths={i: 4.5 for i in range(len(header))}, text_columns=dated)
     example = SheetSpec(EXAMPLE_SHEET, [header, _example_row(mapping, lists),
                                         [], ["Nur ein Beispiel: dieses Blatt wird nicht "
                                              "importiert. Einträge gehören auf das Blatt "
                                              f"„{mapping.title_de}“."],
                                         ["Only an example: this sheet is never imported. "
                                          f"Entries go on the sheet '{mapping.title_de}'."]],
-                        widths={i: 4.5 for i in range(len(header))})
+                        widths={i: 4.5 for i in range(len(header))}, text_columns=dated)
     list_rows: list[list[Any]] = [[mapping.column(n).title_de for n in lists]]
     for r in range(max([len(v) for v in lists.values()] + [0])):
         list_rows.append([v[r] if r < len(v) else None for v in lists.values()])

@@ -57,6 +57,9 @@ class SheetSpec:
     lists: dict[int, tuple[str, int, int]] = field(default_factory=dict)  # col -> sheet, col, n
     widths: dict[int, float] = field(default_factory=dict)  # col -> width in cm
     bold_first_row: bool = True
+    # Columns (0-based) whose cells below the header are text cells: what is typed stays the
+    # text typed („Mai 2024" is not made 1 May 2024 by the spreadsheet; issue 23)
+    text_columns: set[int] = field(default_factory=set)
 
 
 def read_workbook(path: Path) -> Workbook:
@@ -251,6 +254,12 @@ def _write_xlsx(path: Path, sheets: list[SheetSpec]) -> None:
                     cell.number_format = "DD.MM.YYYY"
                 if r == 1 and spec.bold_first_row:
                     cell.font = Font(bold=True)
+        for c in spec.text_columns:  # the column's format holds for every cell not written
+            ws.column_dimensions[_col_letter(c)].number_format = "@"
+            for r in range(2, len(spec.rows) + 1):  # a written cell has a format of its own
+                cell = ws.cell(row=r, column=c + 1)
+                if not isinstance(cell.value, dt.date):  # a day exported stays a date cell
+                    cell.number_format = "@"
         for (r, c), note in spec.notes.items():
             ws.cell(row=r + 1, column=c + 1).comment = Comment(note, "kiezgraph")
         for c, (sheet, list_col, count) in spec.lists.items():
@@ -267,7 +276,7 @@ def _write_xlsx(path: Path, sheets: list[SheetSpec]) -> None:
 
 
 def _write_ods(path: Path, sheets: list[SheetSpec]) -> None:
-    from odf.number import DateStyle, Day, Month, Year
+    from odf.number import DateStyle, Day, Month, TextContent, TextStyle, Year
     from odf.number import Text as NumberText
     from odf.office import Annotation
     from odf.opendocument import OpenDocumentSpreadsheet
@@ -294,7 +303,10 @@ def _write_ods(path: Path, sheets: list[SheetSpec]) -> None:
     date_cell = Style(name="kgDateCell", family="table-cell", datastylename="kgDate")
     bold = Style(name="kgBold", family="table-cell")
     bold.addElement(TextProperties(fontweight="bold"))
-    for style in (hidden, shown, date_style, date_cell, bold):
+    text_style = TextStyle(name="kgText")  # the number format "@": a cell as text
+    text_style.addElement(TextContent())
+    text_cell = Style(name="kgTextCell", family="table-cell", datastylename="kgText")
+    for style in (hidden, shown, date_style, date_cell, bold, text_style, text_cell):
         doc.automaticstyles.addElement(style)
     widths: dict[float, Style] = {}
 
@@ -323,7 +335,8 @@ def _write_ods(path: Path, sheets: list[SheetSpec]) -> None:
                 style.addElement(TableColumnProperties(columnwidth=f"{width}cm"))
                 doc.automaticstyles.addElement(style)
                 widths[width] = style
-            table.addElement(TableColumn(stylename=widths[width]))
+            text = {"defaultcellstylename": text_cell} if c in spec.text_columns else {}
+            table.addElement(TableColumn(stylename=widths[width], **text))
         total = max(len(spec.rows), 200 if spec.lists else 0)
         for r in range(total):
             row = spec.rows[r] if r < len(spec.rows) else []
@@ -335,6 +348,8 @@ def _write_ods(path: Path, sheets: list[SheetSpec]) -> None:
                     attrs["contentvalidationname"] = names[(spec.name, c)]
                 if r == 0 and spec.bold_first_row:
                     attrs["stylename"] = bold
+                elif r > 0 and c in spec.text_columns:
+                    attrs["stylename"] = text_cell  # a day exported keeps its date style
                 cell = _ods_cell(TableCell, P, value, attrs, date_cell)
                 note = spec.notes.get((r, c))
                 if note:
@@ -344,6 +359,14 @@ def _write_ods(path: Path, sheets: list[SheetSpec]) -> None:
                     cell.childNodes.insert(0, annotation)
                     annotation.parentNode = cell
                 tr.addElement(cell)
+            table.addElement(tr)
+        if spec.text_columns and total < MAX_ROWS:
+            # LibreOffice gives a column's default cell style only to the rows written, so
+            # the text cells stand on every row the import reads, as one repeated row
+            tr = TableRow(numberrowsrepeated=MAX_ROWS - total)
+            for c in range(ncols):
+                tr.addElement(TableCell(stylename=text_cell) if c in spec.text_columns
+                              else TableCell())
             table.addElement(tr)
         doc.spreadsheet.addElement(table)
     doc.save(str(path))
