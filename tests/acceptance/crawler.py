@@ -221,6 +221,12 @@ class _Crawler:
                 self.result.digests[target.url] = digest
         found += self._links(target, got)
         found += self._body(target, got, media)
+        if urlsplit(target.url).path.startswith("/release/"):
+            # A memento is checked (status, headers, body) but what it links under
+            # /release/ is not followed from it: every memento is reached from its TimeMap,
+            # and following each memento's every format again doubled the crawl.
+            found = [each for each in found
+                     if not urlsplit(each.url).path.startswith("/release/")]
         return found
 
     def _timegate(self, target: Target, got: httpx.Response) -> None:
