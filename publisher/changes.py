@@ -23,7 +23,7 @@ RDFS_LABEL = f"<{RDFS.label}>"
 # thing, several) are the pages' (publisher/vocabularies/pages/kinds.ttl via publisher.labels).
 KINDS = ("event", "organisation", "stadtteilzentrum", "place", "site", "agreement",
          "membership", "person")
-# What a changed property is called in the summary ("1 geänderte Adresse: …"): German nouns
+# What a changed property is called in the summary ("geändert: 1 Adresse (…)"): German nouns
 # with their plurals that group properties for a sentence (a start or end date is a "Datum",
 # every naming property a "Name"), not the properties' labels on pages.
 PROPERTIES = {str(p): words for p, words in {
@@ -161,14 +161,16 @@ def compare(previous: Path | None, nquads: bytes, base: str,
 
 
 def summary_text(changes: dict | None) -> str:
-    """The change in a short German sentence, e.g. "2 neue Veranstaltungen, 1 geänderte …"."""
+    """The change in a short German line, e.g. "neu: 2 Veranstaltungen (…); geändert: …"."""
     if changes is None:
         return "erstes Release: nichts zum Vergleichen"
     if not changes["added"] and not changes["removed"]:
         return "keine Änderungen gegenüber dem vorigen Release"
     phrases = []
-    for change, adjective in (("added", ("neue", "neue")), ("removed",
-                                                             ("entfernte", "entfernte"))):
+    # "neu: 2 Veranstaltungen (…)", not "2 neue …": an adjective before the noun would
+    # have to agree with its gender ("1 neuer Ort", "1 neues Stadtteilzentrum"), which the
+    # kinds' names do not carry.
+    for change, heading in (("added", "neu"), ("removed", "entfernt")):
         counts = Counter(t["kind"] for t in changes["things"]
                          if t["change"] == change and t["kind"] in KINDS)
         for kind, count in sorted(counts.items()):
@@ -177,7 +179,7 @@ def summary_text(changes: dict | None) -> str:
             names = [t["label"] for t in changes["things"]
                      if t["change"] == change and t["kind"] == kind]
             word = singular if count == 1 else plural
-            phrases.append(f"{count} {adjective[count != 1]} {word}: {', '.join(names)}")
+            phrases.append(f"{heading}: {count} {word} ({', '.join(names)})")
     changed: Counter[tuple[str, str]] = Counter()  # (singular, plural) -> things
     who: dict[tuple[str, str], list[str]] = {}
     for thing in changes["things"]:
@@ -191,7 +193,7 @@ def summary_text(changes: dict | None) -> str:
             who.setdefault(nouns, []).append(thing["label"])
     for nouns, count in sorted(changed.items()):
         noun = nouns[0] if count == 1 else nouns[1]
-        phrases.append(f"{count} geänderte {noun}: {', '.join(who[nouns])}")
+        phrases.append(f"geändert: {count} {noun} ({', '.join(who[nouns])})")
     if not phrases:
         phrases.append(f"{changes['added']} Tripel hinzugefügt, {changes['removed']} entfernt")
     return "; ".join(phrases)

@@ -45,8 +45,8 @@ def test_issue17_build_records_added_and_removed_triples_per_graph(workdir, tmp_
     assert changes["graphs"][base + "graph/data/zz-events"] == {"added": 10, "removed": 0}
     assert changes["graphs"][base + "graph/data/stadtteilzentren"] == {"added": 1,
                                                                       "removed": 1}
-    assert changes["summary"] == ("2 neue Veranstaltungen: Kiezfest A, Kiezfest B; "
-                                  "1 geänderte Webseite: Stadtteilzentrum Weißensee")
+    assert changes["summary"] == ("neu: 2 Veranstaltungen (Kiezfest A, Kiezfest B); "
+                                  "geändert: 1 Webseite (Stadtteilzentrum Weißensee)")
     folder = second.release.path
     assert (folder / "changes-added.nq").read_text().count("\n") == 11
     assert "<https://example.org/stz/>" in (folder / "changes-added.nq").read_text()
@@ -65,7 +65,7 @@ def test_issue17_summary_words():
     removed = {"added": 0, "removed": 3, "things": [
         {"iri": "x", "kind": "organisation", "label": "Verein X", "change": "removed",
          "properties": []}]}
-    assert summary_text(removed) == "1 entfernte Organisation: Verein X"
+    assert summary_text(removed) == "entfernt: 1 Organisation (Verein X)"
 
 
 @pytest.mark.slow
@@ -80,7 +80,7 @@ def test_issue17_changes_page_and_quads(workdir, tmp_path):
     client = app.test_client()
     html = client.get("/changes").get_data(as_text=True)
     assert html.index(second.release.version) < html.index(first.release.version)
-    assert "2 neue Veranstaltungen: Kiezfest A, Kiezfest B" in html
+    assert "neu: 2 Veranstaltungen (Kiezfest A, Kiezfest B)" in html
     assert "graph/data/zz-events" in html
     added = client.get(f"/changes/{second.release.version}-added.nq")
     assert added.status_code == 200 and added.mimetype == "application/n-quads"

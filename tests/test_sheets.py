@@ -319,8 +319,8 @@ def test_issue17_done_when_a_maintainer_adds_an_event_and_an_organisation(tmp_pa
     assert runner.invoke(main, ["validate", "--root", str(work)]).exit_code == 0
     result = runner.invoke(main, ["build", "--root", str(work), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "1 neue Organisation: Nachbarschaftsverein Test e.V." in result.output
-    assert "1 neue Veranstaltung: Hoffest" in result.output
+    assert "neu: 1 Organisation (Nachbarschaftsverein Test e.V.)" in result.output
+    assert "neu: 1 Veranstaltung (Hoffest)" in result.output
 
     app = create_app(load_settings(env={}, overrides={"out": str(out)}))
     with LiveServer(app) as server:
@@ -344,7 +344,7 @@ def test_issue17_done_when_a_maintainer_adds_an_event_and_an_organisation(tmp_pa
         parsed = vobject.readOne(feed.decode())
         assert any("hoffest-2027" in e.uid.value for e in parsed.vevent_list)
         changes = httpx.get(f"{server.url}/changes").text
-        assert "1 neue Organisation: Nachbarschaftsverein Test e.V." in changes
+        assert "neu: 1 Organisation (Nachbarschaftsverein Test e.V.)" in changes
         assert "graph/data/termine%202027.ods" in changes
 
 
