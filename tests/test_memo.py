@@ -201,6 +201,31 @@ def test_issue8_a_large_kept_body_is_sent_in_slices(memo_app):
     assert answers == [("200 OK", flask_only.get_data())] * 3
 
 
+def test_issue24_the_front_gets_a_large_kept_body_whole_not_sliced(memo_app):
+    """Asked by the front (REPLAY_ONLY), a kept answer is the one kept bytes object: the
+    front frames it; copied slices would cost each slow reader of it a copy."""
+    from urllib.parse import urlencode
+
+    from werkzeug.test import EnvironBuilder
+
+    from publisher.web.memo import CHUNK, MISS, REPLAY_ONLY
+
+    query = "CONSTRUCT { ?s ?p ?o . ?s <urn:x:twice> ?o } WHERE { ?s ?p ?o }"
+    url = "/sparql?" + urlencode({"query": query})
+    headers = {"Accept": "application/n-triples"}
+
+    def replay():
+        environ = EnvironBuilder(url, headers=headers).get_environ()
+        environ[REPLAY_ONLY] = True
+        return memo_app.wsgi_app(environ, lambda *_args: None)
+
+    assert replay() is MISS  # not kept yet: the front would hand it to a thread
+    kept = Client(memo_app).get(url, headers=headers).get_data()
+    assert len(kept) > CHUNK
+    first, second = replay(), replay()
+    assert first == [kept] and first[0] is second[0]  # the same object, never a copy
+
+
 def test_issue8_repeated_requests_are_hits_and_counted(memo_app):
     from urllib.parse import urlencode
 

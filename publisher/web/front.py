@@ -32,7 +32,6 @@ import asyncio
 import io
 import logging
 import sys
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
@@ -169,7 +168,6 @@ class Front:
                                              thread_name_prefix="kiezgraph-query")
         self.lane_size = max(1, queries) + max(0, queued)
         self.in_lane = 0  # SPARQL requests running or waiting (changed on the loop only)
-        self.stopped = threading.Event()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -241,7 +239,6 @@ class Front:
             elif message["type"] == "lifespan.shutdown":
                 self.pool.shutdown(wait=False, cancel_futures=True)
                 self.query_pool.shutdown(wait=False, cancel_futures=True)
-                self.stopped.set()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -15,9 +15,10 @@ the rendered document or SPARQL answer it was made from, so it is counted once. 
 id is part of the key, so a reload never answers with an old build's response. Requests
 near the header limits, with a body, or with any other method go through Flask.
 
-A large body is handed to the server in slices of `CHUNK` bytes: granian copies what it is
-given, and whole copies of a multi-megabyte answer sent to a few clients at once cost tens
-of megabytes of peak memory (measured at 1M triples: 70 MB for one 2.6 MB answer at 8
+A large body is handed to waitress in slices of `CHUNK` bytes (under granian the front,
+publisher.web.front, frames the kept body itself): a server copies what it is given, and
+whole copies of a multi-megabyte answer sent to a few clients at once cost tens of
+megabytes of peak memory (measured at 1M triples: 70 MB for one 2.6 MB answer at 8
 connections), slices a few hundred kilobytes.
 """
 
@@ -132,6 +133,10 @@ class ResponseMemo:
                                       for k, v in found.headers])
         record(self.app, key[1], environ.get("PATH_INFO", ""), found.route,
                int(found.status[:3]), time.perf_counter() - started, self.log_extra(environ))
+        if REPLAY_ONLY in environ:
+            # The front frames the body itself: it gets the one kept bytes object, not
+            # slices copied from it (a copy per reader of a large answer, held until sent).
+            return [found.body]
         return _slices(found.body)
 
     def log_extra(self, environ: dict) -> dict | None:
