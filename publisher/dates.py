@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from rdflib import Literal
 from rdflib.namespace import XSD
 
-__all__ = ["BERLIN", "DATED", "as_cell", "certainly_before", "parse_when", "span"]
+__all__ = ["BERLIN", "DATED", "GERMAN_MONTHS", "as_cell", "certainly_before", "parse_when", "span"]
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # The datatypes a date of an event (and of other dated things) may have, coarsest first.
@@ -31,8 +31,8 @@ _MONTHS = {name: number for number, names in enumerate((
     ("september", "sep", "sept"), ("oktober", "okt", "october", "oct"),
     ("november", "nov"), ("dezember", "dez", "december", "dec")), start=1)
     for name in names}
-_GERMAN_MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-                  "September", "Oktober", "November", "Dezember")
+GERMAN_MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+                 "September", "Oktober", "November", "Dezember")
 _YEAR = re.compile(r"^(\d{4})$")
 _MONTH_NAME = re.compile(r"^([^\W\d_]+)\.?\s+(\d{4})$")
 _MONTH_NUMBER = re.compile(r"^(\d{1,2})[./](\d{4})$|^(\d{4})-(\d{2})$")
@@ -147,7 +147,7 @@ def as_cell(literal: Literal) -> dt.date | str | None:
     if literal.datatype == XSD.gYear:
         return f"{start.year}"
     if literal.datatype == XSD.gYearMonth:
-        return f"{_GERMAN_MONTHS[start.month - 1]} {start.year}"
+        return f"{GERMAN_MONTHS[start.month - 1]} {start.year}"
     if literal.datatype == XSD.date:
         return start.date()
     return start.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")

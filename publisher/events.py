@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
 
+from publisher.dates import GERMAN_MONTHS
 from publisher.namespaces import FOAF, RDF, RDFS, SCHEMA, SCHEMA_HTTPS, SKOS, XSD, prefixes
 from publisher.sparql.prefixes import prologue
 
@@ -25,8 +26,6 @@ STATUS = {  # schema.org EventStatusType -> RFC 5545 STATUS
     "EventMovedOnline": "CONFIRMED", "EventPostponed": "TENTATIVE",
     "EventCancelled": "CANCELLED",
 }
-GERMAN_MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-                 "September", "Oktober", "November", "Dezember")
 ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
                   "September", "October", "November", "December")
 ZONE = "Europe/Berlin"  # the district's time: a timed event is shown and filed in it
