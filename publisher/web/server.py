@@ -4,9 +4,9 @@ granian (Rust HTTP, ASGI interface) runs one worker process: its event loop read
 and writes answers (publisher.web.front) and `threads` threads run the app, so slow clients
 hold no thread; the worker builds its own app from the settings `kiezgraph serve` resolved
 (`granian_app`), so one store and one SPARQL worker pool exist; the main process only
-checks that the build can be served. It answers about 2.5x as many requests as waitress
-here (bench/wsgi.py). waitress serves the app built by `kiezgraph serve` in the same
-process (publisher.web.waitress_server). Under granian,
+checks that the build can be served. It answers 1.2x waitress's rate of documents at one
+connection and 3.8x at eight here (bench/wsgi.py). waitress serves the app built by
+`kiezgraph serve` in the same process (publisher.web.waitress_server). Under granian,
 SIGHUP to the main process is passed on to the worker, which checks and swaps in the new
 build as waitress's process does (granian's own SIGHUP would restart the worker instead, and
 a bad build would stop the service). `kiezgraph serve` asks `app_for` which app to hand
