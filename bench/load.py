@@ -67,7 +67,8 @@ def run_wrk(base: str, requests: list[Request], concurrency: int, duration: floa
             [exe, "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s",
              f"--timeout={timeout:g}s", "-s", str(LUA), base],
             capture_output=True, text=True, timeout=duration + timeout + 30, check=False,
-            env={**os.environ, "BENCH_REQUESTS": listing, "BENCH_NONCE": "1" if nonce else "0"})
+            env={**os.environ, "BENCH_REQUESTS": listing, "BENCH_NONCE": "1" if nonce else "0",
+                 "BENCH_RUN": f"{os.getpid()}x{time.monotonic_ns()}"})
     except subprocess.TimeoutExpired:
         return Result(failed="wrk did not finish")
     finally:

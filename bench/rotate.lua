@@ -1,9 +1,11 @@
 -- wrk script: rotate through the requests listed in $BENCH_REQUESTS (one "path<TAB>accept"
--- per line); with BENCH_NONCE=1 the token NONCEXYZ in a path becomes a unique number, so
--- that no cache can answer a repeated query; done() prints one JSON line with the numbers.
+-- per line); with BENCH_NONCE=1 the token NONCEXYZ in a path becomes a number unique to
+-- this run ($BENCH_RUN) and request, so that no cache can answer a repeated query (without
+-- the run's token, the counter restarting at 1 made a second run repeat the first's); done() prints one JSON line with the numbers.
 local requests = {}
 local counter = 0
 local nonce = os.getenv("BENCH_NONCE") == "1"
+local run = os.getenv("BENCH_RUN") or ""
 local threads = 0
 
 function setup(thread)
@@ -25,7 +27,7 @@ function request()
    local r = requests[(counter - 1) % #requests + 1]
    local path = r.path
    if nonce then
-      path = path:gsub("NONCEXYZ", tostring(tid) .. "n" .. tostring(counter))
+      path = path:gsub("NONCEXYZ", run .. "r" .. tostring(tid) .. "n" .. tostring(counter))
    end
    local headers = {}
    if r.accept ~= "" then headers["Accept"] = r.accept end

@@ -55,12 +55,27 @@ def _read_prefixes(path: str) -> tuple[tuple[str, str], ...]:
 
 
 def prefixes_for(release: ReleaseFiles | None, base: str) -> dict[str, str]:
-    """Standard prefixes, the graph's own (kg: for the ontology), and those of the dump."""
+    """Standard prefixes, the graph's own (kg: for the ontology), and those of the dump.
+    Worked out once per release and base: every query asks, and a release never changes
+    once written."""
+    key = (str(release.path), str(release.info.get("build_id"))) if release else None, base
+    found = _KNOWN.get(key)
+    if found is None:
+        if len(_KNOWN) >= 16:
+            _KNOWN.clear()
+        found = _KNOWN[key] = _prefixes(release, base)
+    return dict(found)
+
+
+_KNOWN: dict[tuple, tuple[tuple[str, str], ...]] = {}
+
+
+def _prefixes(release: ReleaseFiles | None, base: str) -> tuple[tuple[str, str], ...]:
     found = dict(STANDARD)
     found["kg"] = str(kg(base))
     if release is not None:
         found.update(_dump_prefixes(release))
-    return dict(sorted(found.items()))
+    return tuple(sorted(found.items()))
 
 
 def prologue(prefixes: dict[str, str]) -> str:

@@ -23,7 +23,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from publisher.sparql.guard import scan
-from publisher.sparql.results import Term
+from publisher.sparql.results import Term, carries_prefixes
 from publisher.store.base import BuildDamaged, QueryAnswer, ReleaseOnDisk, StoreError
 from publisher.store.engine.pool import WorkerPool
 from publisher.store.engine.worker import Job, QueryOptions, load
@@ -277,7 +277,9 @@ class EmbeddedStore:
         scan(query)  # cached: a no-op after the endpoint's own check, a guard without it
         job = Job(query=query, media_type=media_type, max_results=max_results,
                   default_graphs=tuple(default_graphs), named_graphs=tuple(named_graphs),
-                  base_iri=base_iri, prefixes=tuple((prefixes or {}).items()),
+                  base_iri=base_iri,
+                  prefixes=tuple((prefixes or {}).items()) if carries_prefixes(media_type)
+                  else (),
                   max_bytes=max_bytes)
         return self._workers().run(job, timeout)
 

@@ -82,9 +82,27 @@ class ProtocolError(Exception):
         self.headers = headers or {}
 
 
+# What a request's reading computes more than once (a parameter's values, the public base,
+# the Accept ranges) is kept in its environ under this key: a small query's request read
+# them ten times over, a sixth of its time in Flask (bench/FINDINGS.md, section 12).
+_READ = "kiezgraph.sparql.read"
+
+
+def _once(name: str, compute):
+    """compute(), once per request."""
+    kept = request.environ.setdefault(_READ, {})
+    if name not in kept:
+        kept[name] = compute()
+    return kept[name]
+
+
 def values(name: str) -> list[str]:
     """A parameter's values from the URL and, for a form POST, the body (graph IRIs under
     this server's address as the store knows them)."""
+    return list(_once("values:" + name, lambda: _values(name)))
+
+
+def _values(name: str) -> list[str]:
     found = request.args.getlist(name)
     if request.method == "POST" and request.mimetype == _FORM:
         found += request.form.getlist(name)
@@ -102,7 +120,7 @@ def values(name: str) -> list[str]:
 
 def _public() -> str:
     """The base this request's answers name things under."""
-    return public_base(_settings())
+    return _once("public", lambda: public_base(_settings()))
 
 
 def inward(text: str) -> str:
@@ -156,7 +174,7 @@ def read_query() -> str | None:
 
 def accept_ranges() -> MIMEAccept:
     """The request's Accept ranges, parameters ignored (see publisher.web.negotiation)."""
-    return without_parameters(request.accept_mimetypes)
+    return _once("accept", lambda: without_parameters(request.accept_mimetypes))
 
 
 def wants_html() -> bool:
