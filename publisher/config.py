@@ -80,10 +80,11 @@ SETTINGS: tuple[Setting, ...] = (
             "503 and its worker is replaced (Linux; 0: no limit).", int),
     Setting("max_query_length", 20000, "Longest SPARQL query text accepted, in characters.",
             int),
-    Setting("query_workers", 0, "Processes that evaluate SPARQL queries (0: two for a graph "
-            "loaded into memory, so one slow query leaves another worker; one for a graph "
-            "served from the on-disk store, where each worker's own store caches cost ~75 MB "
-            "at 1M triples).", int),
+    Setting("query_workers", 0, "Processes that evaluate SPARQL queries (0: for a graph "
+            "loaded into memory two up to 50,000 triples, so one slow query leaves another "
+            "worker, and one above, where each worker's copy of the graph, ~95 MB per 100k "
+            "triples, would take serving past 400 MB; one for a graph served from the "
+            "on-disk store).", int),
     Setting("max_concurrent_queries", 4, "SPARQL queries evaluated at once.", int),
     Setting("max_queued_queries", 32, "SPARQL requests that may wait for one of the "
             "`max_concurrent_queries` places (granian: on its event loop, holding no thread; "

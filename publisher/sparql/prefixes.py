@@ -67,7 +67,7 @@ def prefixes_for(release: ReleaseFiles | None, base: str) -> dict[str, str]:
     return dict(found)
 
 
-_KNOWN: dict[tuple, tuple[tuple[str, str], ...]] = {}
+_KNOWN: dict[tuple[tuple[str, str] | None, str], tuple[tuple[str, str], ...]] = {}
 
 
 def _prefixes(release: ReleaseFiles | None, base: str) -> tuple[tuple[str, str], ...]:

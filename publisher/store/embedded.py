@@ -28,9 +28,13 @@ from publisher.store.base import BuildDamaged, QueryAnswer, ReleaseOnDisk, Store
 from publisher.store.engine.pool import WorkerPool
 from publisher.store.engine.worker import Job, QueryOptions, load
 
-__all__ = ["METADATA_FILE", "STORE_DIR", "EmbeddedStore", "from_ox", "to_ox", "write_store"]
+__all__ = ["METADATA_FILE", "STORE_DIR", "TWO_WORKERS_MAX_TRIPLES", "EmbeddedStore", "from_ox",
+           "to_ox", "write_store"]
 
 STORE_DIR = "store"  # the on-disk store in a release folder
+# Two query workers up to this size, one above (query_workers = 0): at 100k triples two
+# workers' in-memory copies (~135 MB each) took the serving peak to 478 MB, one to ~340 MB.
+TWO_WORKERS_MAX_TRIPLES = 50_000
 METADATA_FILE = "metadata.nq"  # catalogue + VoID in <base>graph/metadata (publisher.metadata)
 
 
@@ -151,7 +155,10 @@ class EmbeddedStore:
 
         query_workers 0 chooses: one worker for the on-disk store (each worker fills store
         caches of its own, ~75 MB at 1M triples; on two cores one worker answered the
-        benchmark's concurrent queries as fast as two), two for a graph in memory."""
+        benchmark's concurrent queries as fast as two); for a graph in memory two workers
+        up to TWO_WORKERS_MAX_TRIPLES triples, so one slow query leaves another worker, and
+        one above, where each worker's copy (~95 MB per 100k triples) would take serving
+        past the memory target of 400 MB (issue #22)."""
         if release is None:
             raise StoreError("no build to serve: run `kiezgraph build` first")
         folder = Path(release.path)
@@ -165,13 +172,25 @@ class EmbeddedStore:
             return cls(store, release.build_id, sources=[disk],
                        query_workers=query_workers or 1, union=True,
                        query_memory=query_memory)
+        query_workers = query_workers or (2 if triples <= TWO_WORKERS_MAX_TRIPLES else 1)
         files = [release.graph_file]
         if (folder / METADATA_FILE).is_file():
             files.append(folder / METADATA_FILE)
-        embedded = cls.from_files(files, release.build_id, query_workers or 2)
+        if disk.is_dir():
+            # The web process reads documents from the on-disk store (rendered once, then
+            # kept); only the query workers load the graph into memory, where queries run
+            # 2-8x faster. A third copy in the web process cost ~95 MB at 100k triples
+            # (issue #22's memory target; bench/FINDINGS.md, section 12). The workers
+            # answer from the store folder while they load the files.
+            try:
+                store = ox.Store.read_only(str(disk))
+            except OSError as exc:
+                raise BuildDamaged(f"cannot open the release's store {disk}: {exc}") from None
+            return cls(store, release.build_id, sources=[disk, *files],
+                       query_workers=query_workers, union=True,
+                       query_memory=query_memory)
+        embedded = cls.from_files(files, release.build_id, query_workers)
         embedded.query_memory = query_memory
-        if disk.is_dir():  # workers answer from it while they load the files
-            embedded.sources.insert(0, str(disk))
         return embedded
 
     def query(self, query: str, **options: Unpack[QueryOptions]
