@@ -225,3 +225,36 @@ def test_a_fork_sends_its_result_and_a_killed_one_says_how_it_ended():
     running.kill()
     with pytest.raises(ChildProcessError):
         os.waitpid(running.pid, os.WNOHANG)
+
+
+@linux_only
+def test_issue22_a_busy_pool_serves_its_callers_in_turn():
+    """One member, three threads that each take it, use it briefly and give it back, again
+    and again: the caller that has just given it back must queue behind the others. Before,
+    it took the member again ahead of them; with one query worker some queries then waited
+    0.8 s while others were answered in a millisecond."""
+    pool = children.Pool(_start, size=1, ready=_ready, name="probe")
+    order: list[int] = []
+    try:
+        assert pool.wait_until(lambda ms: [m.state for m in ms] == ["idle"], 60)
+        start = threading.Barrier(3)
+
+        def caller(number: int) -> None:
+            start.wait()
+            for _ in range(20):
+                child = pool.take(time.monotonic() + 60)
+                order.append(number)
+                assert _echo(child, "x") == ({"echo": "x"}, b"")
+                pool.put(child)
+
+        threads = [threading.Thread(target=caller, args=(n,)) for n in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        pool.close()
+    assert len(order) == 60
+    # in turn: after the first round no caller takes the member twice in a row
+    repeats = sum(1 for a, b in zip(order[3:], order[4:]) if a == b)
+    assert repeats <= 2, order

@@ -8,6 +8,7 @@ failing), so it never shrinks.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -52,6 +53,7 @@ class Pool:
         self._changed = threading.Condition()
         self._state: dict[Child, str] = {}
         self._idle: list[Child] = []  # last in, first out
+        self._waiting: collections.deque[object] = collections.deque()  # callers, in turn
         self._closed = False
         for _ in range(self.size):
             self._start_in_background(0)
@@ -63,12 +65,23 @@ class Pool:
         Raises Busy when a fixed-size pool has none free by the deadline (time.monotonic())."""
         while True:
             with self._changed:
-                while not self._idle and self.size and not self._closed:
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if remaining is not None and remaining <= 0:
-                        raise Busy(f"all {self.size} members of the pool ({self.name}) "
-                                   "stayed busy")
-                    self._changed.wait(remaining)
+                # First come, first served: a caller waits its turn behind those already
+                # waiting, so one that has just given a member back cannot take it again
+                # ahead of them. Without the queue, one worker shared by four query threads
+                # left some queries waiting 0.8 s while others were answered in 1 ms.
+                ticket = object()
+                self._waiting.append(ticket)
+                try:
+                    while self.size and not self._closed and (
+                            not self._idle or self._waiting[0] is not ticket):
+                        remaining = None if deadline is None else deadline - time.monotonic()
+                        if remaining is not None and remaining <= 0:
+                            raise Busy(f"all {self.size} members of the pool ({self.name}) "
+                                       "stayed busy")
+                        self._changed.wait(remaining)
+                finally:
+                    self._waiting.remove(ticket)
+                    self._changed.notify_all()  # the next in line may go now
                 if self._closed:
                     raise Busy(f"the pool ({self.name}) is shut down")
                 child = self._idle.pop() if self._idle else None
