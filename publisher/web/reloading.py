@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from publisher.releases import Release
@@ -47,5 +49,12 @@ def _detached(store: Store) -> EmbeddedStore | None:
     than the build's files (None: the store does not read them, or holds no copy)."""
     if not isinstance(store, EmbeddedStore) or not any(s.endswith(".nq") for s in store.sources):
         return None  # on-disk (its workers open the store folder) or external
+    folders = [s for s in store.sources if Path(s).is_dir()]
+    if folders:
+        # The web process reads the release's on-disk store (issue #22): workers open that
+        # too rather than the damaged files. (A dump of it would not do: reloaded, its
+        # canonical blank nodes no longer match between the named graphs and the union.)
+        return EmbeddedStore(store.ox, store.build_id, sources=folders[:1],
+                             query_workers=store.query_workers, union=store.union)
     return EmbeddedStore(store.ox, store.build_id, sources=(),
                          query_workers=store.query_workers, union=store.union)
