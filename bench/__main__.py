@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true",
                         help="regenerate and rebuild every scale instead of reusing "
                              "bench/out/cache")
+    parser.add_argument("--with-10m", action="store_true",
+                        help="add the 10M-triple scale (opt-in: its build alone takes tens of "
+                             "minutes; run under a memory cap of $BENCH_BUILD_MEMORY_MB, "
+                             "default 20480, so that it stops cleanly rather than take the "
+                             "machine)")
     parser.add_argument("--deref-only", action="store_true",
                         help="measure dereferencing only (kiezgraph and nginx), no SPARQL")
     parser.add_argument("--from-results", type=Path, default=None, metavar="JSON",
@@ -61,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
                                                             "10k,100k,1m")).split(",")]
     except ValueError as exc:
         parser.error(str(exc))
+    if args.with_10m and 10_000_000 not in scales:
+        scales.append(10_000_000)
     peers = tuple(p.strip() for p in args.peers.split(",")) if args.peers else (
         ("nginx", "rdflib-default") if args.quick else PEERS)
     unknown = set(peers) - set(PEERS)
@@ -70,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--duration must be positive")
     options = Options(
         scales=scales, quick=args.quick, duration=args.duration or 1.0, out=args.out,
-        budget=args.budget or (55.0 if args.quick else 840.0),
+        budget=args.budget or (55.0 if args.quick else 840.0 + (3000.0 if args.with_10m
+                                                                 else 0.0)),
         concurrency=(1,) if args.quick else (1, 8), peers=peers,
         reuse_builds=not (args.fresh or args.quick), sparql=not args.deref_only)
     report = args.report or (args.out / "RESULTS.md" if args.quick

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,9 @@ def main(argv: list[str]) -> int:
 
     root, out, result = argv
     times: dict[str, float] = {"load_s": 0.0, "validate_s": 0.0}
+    cap = int(os.environ.get("BENCH_BUILD_MEMORY_MB", "0") or 0)
+    if cap > 0:  # the heap may grow to this; past it the build fails with MemoryError
+        resource.setrlimit(resource.RLIMIT_DATA, (cap << 20, cap << 20))
 
     def timed(name, function):
         def wrapper(*args, **kwargs):
@@ -37,15 +41,20 @@ def main(argv: list[str]) -> int:
     build_module.validate_sources = timed("validate_s", build_module.validate_sources)
     started = time.perf_counter()
     code = 0
+    failed = ""
     try:
         cli(["build", "--root", root, "--out", out], standalone_mode=False)
     except SystemExit as exc:
         code = int(exc.code or 0)
+    except MemoryError:
+        code, failed = 1, f"MemoryError at the cap of {cap} MB"
     times["build_s"] = time.perf_counter() - started
     hwm = next((int(line.split()[1]) for line in Path("/proc/self/status").read_text()
                 .splitlines() if line.startswith("VmHWM:")), 0)
     times["build_peak_rss_mb"] = hwm / 1024
     times["exit_code"] = code
+    if failed:
+        times["failed"] = failed  # type: ignore[assignment]
     Path(result).write_text(json.dumps(times), encoding="utf-8")
     return code
 

@@ -161,10 +161,20 @@ def _build_scale(run: Run, scale: int, work: Path) -> dict:
     run.say(f"{scale}: generated {generated.triples} triples in {info['generate_s']:.1f} s; "
             "building")
     phases = folder / "phases.tmp.json"
+    env = dict(os.environ)
+    if scale >= 10_000_000:  # the opt-in scale may not take the machine (--with-10m)
+        env.setdefault("BENCH_BUILD_MEMORY_MB", "20480")
     proc = subprocess.run(
         [sys.executable, "-m", "bench.phases", str(folder / "project"), str(folder / "build"),
          str(phases)], capture_output=True, text=True, cwd=ROOT, check=False,
-        timeout=max(60.0, run.left()))
+        timeout=max(60.0, run.left()), env=env)
+    if phases.is_file():
+        measured = json.loads(phases.read_text(encoding="utf-8"))
+        if measured.get("failed") or measured.get("exit_code"):
+            run.scales[scale].update(measured)  # how long and how large, before it stopped
+            why = measured.get("failed") or (proc.stderr or proc.stdout).strip()[-300:]
+            raise RuntimeError(f"build stopped after {measured['build_s']:.0f} s at "
+                               f"{measured['build_peak_rss_mb']:.0f} MB: {why}")
     if proc.returncode != 0 or not phases.is_file():
         raise RuntimeError(f"build failed: {(proc.stderr or proc.stdout).strip()[-300:]}")
     info.update(json.loads(phases.read_text(encoding="utf-8")))

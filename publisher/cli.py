@@ -204,6 +204,10 @@ def _build_or_fail(project, settings: Settings, then: tuple[str, str]):
               german=f"Prüfung nicht möglich: {exc}; {then[0]}")
     except OSError as exc:
         _fail(f"cannot write the build: {exc}", german=f"Build nicht schreibbar: {exc}")
+    except MemoryError:  # rdflib and pyshacl hold the whole graph (issue #22)
+        _fail("not enough memory to build this graph (about 2 KB per triple are needed); "
+              "the last build stays in place", german="nicht genug Arbeitsspeicher für "
+              "diesen Graphen (etwa 2 KB je Tripel); der letzte Build bleibt bestehen")
 
 
 @main.command()

@@ -124,6 +124,8 @@ def parse_file(graph: Graph, path: Path, base: str, shown: str | None = None) ->
         # rdflib's message quotes the bytes around the error; keep its reason only.
         reason = getattr(exc, "_why", None) or str(exc).split("Bad syntax", 1)[-1].strip()
         raise _syntax_error(shown, path, _error_line(exc), reason) from None
+    except MemoryError:
+        raise  # not the file's fault: the build says so (publisher.cli)
     except Exception as exc:  # rdflib raises plain exceptions for bad IRIs, literals, prefixes
         raise SourceError(shown, None, f"Turtle error: {exc}", f"Turtle-Fehler: {exc}") from None
     return text

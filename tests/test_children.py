@@ -6,6 +6,7 @@ workers and parser processes do, and misbehave on request.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import signal
@@ -256,5 +257,5 @@ def test_issue22_a_busy_pool_serves_its_callers_in_turn():
         pool.close()
     assert len(order) == 60
     # in turn: after the first round no caller takes the member twice in a row
-    repeats = sum(1 for a, b in zip(order[3:], order[4:]) if a == b)
+    repeats = sum(1 for a, b in itertools.pairwise(order[3:]) if a == b)
     assert repeats <= 2, order
