@@ -259,3 +259,42 @@ def test_issue22_a_busy_pool_serves_its_callers_in_turn():
     # in turn: after the first round no caller takes the member twice in a row
     repeats = sum(1 for a, b in itertools.pairwise(order[3:]) if a == b)
     assert repeats <= 2, order
+
+
+def test_issue22_frames_are_read_however_the_bytes_arrive():
+    """The channel reads ahead (one recv for a small frame): two frames in one write are
+    two frames, a frame written a byte at a time is one, and a large body is whole."""
+    import json
+    import socket
+
+    ours, theirs = socket.socketpair()
+    try:
+        channel = children.Channel(ours)
+
+        def frame(header: dict, body: bytes = b"") -> bytes:
+            data = json.dumps(header, separators=(",", ":")).encode()
+            return len(data).to_bytes(4, "big") + len(body).to_bytes(4, "big") + data + body
+
+        theirs.sendall(frame({"n": 1}, b"one") + frame({"n": 2}))
+        assert channel.receive(time.monotonic() + 5) == ({"n": 1}, b"one")
+        assert channel.receive(time.monotonic() + 5) == ({"n": 2}, b"")
+
+        def trickle() -> None:
+            for byte in frame({"n": 3}, b"xyz"):
+                theirs.sendall(bytes([byte]))
+
+        writer = threading.Thread(target=trickle)
+        writer.start()
+        assert channel.receive(time.monotonic() + 5) == ({"n": 3}, b"xyz")
+        writer.join()
+
+        large = os.urandom(3 << 20)
+        writer = threading.Thread(target=theirs.sendall, args=(frame({"n": 4}, large),))
+        writer.start()
+        assert channel.receive(time.monotonic() + 10) == ({"n": 4}, large)
+        writer.join()
+        channel.send({"back": True}, b"body")
+        assert theirs.recv(100) == frame({"back": True}, b"body")  # in one send
+    finally:
+        ours.close()
+        theirs.close()

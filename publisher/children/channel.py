@@ -20,6 +20,8 @@ __all__ = ["MAX_HEADER", "Channel", "Deadline", "Gone", "ProtocolError"]
 _FRAME = struct.Struct("!II")  # bytes of the JSON header, bytes of the body
 MAX_HEADER = 64 << 20  # a header longer than this is not one of ours
 _CHUNK = 1 << 20
+_SMALL = 64 << 10  # what a read asks for at least, so a small frame comes in one recv
+_JOINED = 64 << 10  # bodies up to this go out in the same send as their frame
 
 
 class Deadline(TimeoutError):
@@ -52,6 +54,10 @@ class Channel:
 
     def __init__(self, sock: socket.socket):
         self._sock = sock
+        # Bytes received past the part being read. A small frame (a query's job, a short
+        # answer) arrives in one recv instead of three, and a job goes out in one send:
+        # each system call costs ~10-15 us on this machine (bench/FINDINGS.md, section 12).
+        self._buffer = bytearray()
 
     def fileno(self) -> int:
         return self._sock.fileno()
@@ -61,10 +67,13 @@ class Channel:
         has closed."""
         data = json.dumps(header, ensure_ascii=False, separators=(",", ":"),
                           allow_nan=False).encode("utf-8")
+        frame = _FRAME.pack(len(data), len(body)) + data
         try:
             self._sock.settimeout(_remaining(deadline))
-            self._sock.sendall(_FRAME.pack(len(data), len(body)) + data)
-            if body:
+            if len(body) <= _JOINED:  # one send; a large body is not copied to join it
+                self._sock.sendall(frame + body)
+            else:
+                self._sock.sendall(frame)
                 self._sock.sendall(body)
         except TimeoutError:
             raise Deadline("the child did not take the message in time") from None
@@ -77,32 +86,40 @@ class Channel:
         that are not a frame (the header is checked before any body is read)."""
         header_size, body_size = _FRAME.unpack(self._read(_FRAME.size, deadline))
         if header_size > MAX_HEADER:
+            self._buffer.clear()  # out of step: what was read ahead is no frame either
             raise ProtocolError(f"a header of {header_size} bytes is not one of ours")
         raw = self._read(header_size, deadline)
         try:
             header = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
+            self._buffer.clear()
             raise ProtocolError("the header is not JSON") from None
         body = self._read(body_size, deadline) if body_size else b""
         return header, body
 
     def _read(self, size: int, deadline: float | None) -> bytes:
         """Exactly size bytes, read as they come (memory grows with what arrives, never with
-        what a length field claims)."""
-        chunks, got = [], 0
-        while got < size:
+        what a length field claims: at most _CHUNK is asked for at once)."""
+        buffer = self._buffer
+        while len(buffer) < size:
             try:
                 self._sock.settimeout(_remaining(deadline))
-                chunk = self._sock.recv(min(size - got, _CHUNK))
+                chunk = self._sock.recv(min(max(size - len(buffer), _SMALL), _CHUNK))
             except TimeoutError:
+                buffer.clear()  # a part of a frame is no use to the next reader
                 raise Deadline("the child did not answer in time") from None
             except OSError as exc:
                 raise Gone(f"the child's end is closed: {exc}") from None
             if not chunk:
                 raise Gone("the child closed its end")
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+            buffer += chunk
+        if len(buffer) == size:
+            data = bytes(buffer)
+            buffer.clear()
+            return data
+        data = bytes(buffer[:size])
+        del buffer[:size]
+        return data
 
     def close(self) -> None:
         self._sock.close()
