@@ -1,13 +1,13 @@
 """The `kiezgraph` command line: validate, build, serve, …
 
-Each command imports the parts it runs inside its function (start-up cost, and what a process
-holds): `kiezgraph serve` runs the server in this process under waitress and must not load the
-build's pyshacl, owlrl and workbook readers (tests/test_architecture.py), and `--help` or
-`catalog` need none of the rest.
+Each command imports what it runs inside its function (start-up, and what a process holds):
+`serve` must not load pyshacl, owlrl or the workbook readers (tests/test_architecture.py),
+`--help` and `catalog` need none of the rest.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from pathlib import Path
@@ -177,9 +177,7 @@ def ensure_release(ctx: Context, settings: Settings, root: str | None) -> Releas
     release = current_release(settings.out)
     if release is not None and release.info.get("base_uri") == settings.base_uri:
         return release
-    # Imported only when there is nothing to serve yet: the build pipeline brings pyshacl,
-    # owlrl and the workbook readers, which `serve` (the server under waitress runs in this
-    # process) and `catalog` otherwise never load.
+    # Built only when there is nothing to serve yet (else pyshacl & co. are never loaded).
     project = ctx.project(root or settings.root)
     click.echo(f"no build in {settings.out} yet: building {project.root} first", err=True)
     return _build_or_fail(project, settings, ("nichts zu zeigen", "nothing to serve")).release
@@ -202,9 +200,9 @@ def _build_or_fail(project, settings: Settings, then: tuple[str, str]):
     except ValidationProcessError as exc:
         _fail(f"cannot check the graph: {exc}; {then[1]}",
               german=f"Prüfung nicht möglich: {exc}; {then[0]}")
-    except OSError as exc:
-        _fail(f"cannot write the build: {exc}", german=f"Build nicht schreibbar: {exc}")
-    except MemoryError:  # rdflib and pyshacl hold the whole graph (issue #22)
+    except (MemoryError, OSError) as exc:  # rdflib and pyshacl hold the whole graph (#22)
+        if isinstance(exc, OSError) and exc.errno != errno.ENOMEM:
+            _fail(f"cannot write the build: {exc}", german=f"Build nicht schreibbar: {exc}")
         _fail("not enough memory to build this graph (about 2 KB per triple are needed); "
               "the last build stays in place", german="nicht genug Arbeitsspeicher für "
               "diesen Graphen (etwa 2 KB je Tripel); der letzte Build bleibt bestehen")

@@ -68,10 +68,23 @@ def add_vary(response: Response, *headers: str) -> None:
 
 
 def public_base(settings: Settings) -> str:
-    """The base the representations use: the request's host when rewriting, else the base."""
+    """The base the representations use: the request's host when rewriting, else the base.
+    Kept per scheme, host and root (werkzeug rebuilds and re-encodes the URL each time it
+    is asked: ~15 us a request); the hosts are those allowed_hosts let in."""
     if not settings.rewrite_base:
         return settings.base_uri
-    return request.url_root
+    environ = request.environ
+    key = tuple(map(environ.get, _BASE_KEYS))
+    found = _BASES.get(key)
+    if found is None:
+        if len(_BASES) >= 256:
+            _BASES.clear()
+        found = _BASES[key] = request.url_root
+    return found
+
+
+_BASE_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
+_BASES: dict[tuple[object, ...], str] = {}
 
 
 def page_language() -> str:

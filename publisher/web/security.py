@@ -172,14 +172,21 @@ def _check_request() -> None:
 
 
 def _add_headers(response: Response) -> Response:
+    # On every answer, so read the headers once rather than through werkzeug's parsed
+    # views (a third of a small SPARQL query's time in Flask's hooks; bench/FINDINGS.md 12).
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if not response.cache_control.no_store and (
-            "Location" in response.headers
-            or served().settings.rewrite_base):
+        if name.lower() not in present:
+            headers.add(name, value)
+    no_store = "no-store" in headers.get("Cache-Control", "").lower() \
+        and response.cache_control.no_store
+    if not no_store and ("location" in present or served().settings.rewrite_base):
         # A Location, and with rewrite_base every IRI and link, names the host asked for:
         # a shared cache must keep a copy per host (nginx's default key leaves it out).
         response.vary.add("Host")
-    if response.mimetype in ("text/html", "application/xhtml+xml", "image/svg+xml"):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+    mimetype = headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    if mimetype in ("text/html", "application/xhtml+xml", "image/svg+xml") \
+            and "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", CSP)
     return response
