@@ -187,6 +187,14 @@ def _median(values: list[float]) -> float | None:
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
+def _short_failure(text: str) -> str:
+    """A failure in one table cell: its first line, and the English error line if any."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = lines[0].split(": ")[0] if lines else "failed"
+    error = next((line for line in reversed(lines) if line.startswith("error:")), "")
+    return f"{first}: {error}" if error else (lines[0] if lines else "failed")
+
+
 def summary(data: dict) -> list[str]:
     """A short Markdown table of the headline numbers, for the README."""
     scale = _target_scale(data, 100_000)
@@ -335,9 +343,14 @@ def write_report(data: dict, path: Path) -> None:
                      f"{_num(bundled.get('startup_s'), 2)} | "
                      f"{_num(bundled.get('peak_rss_mb'), 0)} |")
     for scale, info in sorted(data["scales"].items(), key=lambda kv: int(kv[0])):
-        if info.get("failed") and "servers" not in info:
-            lines.append(f"| {_scale_name(scale)} | – | failed: {info['failed']} "
-                         "| | | | | | | |")
+        if info.get("failed") and not info.get("servers"):
+            # a build that stopped (the opt-in 10M scale at its memory cap): what it got to
+            lines.append(f"| {_scale_name(scale)} | {info.get('triples', '–')} | "
+                         f"{_num(info.get('generate_s'))} | {_num(info.get('load_s'))} | "
+                         f"{_num(info.get('validate_s')) if info.get('validate_s') else '–'} | "
+                         f"{_num(info.get('build_s'))} | "
+                         f"{_num(info.get('build_peak_rss_mb'), 0)} | "
+                         f"{_short_failure(info['failed'])} | – | – |")
             continue
         cached = " (reused build)" if info.get("cached") else ""
         first = True
@@ -371,7 +384,7 @@ def write_report(data: dict, path: Path) -> None:
                          f"{burst['other']} | {_num(burst['round_s_median'], 2)} | "
                          f"{_num(burst['round_s_max'], 2)} |")
         lines.append("")
-    for scale in sorted((s for s, v in data["scales"].items() if "servers" in v), key=int):
+    for scale in sorted((s for s, v in data["scales"].items() if v.get("servers")), key=int):
         lines += [f"## {_scale_name(scale)} triples", ""]
         _sparql_tables(data, int(scale), lines)
         _deref_table(data, int(scale), lines)

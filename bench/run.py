@@ -171,7 +171,8 @@ def _build_scale(run: Run, scale: int, work: Path) -> dict:
     if phases.is_file():
         measured = json.loads(phases.read_text(encoding="utf-8"))
         if measured.get("failed") or measured.get("exit_code"):
-            run.scales[scale].update(measured)  # how long and how large, before it stopped
+            # how large, how long and how far, before it stopped
+            run.scales[scale].update({**info, **measured})
             why = measured.get("failed") or (proc.stderr or proc.stdout).strip()[-300:]
             raise RuntimeError(f"build stopped after {measured['build_s']:.0f} s at "
                                f"{measured['build_peak_rss_mb']:.0f} MB: {why}")

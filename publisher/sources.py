@@ -126,6 +126,10 @@ def parse_file(graph: Graph, path: Path, base: str, shown: str | None = None) ->
         raise _syntax_error(shown, path, _error_line(exc), reason) from None
     except MemoryError:
         raise  # not the file's fault: the build says so (publisher.cli)
+    except SystemError as exc:
+        # rdflib's parser out of memory fails in C as "error return without exception set"
+        # (measured at 10M triples under a heap cap); nothing in a file causes that.
+        raise MemoryError(str(exc)) from exc
     except Exception as exc:  # rdflib raises plain exceptions for bad IRIs, literals, prefixes
         raise SourceError(shown, None, f"Turtle error: {exc}", f"Turtle-Fehler: {exc}") from None
     return text

@@ -45,3 +45,21 @@ def test_issue22_out_of_memory_is_named_and_the_last_build_stays(build_dir, tmp_
     assert "Traceback" not in done.stderr and "Turtle" not in done.stderr, done.stderr
     assert os.readlink(out / "current") == before
     assert not list((out / "builds").glob(".partial-*"))
+
+
+def test_issue22_rdflib_out_of_memory_in_c_is_not_a_turtle_error(tmp_path, monkeypatch):
+    """At 10M triples under a heap cap rdflib's parser failed with SystemError "error return
+    without exception set"; that is memory, not the file."""
+    from rdflib import Graph
+
+    from publisher.sources import parse_file
+
+    source = tmp_path / "a.ttl"
+    source.write_text("<urn:a> <urn:b> <urn:c> .\n", encoding="utf-8")
+
+    def failing(*_args, **_kwargs):
+        raise SystemError("error return without exception set")
+
+    monkeypatch.setattr(Graph, "parse", failing)
+    with pytest.raises(MemoryError):
+        parse_file(Graph(), source, "https://example.org/")
