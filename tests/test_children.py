@@ -6,7 +6,6 @@ workers and parser processes do, and misbehave on request.
 
 from __future__ import annotations
 
-import itertools
 import os
 import pickle
 import signal
@@ -20,6 +19,7 @@ import pytest
 from publisher import children
 from tests.children_probe import Boom
 from tests.conftest import ROOT
+from tests.waiting import until
 from tests.workers import wait_exited
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -230,35 +230,32 @@ def test_a_fork_sends_its_result_and_a_killed_one_says_how_it_ended():
 
 @linux_only
 def test_issue22_a_busy_pool_serves_its_callers_in_turn():
-    """One member, three threads that each take it, use it briefly and give it back, again
-    and again: the caller that has just given it back must queue behind the others. Before,
-    it took the member again ahead of them; with one query worker some queries then waited
-    0.8 s while others were answered in a millisecond."""
+    """A caller that gives the one member back and asks again at once queues behind those
+    already waiting. Before, it took the member again ahead of them; with one query worker
+    some queries then waited 0.8 s while others were answered in a millisecond."""
     pool = children.Pool(_start, size=1, ready=_ready, name="probe")
-    order: list[int] = []
+    order: list[str] = []
+
+    def caller(name: str) -> None:
+        child = pool.take(time.monotonic() + 60)
+        order.append(name)
+        pool.put(child)
+
     try:
         assert pool.wait_until(lambda ms: [m.state for m in ms] == ["idle"], 60)
-        start = threading.Barrier(3)
-
-        def caller(number: int) -> None:
-            start.wait()
-            for _ in range(20):
-                child = pool.take(time.monotonic() + 60)
-                order.append(number)
-                assert _echo(child, "x") == ({"echo": "x"}, b"")
-                pool.put(child)
-
-        threads = [threading.Thread(target=caller, args=(n,)) for n in range(3)]
+        held = pool.take(time.monotonic() + 60)
+        threads = []
+        for number, name in enumerate(("b", "c"), start=1):
+            threads.append(threading.Thread(target=caller, args=(name,)))
+            threads[-1].start()
+            until(lambda n=number: pool.waiting() == n, 30, f"{number} callers to wait")
+        pool.put(held)
+        caller("a")  # gave it back, asks again at once
         for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
+            thread.join(60)
     finally:
         pool.close()
-    assert len(order) == 60
-    # in turn: after the first round no caller takes the member twice in a row
-    repeats = sum(1 for a, b in itertools.pairwise(order[3:]) if a == b)
-    assert repeats <= 2, order
+    assert order == ["b", "c", "a"]
 
 
 def test_issue22_frames_are_read_however_the_bytes_arrive():

@@ -73,14 +73,25 @@ def test_issue22_what_exceeds_the_queue_gets_503_with_retry_after(served):
 
 
 def test_issue22_pages_do_not_queue_behind_a_burst(served):
-    with ThreadPoolExecutor(1) as pool:
-        burst = pool.submit(_burst, served, 36, "pages", _clients(36))
-        times = []
-        with httpx.Client(base_url=served, timeout=20) as client:
-            while not burst.done():
-                started = time.monotonic()
-                assert client.get("/doc/organisation/bezirksamt-pankow.html",
-                                  params={"n": len(times)}).status_code == 200
-                times.append(time.monotonic() - started)
-        assert burst.result()
-    assert times and max(times) < 1.0, max(times)
+    """Pages asked for while 36 distinct queries are in flight are answered at once. On the
+    bundled data a burst can be over in tens of milliseconds, before a page is asked for:
+    bursts are repeated until five pages were answered while one was still running."""
+    page = "/doc/organisation/bezirksamt-pankow.html"
+    times: list[float] = []
+    during = 0
+    with httpx.Client(base_url=served, timeout=20) as client:
+        assert client.get(page).status_code == 200  # rendered once, as after any first visit
+        for round_ in range(20):
+            clients = _clients(36)
+            with ThreadPoolExecutor(1) as pool:
+                burst = pool.submit(_burst, served, 36, f"pages{round_}", clients)
+                while not burst.done():
+                    started = time.monotonic()
+                    assert client.get(page, params={"n": len(times)}).status_code == 200
+                    times.append(time.monotonic() - started)
+                    during += not burst.done()  # answered while the burst still ran
+                assert burst.result()
+            if during >= 5:
+                break
+    assert during >= 5, f"only {during} pages were answered during a burst"
+    assert max(times) < 1.0, max(times)

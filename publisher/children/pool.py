@@ -133,6 +133,11 @@ class Pool:
         with self._changed:
             return self._members()
 
+    def waiting(self) -> int:
+        """How many callers wait for a member now."""
+        with self._changed:
+            return len(self._waiting)
+
     def pids(self) -> list[int]:
         """The process ids of the members that are alive."""
         with self._changed:
