@@ -29,17 +29,15 @@ class ReleaseFiles(Protocol):
     def info(self) -> Mapping[str, Any]: ...
 
 
-def _dump_prefixes(release: ReleaseFiles) -> dict[str, str]:
-    """The @prefix lines at the head of the release's Turtle dump (written by the build)."""
-    for entry in release.info.get("files", []):
-        if entry.get("format") == "turtle" and not entry.get("compressed"):
-            return dict(_read_prefixes(str(Path(release.path) / entry["name"])))
-    return {}
+def _dump(release: ReleaseFiles) -> str | None:
+    """The release's Turtle dump (written by the build), whose @prefix lines are read."""
+    return next((str(Path(release.path) / entry["name"])
+                 for entry in release.info.get("files", [])
+                 if entry.get("format") == "turtle" and not entry.get("compressed")), None)
 
 
-@functools.lru_cache(maxsize=8)
 def _read_prefixes(path: str) -> tuple[tuple[str, str], ...]:
-    """Read once per release file (a release never changes once written)."""
+    """The @prefix lines at the head of a Turtle file (read once: _prefixes keeps them)."""
     found: dict[str, str] = {}
     try:
         with open(path, encoding="utf-8") as handle:
@@ -58,23 +56,15 @@ def prefixes_for(release: ReleaseFiles | None, base: str) -> dict[str, str]:
     """Standard prefixes, the graph's own (kg: for the ontology), and those of the dump.
     Worked out once per release and base: every query asks, and a release never changes
     once written."""
-    key = (str(release.path), str(release.info.get("build_id"))) if release else None, base
-    found = _KNOWN.get(key)
-    if found is None:
-        if len(_KNOWN) >= 16:
-            _KNOWN.clear()
-        found = _KNOWN[key] = _prefixes(release, base)
-    return dict(found)
+    return dict(_prefixes(_dump(release) if release is not None else None, base))
 
 
-_KNOWN: dict[tuple[tuple[str, str] | None, str], tuple[tuple[str, str], ...]] = {}
-
-
-def _prefixes(release: ReleaseFiles | None, base: str) -> tuple[tuple[str, str], ...]:
+@functools.lru_cache(maxsize=16)
+def _prefixes(dump: str | None, base: str) -> tuple[tuple[str, str], ...]:
     found = dict(STANDARD)
     found["kg"] = str(kg(base))
-    if release is not None:
-        found.update(_dump_prefixes(release))
+    if dump is not None:
+        found.update(_read_prefixes(dump))
     return tuple(sorted(found.items()))
 
 
