@@ -20,7 +20,6 @@ about every thing.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 from collections.abc import Sequence
 
@@ -372,9 +371,6 @@ def _timemap_graph(doc: str, held: list[Release]) -> Graph:
     return graph
 
 
-_CITE_AS = re.compile(r',?\s*<[^>]*>; rel="cite-as"')
-
-
 def _document_headers(response: Response) -> Response:
     """Vary and Memento links on a thing's IRI and document; cite-as the versioned IRI;
     410 with the TimeMap for a thing gone from the current release."""
@@ -408,8 +404,9 @@ def _document_headers(response: Response) -> Response:
     current = served().published.release
     held = existed(thing_path(doc) or "")
     cite = request.url_root + (versioned_path(current, doc) if current else doc)
-    links = [_CITE_AS.sub("", response.headers.get("Link", "")).strip(", "),
-             *_links(doc, held, None, original=True)]
+    # This hook runs before the catalogue's Signposting (publisher.web.__init__), so the
+    # document's Link header holds no cite-as yet: it gets the versioned one here.
+    links = [response.headers.get("Link", ""), *_links(doc, held, None, original=True)]
     if response.mimetype == "text/html":  # the page's Signposting, cite-as made versioned
         links.append(signposting_links(public_base(served().settings),
                                        served().settings.license, cite_as=cite))
