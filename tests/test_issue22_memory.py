@@ -36,29 +36,19 @@ def test_issue22_the_web_process_reads_the_on_disk_store(release):
         store.close()
 
 
-def test_issue22_two_workers_for_a_small_graph(release):
-    assert int(release.info["triples"]) <= TWO_WORKERS_MAX_TRIPLES
-    store = EmbeddedStore.from_release(release)
+@pytest.mark.parametrize("triples, query_workers, expected", [
+    (None, 0, 2),  # the shipped graph, small: two workers
+    (TWO_WORKERS_MAX_TRIPLES + 1, 0, 1),  # above the threshold: one
+    (TWO_WORKERS_MAX_TRIPLES * 10, 2, 2),  # query_workers set: obeyed
+], ids=["small-graph-two", "above-threshold-one", "setting-obeyed"])
+def test_issue22_query_workers_by_size(release, triples, query_workers, expected):
+    if triples is None:
+        assert int(release.info["triples"]) <= TWO_WORKERS_MAX_TRIPLES
+    else:
+        release = replace(release, info={**release.info, "triples": triples})
+    store = EmbeddedStore.from_release(release, query_workers=query_workers)
     try:
-        assert _workers(store, 2) == 2
-    finally:
-        store.close()
-
-
-def test_issue22_one_worker_above_the_threshold(release):
-    large = replace(release, info={**release.info, "triples": TWO_WORKERS_MAX_TRIPLES + 1})
-    store = EmbeddedStore.from_release(large)
-    try:
-        assert _workers(store, 1) == 1
-    finally:
-        store.close()
-
-
-def test_issue22_query_workers_set_is_obeyed(release):
-    large = replace(release, info={**release.info, "triples": TWO_WORKERS_MAX_TRIPLES * 10})
-    store = EmbeddedStore.from_release(large, query_workers=2)
-    try:
-        assert _workers(store, 2) == 2
+        assert _workers(store, expected) == expected
     finally:
         store.close()
 
